@@ -1,0 +1,12 @@
+//! Authentication: passwords, tokens, the caller extractors, and the auth routes.
+
+pub mod caller;
+pub mod password;
+pub mod queries;
+pub mod rate_limit;
+pub mod role;
+pub mod routes;
+pub mod tokens;
+
+pub use caller::{Authorized, Caller, DistrictAdmins, RosterAdmins, SchoolStaff, Staff};
+pub use role::Role;

@@ -1,0 +1,142 @@
+//! Database work for login, lockout and refresh-token rotation.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use crate::db::schema::{refresh_tokens, users};
+use crate::db::{self, DbConnection};
+use crate::rosters::models::UserRow;
+
+pub fn user_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn user_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Counts a failed attempt; at `threshold` consecutive failures the account locks until `now + lock`.
+pub fn record_failure(
+    conn: &mut DbConnection,
+    user_id: &str,
+    threshold: u32,
+    lock: TimeDelta,
+) -> QueryResult<()> {
+    let failures: i32 = diesel::update(users::table.find(user_id))
+        .set(users::failed_logins.eq(users::failed_logins + 1))
+        .execute(conn)
+        .and_then(|_| {
+            users::table
+                .find(user_id)
+                .select(users::failed_logins)
+                .first(conn)
+        })?;
+    if failures >= threshold as i32 {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::locked_until.eq(Some(db::now() + lock)),
+                users::failed_logins.eq(0),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn record_success(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::failed_logins.eq(0),
+            users::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn insert_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    family_id: &str,
+    user_id: &str,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::family_id.eq(family_id),
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::expires_at.eq(expires_at),
+            refresh_tokens::revoked.eq(false),
+            refresh_tokens::created_at.eq(db::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+#[derive(Queryable)]
+pub struct RefreshTokenRow {
+    pub family_id: String,
+    pub user_id: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked: bool,
+}
+
+pub fn find_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<RefreshTokenRow>> {
+    refresh_tokens::table
+        .find(token_hash)
+        .select((
+            refresh_tokens::family_id,
+            refresh_tokens::user_id,
+            refresh_tokens::expires_at,
+            refresh_tokens::used_at,
+            refresh_tokens::revoked,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Marks a live token used. Returns false when another request used it first (a replay race).
+pub fn consume_refresh_token(conn: &mut DbConnection, token_hash: &str) -> QueryResult<bool> {
+    let updated = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked.eq(false)),
+    )
+    .set(refresh_tokens::used_at.eq(Some(db::now())))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)))
+        .set(refresh_tokens::revoked.eq(true))
+        .execute(conn)
+}
+
+pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
+        .set(refresh_tokens::revoked.eq(true))
+        .execute(conn)
+}
+
+pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::password_hash.eq(Some(hash)),
+            users::updated_at.eq(db::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

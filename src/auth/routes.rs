@@ -1,0 +1,315 @@
+//! `/api/v1/auth/*` and `/api/v1/me`: sign-in, token rotation, sign-out, own account.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::{password, queries, tokens, Caller};
+use crate::db::{self, write_transaction};
+use crate::error::{ApiError, Problem};
+use crate::extract::ValidJson;
+use crate::rosters::models::User;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(example = "denise.whitfield")]
+    pub username: String,
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(example = "GrowTogether-2026")]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Single-use token for `POST /api/v1/auth/refresh`; each use returns a new one.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 512))]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[validate(length(min = 1, max = 1024))]
+    pub current_password: String,
+    #[validate(length(min = 8, max = 128, message = "must be 8 to 128 characters"))]
+    pub new_password: String,
+}
+
+/// The address login throttling counts against.
+fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    let info = req.connection_info();
+    let ip = if trust_forwarded_for {
+        info.realip_remote_addr()
+    } else {
+        info.peer_addr()
+    };
+    ip.unwrap_or("unknown").to_owned()
+}
+
+/// Issues an access token and a refresh token in `family`, storing only the refresh token's hash.
+fn issue_pair(
+    state: &AppState,
+    conn: &mut db::DbConnection,
+    user: &crate::rosters::models::UserRow,
+    family: &str,
+) -> Result<TokenResponse, ApiError> {
+    let access_token = state.tokens.issue(
+        &user.id,
+        user.role(),
+        &user.district_id,
+        user.school_id.as_deref(),
+    )?;
+    let refresh_token = tokens::new_refresh_token();
+    let ttl = TimeDelta::from_std(state.config.refresh_ttl()).unwrap_or(TimeDelta::days(7));
+    queries::insert_refresh_token(
+        conn,
+        &tokens::hash_refresh_token(&refresh_token),
+        family,
+        &user.id,
+        db::now() + ttl,
+    )?;
+    Ok(TokenResponse {
+        access_token,
+        refresh_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: state.tokens.access_ttl_secs,
+    })
+}
+
+/// Sign in with username and password.
+///
+/// Rate-limited per client address and per account: repeated failures lock the account for a while
+/// (429 with `Retry-After`).
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let ip = client_ip(&req, state.config.trust_forwarded_for);
+    state
+        .login_limiter
+        .check(&ip)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let LoginRequest { username, password } = body.0;
+    let username = username.trim().to_lowercase();
+    let st = state.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let now = db::now();
+            let user = queries::user_by_username(conn, &username)?;
+            if let Some(locked_until) = user
+                .as_ref()
+                .and_then(|u| u.locked_until)
+                .filter(|t| *t > now)
+            {
+                let secs = (locked_until - now).num_seconds().max(1) as u64;
+                return Err(ApiError::RateLimited {
+                    retry_after_secs: secs,
+                });
+            }
+            let Some(user) = user.filter(|u| u.active && u.password_hash.is_some()) else {
+                // Same work as a real check, so timing does not reveal which usernames exist.
+                password::verify(password::decoy_hash(), &password);
+                return Err(ApiError::Unauthorized("invalid username or password"));
+            };
+            if !password::verify(user.password_hash.as_deref().unwrap_or_default(), &password) {
+                let lock = TimeDelta::seconds(st.config.lockout_secs as i64);
+                write_transaction(conn, |c| {
+                    queries::record_failure(c, &user.id, st.config.lockout_threshold, lock)
+                })?;
+                return Err(ApiError::Unauthorized("invalid username or password"));
+            }
+            write_transaction(conn, |c| {
+                queries::record_success(c, &user.id)?;
+                issue_pair(&st, c, &user, &db::new_id())
+            })
+        })
+        .await?;
+    Ok(web::Json(outcome))
+}
+
+enum RefreshOutcome {
+    Rotated(TokenResponse),
+    Refused(&'static str),
+}
+
+/// Exchange a refresh token for a new token pair.
+///
+/// Refresh tokens rotate: each can be used once. Presenting a used token again is treated as
+/// theft, and every token descended from the same sign-in is revoked.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, expired, reused or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let token_hash = tokens::hash_refresh_token(&body.0.refresh_token);
+    let st = state.clone();
+    // Revocations must commit even when the answer is a refusal, so refusals are values here.
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let Some(row) = queries::find_refresh_token(conn, &token_hash)? else {
+                return Ok(RefreshOutcome::Refused("invalid refresh token"));
+            };
+            if row.revoked {
+                return Ok(RefreshOutcome::Refused("refresh token revoked"));
+            }
+            if row.used_at.is_some() || !queries::consume_refresh_token(conn, &token_hash)? {
+                queries::revoke_family(conn, &row.family_id)?;
+                tracing::warn!(user_id = %row.user_id, "refresh token reuse detected; session family revoked");
+                return Ok(RefreshOutcome::Refused("refresh token reuse detected; sign in again"));
+            }
+            if row.expires_at <= db::now() {
+                return Ok(RefreshOutcome::Refused("refresh token expired"));
+            }
+            match queries::user_by_id(conn, &row.user_id)?.filter(|u| u.active) {
+                Some(user) => Ok(RefreshOutcome::Rotated(issue_pair(&st, conn, &user, &row.family_id)?)),
+                None => {
+                    queries::revoke_family(conn, &row.family_id)?;
+                    Ok(RefreshOutcome::Refused("account is deactivated"))
+                }
+            }
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Rotated(pair) => Ok(web::Json(pair)),
+        RefreshOutcome::Refused(why) => Err(ApiError::Unauthorized(why)),
+    }
+}
+
+/// Sign out: revoke the refresh token and every token rotated from the same sign-in.
+///
+/// Answers 204 whether or not the token was known, so the call reveals nothing.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token_hash = tokens::hash_refresh_token(&body.0.refresh_token);
+    state
+        .db
+        .write(move |conn| {
+            if let Some(row) = queries::find_refresh_token(conn, &token_hash)? {
+                queries::revoke_family(conn, &row.family_id)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in account.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Own account", body = User))
+)]
+#[get("/me")]
+pub async fn get_me(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<User>, ApiError> {
+    let user = state
+        .db
+        .run(move |conn| {
+            queries::user_by_id(conn, &caller.user_id)?
+                .filter(|u| u.active)
+                .ok_or(ApiError::Unauthorized("account no longer active"))
+        })
+        .await?;
+    Ok(web::Json(user.into()))
+}
+
+/// Change own password. Signs out every other session (all refresh tokens are revoked).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 204, description = "Password changed"))
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidJson<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.0;
+    state
+        .db
+        .run(move |conn| {
+            let user = queries::user_by_id(conn, &caller.user_id)?
+                .filter(|u| u.active)
+                .ok_or(ApiError::Unauthorized("account no longer active"))?;
+            let current_ok = user
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| password::verify(h, &current_password));
+            if !current_ok {
+                return Err(ApiError::invalid(
+                    "current_password",
+                    "is not the current password",
+                ));
+            }
+            let hash = password::hash(&new_password)?;
+            write_transaction(conn, |c| {
+                queries::set_password_hash(c, &user.id, &hash)?;
+                queries::revoke_all_for_user(c, &user.id)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(get_me)
+        .service(change_password);
+}

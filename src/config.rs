@@ -1,0 +1,94 @@
+//! Runtime configuration, from environment variables or command-line flags.
+
+use std::time::Duration;
+
+use clap::Args;
+
+/// Stands in for `JWT_SECRET` in demo mode only; `serve` without `--demo` refuses to start without a real one.
+pub const DEMO_JWT_SECRET: &str = "securebase-demo-secret-not-for-production-use";
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: `postgres://…` for PostgreSQL, otherwise a SQLite file path (`sqlite://path` or `path`).
+    #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+    pub database_url: String,
+
+    /// HMAC secret for signing access tokens (at least 32 bytes). Required unless `--demo`.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind_addr: String,
+
+    /// Database connections per process.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: u32,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of a refresh token, in seconds (default 7 days).
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+
+    /// Login attempts allowed per client IP per minute (a class behind one school NAT must fit).
+    #[arg(long, env = "LOGIN_RATE_PER_IP", default_value_t = 120)]
+    pub login_rate_per_ip: u32,
+
+    /// Consecutive failed logins after which an account is locked.
+    #[arg(long, env = "LOGIN_LOCKOUT_THRESHOLD", default_value_t = 5)]
+    pub lockout_threshold: u32,
+
+    /// How long a locked account stays locked, in seconds.
+    #[arg(long, env = "LOGIN_LOCKOUT_SECS", default_value_t = 900)]
+    pub lockout_secs: u64,
+
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+
+    /// Maximum JSON request body, in bytes.
+    #[arg(long, env = "MAX_JSON_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_json_body: usize,
+}
+
+impl Config {
+    /// A configuration for tests and embedding, with every default and the given database.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            jwt_secret: Some(DEMO_JWT_SECRET.to_owned()),
+            bind_addr: "127.0.0.1:0".to_owned(),
+            pool_size: 8,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 7 * 24 * 3600,
+            login_rate_per_ip: 120,
+            lockout_threshold: 5,
+            lockout_secs: 900,
+            trust_forwarded_for: false,
+            max_json_body: 64 * 1024,
+        }
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl_secs)
+    }
+
+    /// The signing secret; demo mode falls back to a fixed, documented one.
+    pub fn resolve_secret(&self, demo: bool) -> anyhow::Result<String> {
+        match &self.jwt_secret {
+            Some(s) if s.len() >= 32 => Ok(s.clone()),
+            Some(_) => anyhow::bail!("JWT_SECRET must be at least 32 bytes"),
+            None if demo => Ok(DEMO_JWT_SECRET.to_owned()),
+            None => {
+                anyhow::bail!("JWT_SECRET is required (or run `serve --demo` for a local demo)")
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! securebase: a self-hostable REST API for school social-emotional learning.
+//!
+//! One module per domain area (`auth`, `rosters`), beside the shared spine:
+//! `db` (one connection type over PostgreSQL and SQLite), `error` (one error type mapped to
+//! HTTP once), `authz` (object-level scope checks), `extract` (validated input).
+
+pub mod app;
+pub mod auth;
+pub mod authz;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod ops;
+pub mod pagination;
+pub mod rosters;
+pub mod seed;
+pub mod state;
+pub mod timefmt;

@@ -1,0 +1,137 @@
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use securebase::config::Config;
+use securebase::ops;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "securebase",
+    version,
+    about = "Self-hostable REST API for school social-emotional learning"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve {
+        #[command(flatten)]
+        config: Config,
+        /// Load the demo district into an empty database and allow the built-in demo JWT secret.
+        #[arg(long)]
+        demo: bool,
+        /// Do not apply migrations on start.
+        #[arg(long)]
+        no_migrate: bool,
+        /// Log as JSON lines (for log shippers).
+        #[arg(long, env = "LOG_JSON")]
+        log_json: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+    },
+    /// Load a roster data set (a directory of CSV files like seed/demo) into the database.
+    Seed {
+        dir: PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+    },
+    /// Create a district and its first district administrator. Reads the password from
+    /// SECUREBASE_ADMIN_PASSWORD or, if unset, from the first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        district: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        family_name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+    },
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            demo,
+            no_migrate,
+            log_json,
+        } => {
+            init_logging(log_json);
+            actix_web::rt::System::new().block_on(ops::serve(config, demo, !no_migrate))
+        }
+        Command::Migrate { database_url } => {
+            init_logging(false);
+            let applied = ops::migrate(&database_url)?;
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::Seed { dir, database_url } => {
+            init_logging(false);
+            ops::migrate(&database_url)?;
+            let loaded = ops::seed_dir(&database_url, &dir)?;
+            println!(
+                "loaded {} schools, {} terms, {} users, {} classes, {} enrollments",
+                loaded.schools, loaded.terms, loaded.users, loaded.classes, loaded.enrollments
+            );
+            Ok(())
+        }
+        Command::CreateAdmin {
+            district,
+            username,
+            given_name,
+            family_name,
+            email,
+            database_url,
+        } => {
+            init_logging(false);
+            let password = match std::env::var("SECUREBASE_ADMIN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let (district_id, user_id) = ops::create_admin(
+                &database_url,
+                ops::NewAdmin {
+                    district_name: district,
+                    username,
+                    given_name,
+                    family_name,
+                    email,
+                    password,
+                },
+            )?;
+            println!("district {district_id}\nadministrator {user_id}");
+            Ok(())
+        }
+    }
+}

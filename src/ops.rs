@@ -1,0 +1,150 @@
+//! The binary's subcommands, as library functions (so tests can drive them too).
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context};
+use diesel::prelude::*;
+
+use crate::app::build_app;
+use crate::auth::{password, Role};
+use crate::config::Config;
+use crate::db::schema::districts;
+use crate::db::{self, write_transaction};
+use crate::rosters::dto::validate_username;
+use crate::rosters::models::UserRow;
+use crate::rosters::queries;
+use crate::seed;
+use crate::state::AppState;
+
+pub fn migrate(database_url: &str) -> anyhow::Result<usize> {
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    db::run_migrations(&mut conn)
+}
+
+/// Hides the password of a database URL in messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn seed_dir(database_url: &str, dir: &Path) -> anyhow::Result<seed::Loaded> {
+    let files = seed::read_dir(dir)?;
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    seed::load(&mut conn, &files)
+}
+
+pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow::Result<()> {
+    let secret = config.resolve_secret(demo)?;
+    let url = config.database_url.clone();
+    tracing::info!(database = %redact(&url), backend = ?db::Backend::of_url(&url), "starting securebase");
+    if migrate_on_start || demo {
+        let applied = actix_web::web::block({
+            let url = url.clone();
+            move || migrate(&url)
+        })
+        .await??;
+        tracing::info!(applied, "migrations up to date");
+    }
+    if demo {
+        let loaded = actix_web::web::block(move || -> anyhow::Result<Option<seed::Loaded>> {
+            let mut conn = db::establish(&url)?;
+            if seed::database_is_empty(&mut conn)? {
+                Ok(Some(seed::load(&mut conn, &seed::demo_files())?))
+            } else {
+                Ok(None)
+            }
+        })
+        .await??;
+        match loaded {
+            Some(l) => tracing::info!(
+                users = l.users,
+                classes = l.classes,
+                "demo district loaded; logins in seed/demo/logins.csv"
+            ),
+            None => tracing::info!("database already has data; demo not reloaded"),
+        }
+    }
+    let bind = config.bind_addr.clone();
+    let state = AppState::new(config, &secret)?;
+    let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+        .bind(&bind)
+        .with_context(|| format!("binding {bind}"))?
+        .shutdown_timeout(10)
+        .run();
+    tracing::info!(%bind, "listening; API docs at /docs/");
+    server.await?;
+    Ok(())
+}
+
+pub struct NewAdmin {
+    pub district_name: String,
+    pub username: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub password: String,
+}
+
+/// Creates a district (or reuses the one with that name) and its first district administrator.
+pub fn create_admin(database_url: &str, admin: NewAdmin) -> anyhow::Result<(String, String)> {
+    let username = admin.username.trim().to_lowercase();
+    validate_username(&username)
+        .map_err(|_| anyhow!("username must be 3-64 characters of a-z 0-9 . _ - @ +"))?;
+    if admin.password.len() < 12 {
+        bail!("the administrator password must be at least 12 characters");
+    }
+    let hash = password::hash(&admin.password).map_err(|e| anyhow!("{e}"))?;
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    db::run_migrations(&mut conn)?;
+    write_transaction(&mut conn, |conn| -> anyhow::Result<(String, String)> {
+        let now = db::now();
+        let existing: Option<String> = districts::table
+            .filter(districts::name.eq(&admin.district_name))
+            .select(districts::id)
+            .first(conn)
+            .optional()?;
+        let district_id = match existing {
+            Some(id) => id,
+            None => {
+                let id = db::new_id();
+                diesel::insert_into(districts::table)
+                    .values((
+                        districts::id.eq(&id),
+                        districts::name.eq(&admin.district_name),
+                        districts::created_at.eq(now),
+                        districts::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                id
+            }
+        };
+        let row = UserRow {
+            id: db::new_id(),
+            district_id: district_id.clone(),
+            school_id: None,
+            role: Role::DistrictAdmin.as_str().to_owned(),
+            username,
+            email: admin.email,
+            given_name: admin.given_name,
+            family_name: admin.family_name,
+            grade: None,
+            password_hash: Some(hash),
+            active: true,
+            failed_logins: 0,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+        };
+        queries::insert_user(conn, &row).map_err(|e| anyhow!("{}", e.problem().detail))?;
+        Ok((district_id, row.id))
+    })
+}

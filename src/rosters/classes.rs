@@ -1,0 +1,289 @@
+//! Classes, their teachers, and enrollments.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::dto::{ClassFilter, ClassPatch, EnrollmentFilter, NewClass, NewEnrollment};
+use super::models::{Class, ClassRow, Enrollment, School};
+use super::org::IdPath;
+use super::queries;
+use crate::auth::{Authorized, Caller, RosterAdmins};
+use crate::authz;
+use crate::db::{self, DbConnection};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::Page;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EnrollmentPath {
+    /// Class id.
+    pub id: String,
+    /// Student id.
+    pub student_id: String,
+}
+
+fn check_class_fields(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    school: &School,
+    term_id: &str,
+    grade: Option<i32>,
+    teacher_ids: Option<&[String]>,
+) -> Result<(), ApiError> {
+    authz::term(conn, caller, term_id)
+        .map_err(|_| ApiError::invalid("term_id", "no such term in your district"))?;
+    if let Some(g) = grade.filter(|g| !school.teaches_grade(*g)) {
+        return Err(ApiError::invalid(
+            "grade",
+            format!(
+                "{} teaches grades {} to {}, not {g}",
+                school.name, school.low_grade, school.high_grade
+            ),
+        ));
+    }
+    if let Some(ids) = teacher_ids {
+        queries::check_teachers(conn, &school.id, ids)?;
+    }
+    Ok(())
+}
+
+/// Classes in the caller's scope: the district's, the school's, the ones a teacher teaches,
+/// or the ones a student is enrolled in.
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(ClassFilter),
+    responses((status = 200, body = Page<Class>))
+)]
+#[get("/classes")]
+pub async fn list_classes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: ValidQuery<ClassFilter>,
+) -> Result<web::Json<Page<Class>>, ApiError> {
+    let page = state
+        .db
+        .run(move |conn| {
+            let scope = authz::list_scope(&caller);
+            queries::list_classes(conn, &scope, &caller.district_id, &filter.0)
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Create a class in a school (that school's administrators, or district staff).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), request_body = NewClass,
+    responses(
+        (status = 201, body = Class),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/classes")]
+pub async fn create_class(
+    state: web::Data<AppState>,
+    caller: Authorized<RosterAdmins>,
+    body: ValidJson<NewClass>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.0;
+    let class = state
+        .db
+        .write(move |conn| {
+            let school =
+                authz::roster_school(conn, &caller, &new.school_id).map_err(|e| match e {
+                    ApiError::NotFound(_) => {
+                        ApiError::invalid("school_id", "no such school in your scope")
+                    }
+                    other => other,
+                })?;
+            let mut teacher_ids = new.teacher_ids;
+            teacher_ids.sort();
+            teacher_ids.dedup();
+            check_class_fields(
+                conn,
+                &caller,
+                &school,
+                &new.term_id,
+                new.grade,
+                Some(&teacher_ids),
+            )?;
+            let now = db::now();
+            let row = ClassRow {
+                id: db::new_id(),
+                school_id: school.id.clone(),
+                term_id: new.term_id,
+                name: new.name.trim().to_owned(),
+                grade: new.grade,
+                active: true,
+                created_at: now,
+                updated_at: now,
+            };
+            queries::insert_class(conn, &row, &teacher_ids)?;
+            Ok(queries::with_details(conn, vec![row])?.remove(0))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(class))
+}
+
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath),
+    responses(
+        (status = 200, body = Class),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/classes/{id}")]
+pub async fn get_class(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+) -> Result<web::Json<Class>, ApiError> {
+    let id = path.into_inner().id;
+    let class = state
+        .db
+        .run(move |conn| {
+            let class = authz::class(conn, &caller, &id)?;
+            queries::class_detail(conn, class)
+        })
+        .await?;
+    Ok(web::Json(class))
+}
+
+/// Rename, re-grade, move to another term, replace teachers, or deactivate a class.
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = ClassPatch,
+    responses(
+        (status = 200, body = Class),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/classes/{id}")]
+pub async fn update_class(
+    state: web::Data<AppState>,
+    caller: Authorized<RosterAdmins>,
+    path: web::Path<IdPath>,
+    body: ValidJson<ClassPatch>,
+) -> Result<web::Json<Class>, ApiError> {
+    let id = path.into_inner().id;
+    let patch = body.0;
+    let class = state
+        .db
+        .write(move |conn| {
+            let class = authz::manage_class(conn, &caller, &id)?;
+            let school = authz::school(conn, &caller, &class.school_id)?;
+            let mut changed = (*class).clone();
+            if let Some(name) = patch.name {
+                changed.name = name.trim().to_owned();
+            }
+            changed.term_id = patch.term_id.unwrap_or(changed.term_id);
+            changed.grade = patch.grade.or(changed.grade);
+            changed.active = patch.active.unwrap_or(changed.active);
+            changed.updated_at = db::now();
+            let teacher_ids = patch.teacher_ids.map(|mut ids| {
+                ids.sort();
+                ids.dedup();
+                ids
+            });
+            check_class_fields(
+                conn,
+                &caller,
+                &school,
+                &changed.term_id,
+                changed.grade,
+                teacher_ids.as_deref(),
+            )?;
+            queries::update_class(conn, &class, &changed, teacher_ids.as_deref())?;
+            Ok(queries::with_details(conn, vec![changed])?.remove(0))
+        })
+        .await?;
+    Ok(web::Json(class))
+}
+
+/// Students of a class (staff with access to the class; students get 403).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath, EnrollmentFilter),
+    responses(
+        (status = 200, body = Page<Enrollment>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/classes/{id}/enrollments")]
+pub async fn list_enrollments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+    filter: ValidQuery<EnrollmentFilter>,
+) -> Result<web::Json<Page<Enrollment>>, ApiError> {
+    let id = path.into_inner().id;
+    let filter = filter.0;
+    let page = state
+        .db
+        .run(move |conn| {
+            let class = authz::class_roster(conn, &caller, &id)?;
+            queries::list_enrollments(conn, &class, filter.active, filter.paging())
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Enroll a student of the class's school (idempotent: re-enrolling reactivates).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = NewEnrollment,
+    responses(
+        (status = 201, description = "Enrolled"),
+        (status = 200, description = "Was already enrolled, or re-enrolled"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/classes/{id}/enrollments")]
+pub async fn create_enrollment(
+    state: web::Data<AppState>,
+    caller: Authorized<RosterAdmins>,
+    path: web::Path<IdPath>,
+    body: ValidJson<NewEnrollment>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    let student_id = body.0.student_id;
+    let created = state
+        .db
+        .write(move |conn| {
+            let class = authz::manage_class(conn, &caller, &id)?;
+            queries::enroll(conn, &class, &student_id)
+        })
+        .await?;
+    Ok(if created {
+        HttpResponse::Created().finish()
+    } else {
+        HttpResponse::Ok().finish()
+    })
+}
+
+/// End a student's enrollment (kept as inactive history).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(EnrollmentPath),
+    responses(
+        (status = 204, description = "Enrollment ended"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/classes/{id}/enrollments/{student_id}")]
+pub async fn delete_enrollment(
+    state: web::Data<AppState>,
+    caller: Authorized<RosterAdmins>,
+    path: web::Path<EnrollmentPath>,
+) -> Result<HttpResponse, ApiError> {
+    let EnrollmentPath { id, student_id } = path.into_inner();
+    state
+        .db
+        .write(move |conn| {
+            let class = authz::manage_class(conn, &caller, &id)?;
+            queries::unenroll(conn, &class, &student_id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,331 @@
+//! Districts, schools and terms.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::dto::{
+    dates_ordered, grades_ordered, NewSchool, NewTerm, SchoolFilter, SchoolPatch, TermFilter,
+    TermPatch,
+};
+use super::models::{District, School, Term};
+use super::queries;
+use crate::auth::{Authorized, Caller, DistrictAdmins, Role};
+use crate::authz;
+use crate::db::{self, write_transaction};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::Page;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdPath {
+    /// Object id.
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistrictPatch {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+}
+
+/// The caller's district.
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath),
+    responses(
+        (status = 200, body = District),
+        (status = 404, description = "Not your district", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/districts/{id}")]
+pub async fn get_district(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+) -> Result<web::Json<District>, ApiError> {
+    let id = path.into_inner().id;
+    let district = state
+        .db
+        .run(move |conn| authz::district(conn, &caller, &id))
+        .await?;
+    Ok(web::Json(district.into_inner()))
+}
+
+/// Rename the district (district administrators).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = DistrictPatch,
+    responses(
+        (status = 200, body = District),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/districts/{id}")]
+pub async fn update_district(
+    state: web::Data<AppState>,
+    caller: Authorized<DistrictAdmins>,
+    path: web::Path<IdPath>,
+    body: ValidJson<DistrictPatch>,
+) -> Result<web::Json<District>, ApiError> {
+    let id = path.into_inner().id;
+    let patch = body.0;
+    let district = state
+        .db
+        .write(move |conn| {
+            use crate::db::schema::districts;
+            use diesel::prelude::*;
+            let district = authz::manage_district(conn, &caller, &id)?;
+            let mut changed = district.into_inner();
+            if let Some(name) = patch.name {
+                changed.name = name.trim().to_owned();
+            }
+            changed.updated_at = db::now();
+            diesel::update(districts::table.find(&changed.id))
+                .set((
+                    districts::name.eq(&changed.name),
+                    districts::updated_at.eq(changed.updated_at),
+                ))
+                .execute(conn)?;
+            Ok(changed)
+        })
+        .await?;
+    Ok(web::Json(district))
+}
+
+/// Schools the caller may see: every school of the district for district staff, otherwise one's own.
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(SchoolFilter),
+    responses((status = 200, body = Page<School>))
+)]
+#[get("/schools")]
+pub async fn list_schools(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: ValidQuery<SchoolFilter>,
+) -> Result<web::Json<Page<School>>, ApiError> {
+    let page = state
+        .db
+        .run(move |conn| {
+            let only = match caller.role {
+                Role::DistrictAdmin => None,
+                _ => caller.school(),
+            };
+            queries::list_schools(conn, &caller.district_id, only, &filter.0)
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Add a school to the district (district administrators).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), request_body = NewSchool,
+    responses(
+        (status = 201, body = School),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Name already used in the district", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/schools")]
+pub async fn create_school(
+    state: web::Data<AppState>,
+    caller: Authorized<DistrictAdmins>,
+    body: ValidJson<NewSchool>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.0;
+    let now = db::now();
+    let school = School {
+        id: db::new_id(),
+        district_id: caller.district_id.clone(),
+        name: new.name.trim().to_owned(),
+        low_grade: new.low_grade,
+        high_grade: new.high_grade,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let school = state
+        .db
+        .write(move |conn| queries::insert_school(conn, &school).map(|_| school))
+        .await?;
+    Ok(HttpResponse::Created().json(school))
+}
+
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath),
+    responses(
+        (status = 200, body = School),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/schools/{id}")]
+pub async fn get_school(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+) -> Result<web::Json<School>, ApiError> {
+    let id = path.into_inner().id;
+    let school = state
+        .db
+        .run(move |conn| authz::school(conn, &caller, &id))
+        .await?;
+    Ok(web::Json(school.into_inner()))
+}
+
+/// Rename, change grades, deactivate or reactivate a school (district administrators).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = SchoolPatch,
+    responses(
+        (status = 200, body = School),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/schools/{id}")]
+pub async fn update_school(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+    body: ValidJson<SchoolPatch>,
+) -> Result<web::Json<School>, ApiError> {
+    let id = path.into_inner().id;
+    let patch = body.0;
+    let school = state
+        .db
+        .write(move |conn| {
+            let school = authz::manage_school(conn, &caller, &id)?;
+            let mut changed = (*school).clone();
+            if let Some(name) = patch.name {
+                changed.name = name.trim().to_owned();
+            }
+            changed.low_grade = patch.low_grade.unwrap_or(changed.low_grade);
+            changed.high_grade = patch.high_grade.unwrap_or(changed.high_grade);
+            changed.active = patch.active.unwrap_or(changed.active);
+            changed.updated_at = db::now();
+            grades_ordered(changed.low_grade, changed.high_grade).map_err(|_| {
+                ApiError::invalid("low_grade", "low_grade must not exceed high_grade")
+            })?;
+            queries::update_school(conn, &school, &changed)?;
+            Ok(changed)
+        })
+        .await?;
+    Ok(web::Json(school))
+}
+
+/// Terms (school-year periods) of the caller's district, newest first.
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(TermFilter),
+    responses((status = 200, body = Page<Term>))
+)]
+#[get("/terms")]
+pub async fn list_terms(
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: ValidQuery<TermFilter>,
+) -> Result<web::Json<Page<Term>>, ApiError> {
+    let page = state
+        .db
+        .run(move |conn| queries::list_terms(conn, &caller.district_id, filter.0.paging()))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Add a term (district administrators).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), request_body = NewTerm,
+    responses(
+        (status = 201, body = Term),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/terms")]
+pub async fn create_term(
+    state: web::Data<AppState>,
+    caller: Authorized<DistrictAdmins>,
+    body: ValidJson<NewTerm>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.0;
+    let now = db::now();
+    let term = Term {
+        id: db::new_id(),
+        district_id: caller.district_id.clone(),
+        name: new.name.trim().to_owned(),
+        starts_on: new.starts_on,
+        ends_on: new.ends_on,
+        created_at: now,
+        updated_at: now,
+    };
+    let term = state
+        .db
+        .write(move |conn| queries::insert_term(conn, &term).map(|_| term))
+        .await?;
+    Ok(HttpResponse::Created().json(term))
+}
+
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath),
+    responses(
+        (status = 200, body = Term),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/terms/{id}")]
+pub async fn get_term(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+) -> Result<web::Json<Term>, ApiError> {
+    let id = path.into_inner().id;
+    let term = state
+        .db
+        .run(move |conn| authz::term(conn, &caller, &id))
+        .await?;
+    Ok(web::Json(term.into_inner()))
+}
+
+/// Rename or re-date a term (district administrators).
+#[utoipa::path(
+    tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = TermPatch,
+    responses(
+        (status = 200, body = Term),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/terms/{id}")]
+pub async fn update_term(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+    body: ValidJson<TermPatch>,
+) -> Result<web::Json<Term>, ApiError> {
+    let id = path.into_inner().id;
+    let patch = body.0;
+    let term = state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let term = authz::manage_term(conn, &caller, &id)?;
+                let mut changed = (*term).clone();
+                if let Some(name) = patch.name {
+                    changed.name = name.trim().to_owned();
+                }
+                changed.starts_on = patch.starts_on.unwrap_or(changed.starts_on);
+                changed.ends_on = patch.ends_on.unwrap_or(changed.ends_on);
+                changed.updated_at = db::now();
+                dates_ordered(changed.starts_on, changed.ends_on).map_err(|_| {
+                    ApiError::invalid("starts_on", "starts_on must not be after ends_on")
+                })?;
+                queries::update_term(conn, &term, &changed)?;
+                Ok(changed)
+            })
+        })
+        .await?;
+    Ok(web::Json(term))
+}

@@ -1,0 +1,328 @@
+//! Loads a roster data set (the demo district in `seed/demo`, or any directory of the same
+//! CSV files) through the application's own queries, on either backend.
+//!
+//! Ids are UUIDv5 derived from each row's key, so loading the same files always gives the
+//! same ids: the demo is deterministic and documentation can rely on it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::{password, Role};
+use crate::db::schema::{districts, enrollments};
+use crate::db::{self, write_transaction, DbConnection};
+use crate::rosters::models::{ClassRow, School, Term, UserRow};
+use crate::rosters::queries;
+
+pub const FILES: [&str; 7] = [
+    "district.csv",
+    "schools.csv",
+    "terms.csv",
+    "users.csv",
+    "classes.csv",
+    "enrollments.csv",
+    "logins.csv",
+];
+
+/// The demo data set, compiled in so `serve --demo` works from any directory.
+pub fn demo_files() -> HashMap<&'static str, &'static str> {
+    HashMap::from([
+        ("district.csv", include_str!("../seed/demo/district.csv")),
+        ("schools.csv", include_str!("../seed/demo/schools.csv")),
+        ("terms.csv", include_str!("../seed/demo/terms.csv")),
+        ("users.csv", include_str!("../seed/demo/users.csv")),
+        ("classes.csv", include_str!("../seed/demo/classes.csv")),
+        (
+            "enrollments.csv",
+            include_str!("../seed/demo/enrollments.csv"),
+        ),
+        ("logins.csv", include_str!("../seed/demo/logins.csv")),
+    ])
+}
+
+pub fn read_dir(dir: &Path) -> anyhow::Result<HashMap<&'static str, String>> {
+    FILES
+        .iter()
+        .map(|name| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))
+                .map(|text| (*name, text))
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct DistrictRecord {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct SchoolRecord {
+    key: String,
+    name: String,
+    low_grade: i32,
+    high_grade: i32,
+}
+
+#[derive(Deserialize)]
+struct TermRecord {
+    key: String,
+    name: String,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+}
+
+#[derive(Deserialize)]
+struct UserRecord {
+    username: String,
+    role: String,
+    school: String,
+    grade: Option<i32>,
+    given_name: String,
+    family_name: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+struct ClassRecord {
+    key: String,
+    school: String,
+    term: String,
+    name: String,
+    grade: Option<i32>,
+    teachers: String,
+}
+
+#[derive(Deserialize)]
+struct EnrollmentRecord {
+    class: String,
+    student: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginRecord {
+    pub role: String,
+    pub username: String,
+    pub password: String,
+    pub school: String,
+}
+
+fn records<T: serde::de::DeserializeOwned>(
+    files: &HashMap<&str, impl AsRef<str>>,
+    name: &str,
+) -> anyhow::Result<Vec<T>> {
+    let text = files.get(name).ok_or_else(|| anyhow!("{name} missing"))?;
+    csv::Reader::from_reader(text.as_ref().as_bytes())
+        .deserialize()
+        .enumerate()
+        .map(|(i, r)| r.with_context(|| format!("{name} line {}", i + 2)))
+        .collect()
+}
+
+/// Namespace for seed ids (a fixed random UUID).
+const NAMESPACE: Uuid = Uuid::from_u128(0x6c1f_4a2e_9b7d_4e55_a0c3_2d8f_17b9_e641);
+
+fn seed_id(kind: &str, key: &str) -> String {
+    Uuid::new_v5(&NAMESPACE, format!("{kind}:{key}").as_bytes()).to_string()
+}
+
+pub fn district_id(district_name: &str) -> String {
+    seed_id("district", district_name)
+}
+
+pub fn logins(files: &HashMap<&str, impl AsRef<str>>) -> anyhow::Result<Vec<LoginRecord>> {
+    records(files, "logins.csv")
+}
+
+/// Counts of what a load created.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub schools: usize,
+    pub terms: usize,
+    pub users: usize,
+    pub classes: usize,
+    pub enrollments: usize,
+}
+
+/// Loads the data set in one transaction. Every account gets the password of `logins.csv`.
+pub fn load(
+    conn: &mut DbConnection,
+    files: &HashMap<&str, impl AsRef<str>>,
+) -> anyhow::Result<Loaded> {
+    let district: DistrictRecord = records::<DistrictRecord>(files, "district.csv")?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("district.csv has no row"))?;
+    let schools: Vec<SchoolRecord> = records(files, "schools.csv")?;
+    let terms: Vec<TermRecord> = records(files, "terms.csv")?;
+    let users: Vec<UserRecord> = records(files, "users.csv")?;
+    let classes: Vec<ClassRecord> = records(files, "classes.csv")?;
+    let enrolled: Vec<EnrollmentRecord> = records(files, "enrollments.csv")?;
+    let logins = logins(files)?;
+    let demo_password = logins
+        .first()
+        .map(|l| l.password.clone())
+        .ok_or_else(|| anyhow!("logins.csv has no row"))?;
+    if logins.iter().any(|l| l.password != demo_password) {
+        bail!("every row of logins.csv must share one password");
+    }
+    // One hash for every account: hashing hundreds of passwords would take seconds for nothing.
+    let password_hash = password::hash(&demo_password).map_err(|e| anyhow!("{e}"))?;
+
+    let district_id = district_id(&district.name);
+    let now = db::now();
+    write_transaction(conn, |conn| -> anyhow::Result<Loaded> {
+        let exists: i64 = districts::table
+            .filter(districts::id.eq(&district_id))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            bail!("district {:?} is already loaded", district.name);
+        }
+        diesel::insert_into(districts::table)
+            .values((
+                districts::id.eq(&district_id),
+                districts::name.eq(&district.name),
+                districts::created_at.eq(now),
+                districts::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let mut loaded = Loaded::default();
+        let mut school_ids = HashMap::new();
+        for s in &schools {
+            let school = School {
+                id: seed_id("school", &s.key),
+                district_id: district_id.clone(),
+                name: s.name.clone(),
+                low_grade: s.low_grade,
+                high_grade: s.high_grade,
+                active: true,
+                created_at: now,
+                updated_at: now,
+            };
+            queries::insert_school(conn, &school).map_err(|e| anyhow!("school {}: {e}", s.key))?;
+            school_ids.insert(s.key.as_str(), school.id);
+            loaded.schools += 1;
+        }
+        let mut term_ids = HashMap::new();
+        for t in &terms {
+            let term = Term {
+                id: seed_id("term", &t.key),
+                district_id: district_id.clone(),
+                name: t.name.clone(),
+                starts_on: t.starts_on,
+                ends_on: t.ends_on,
+                created_at: now,
+                updated_at: now,
+            };
+            queries::insert_term(conn, &term).map_err(|e| anyhow!("term {}: {e}", t.key))?;
+            term_ids.insert(t.key.as_str(), term.id);
+            loaded.terms += 1;
+        }
+        let mut user_ids = HashMap::new();
+        for u in &users {
+            let role = Role::parse(&u.role)
+                .ok_or_else(|| anyhow!("user {}: unknown role {}", u.username, u.role))?;
+            let school_id = match u.school.as_str() {
+                "" => None,
+                key => Some(
+                    school_ids
+                        .get(key)
+                        .cloned()
+                        .ok_or_else(|| anyhow!("user {}: unknown school {key}", u.username))?,
+                ),
+            };
+            let row = UserRow {
+                id: seed_id("user", &u.username),
+                district_id: district_id.clone(),
+                school_id,
+                role: role.as_str().to_owned(),
+                username: u.username.clone(),
+                email: Some(u.email.clone()).filter(|e| !e.is_empty()),
+                given_name: u.given_name.clone(),
+                family_name: u.family_name.clone(),
+                grade: u.grade,
+                password_hash: Some(password_hash.clone()),
+                active: true,
+                failed_logins: 0,
+                locked_until: None,
+                created_at: now,
+                updated_at: now,
+            };
+            queries::insert_user(conn, &row).map_err(|e| anyhow!("user {}: {e}", u.username))?;
+            user_ids.insert(u.username.as_str(), row.id);
+            loaded.users += 1;
+        }
+        let mut class_ids = HashMap::new();
+        for c in &classes {
+            let row = ClassRow {
+                id: seed_id("class", &c.key),
+                school_id: school_ids
+                    .get(c.school.as_str())
+                    .cloned()
+                    .ok_or_else(|| anyhow!("class {}: unknown school", c.key))?,
+                term_id: term_ids
+                    .get(c.term.as_str())
+                    .cloned()
+                    .ok_or_else(|| anyhow!("class {}: unknown term", c.key))?,
+                name: c.name.clone(),
+                grade: c.grade,
+                active: true,
+                created_at: now,
+                updated_at: now,
+            };
+            let teachers = c
+                .teachers
+                .split_whitespace()
+                .map(|t| {
+                    user_ids
+                        .get(t)
+                        .cloned()
+                        .ok_or_else(|| anyhow!("class {}: unknown teacher {t}", c.key))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            queries::insert_class(conn, &row, &teachers)
+                .map_err(|e| anyhow!("class {}: {e}", c.key))?;
+            class_ids.insert(c.key.as_str(), row.id);
+            loaded.classes += 1;
+        }
+        let rows = enrolled
+            .iter()
+            .map(|e| {
+                let class = class_ids
+                    .get(e.class.as_str())
+                    .ok_or_else(|| anyhow!("enrollment: unknown class {}", e.class))?;
+                let student = user_ids
+                    .get(e.student.as_str())
+                    .ok_or_else(|| anyhow!("enrollment: unknown student {}", e.student))?;
+                Ok((
+                    enrollments::class_id.eq(class.clone()),
+                    enrollments::student_id.eq(student.clone()),
+                    enrollments::active.eq(true),
+                    enrollments::created_at.eq(now),
+                    enrollments::updated_at.eq(now),
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // Row by row inside the one transaction: the multi-backend connection has no batch insert.
+        for row in &rows {
+            diesel::insert_into(enrollments::table)
+                .values(row.clone())
+                .execute(conn)?;
+        }
+        loaded.enrollments = rows.len();
+        Ok(loaded)
+    })
+}
+
+/// True when no district exists yet (so `serve --demo` may load the demo).
+pub fn database_is_empty(conn: &mut DbConnection) -> anyhow::Result<bool> {
+    let n: i64 = districts::table.count().get_result(conn)?;
+    Ok(n == 0)
+}

@@ -1,0 +1,30 @@
+use std::sync::Arc;
+
+use crate::auth::rate_limit::IpLimiter;
+use crate::auth::tokens::TokenKeys;
+use crate::config::Config;
+use crate::db::Db;
+
+/// Everything a handler may need, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub tokens: Arc<TokenKeys>,
+    pub login_limiter: Arc<IpLimiter>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(config: Config, jwt_secret: &str) -> anyhow::Result<AppState> {
+        let db = Db::connect(&config.database_url, config.pool_size)?;
+        Ok(AppState {
+            db,
+            tokens: Arc::new(TokenKeys::new(
+                jwt_secret.as_bytes(),
+                config.access_token_ttl_secs as i64,
+            )),
+            login_limiter: Arc::new(IpLimiter::new(config.login_rate_per_ip)),
+            config: Arc::new(config),
+        })
+    }
+}

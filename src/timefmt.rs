@@ -1,0 +1,8 @@
+//! Timestamps are stored as UTC without zone; the API writes them as RFC 3339 with `Z`.
+
+use chrono::{NaiveDateTime, SecondsFormat};
+use serde::Serializer;
+
+pub fn utc<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true))
+}

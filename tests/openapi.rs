@@ -1,0 +1,195 @@
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use securebase::auth::tokens::{Claims, TokenKeys, AUDIENCE, ISSUER};
+use securebase::auth::Role;
+use serde_json::Value;
+
+const SNAPSHOT: &str = "openapi/openapi.json";
+
+fn generated() -> String {
+    let doc = securebase::app::openapi();
+    format!("{}\n", doc.to_pretty_json().expect("serialize OpenAPI"))
+}
+
+/// The committed document is the contract. Regenerate it with
+/// `UPDATE_OPENAPI=1 cargo test --test openapi` after changing a route or schema.
+#[test]
+fn committed_openapi_document_matches_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SNAPSHOT);
+    let current = generated();
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &current).expect("write snapshot");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "{SNAPSHOT} is out of date with the code: run `UPDATE_OPENAPI=1 cargo test --test openapi` and commit it"
+    );
+}
+
+#[test]
+fn served_document_is_the_generated_one_and_swagger_ui_is_offline() {
+    let app = TestApp::spawn();
+    let served = app.get("/openapi.json", None);
+    assert_eq!(served.status, 200);
+    let generated: Value = serde_json::from_str(&generated()).unwrap();
+    assert_eq!(served.json(), generated);
+    let ui = app.get("/docs/", None);
+    assert_eq!(ui.status, 200);
+    assert!(ui.text.contains("swagger"), "{}", ui.text);
+    // The UI's assets come from the binary, not a CDN.
+    let bundle = app.get("/docs/swagger-ui-bundle.js", None);
+    assert_eq!(bundle.status, 200);
+    assert!(bundle.text.len() > 100_000);
+    assert!(
+        !ui.text.contains("https://"),
+        "Swagger UI page must not load remote assets"
+    );
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops.push((method.to_uppercase(), path.clone(), op.clone()));
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_operation_is_documented_with_an_id_and_error_responses() {
+    let doc: Value = serde_json::from_str(&generated()).unwrap();
+    let mut ids = BTreeSet::new();
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+        assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+        let responses = op["responses"].as_object().unwrap();
+        assert!(
+            responses.keys().any(|k| k.starts_with('2')),
+            "{method} {path} has no success response"
+        );
+        assert!(responses.contains_key("500"), "{method} {path}");
+        if op.get("security").is_some() {
+            assert!(
+                responses.contains_key("401"),
+                "{method} {path} is secured but documents no 401"
+            );
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    for required in [
+        "POST /api/v1/auth/login",
+        "POST /api/v1/auth/refresh",
+        "POST /api/v1/auth/logout",
+        "GET /api/v1/me",
+        "GET /api/v1/schools",
+        "GET /api/v1/classes",
+        "GET /api/v1/classes/{id}",
+        "GET /api/v1/classes/{id}/enrollments",
+        "GET /api/v1/users",
+        "GET /healthz",
+        "GET /readyz",
+    ] {
+        let (method, path) = required.split_once(' ').unwrap();
+        assert!(
+            doc["paths"][path][method.to_lowercase()].is_object(),
+            "{required} missing from the OpenAPI document"
+        );
+    }
+}
+
+fn token_with(keys: &TokenKeys, exp_offset: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    keys.sign(&Claims {
+        sub: "x".into(),
+        role: Role::DistrictAdmin,
+        did: "d".into(),
+        sid: None,
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        iat: now,
+        exp: now + exp_offset,
+    })
+    .unwrap()
+}
+
+/// Walks the document and calls every secured operation without valid credentials.
+#[test]
+fn every_secured_operation_refuses_missing_bad_expired_and_foreign_tokens() {
+    let app = TestApp::spawn();
+    let doc = app.get("/openapi.json", None).json();
+    let ours = TokenKeys::new(securebase::config::DEMO_JWT_SECRET.as_bytes(), 900);
+    let foreign = TokenKeys::new(b"a-key-that-is-not-the-servers-key!!", 900);
+    let expired = token_with(&ours, -3600);
+    let foreign = token_with(&foreign, 600);
+    let mut checked = 0;
+    for (method, path, op) in operations(&doc) {
+        if op.get("security").is_none() {
+            continue;
+        }
+        let concrete = path
+            .split('/')
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    "00000000-0000-4000-8000-000000000000"
+                } else {
+                    seg
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let body = op.get("requestBody").map(|_| b"{}".as_slice());
+        let headers: &[(&str, &str)] = if body.is_some() {
+            &[("Content-Type", "application/json")]
+        } else {
+            &[]
+        };
+        for token in [
+            None,
+            Some("not-a-jwt"),
+            Some(expired.as_str()),
+            Some(foreign.as_str()),
+        ] {
+            let r = app.request(&method, &concrete, token, headers, body);
+            assert_eq!(r.status, 401, "{method} {path} with {token:?}: {}", r.text);
+            r.problem(401);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} secured operations found");
+}
+
+#[test]
+fn migrations_exist_for_both_backends_with_the_same_names() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let names = |backend: &str| -> BTreeSet<String> {
+        std::fs::read_dir(root.join(backend))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let pg = names("postgres");
+    assert!(!pg.is_empty());
+    assert_eq!(pg, names("sqlite"));
+    for name in &pg {
+        for file in ["up.sql", "down.sql"] {
+            assert!(
+                root.join("sqlite").join(name).join(file).exists(),
+                "sqlite/{name}/{file}"
+            );
+            assert!(
+                root.join("postgres").join(name).join(file).exists(),
+                "postgres/{name}/{file}"
+            );
+        }
+    }
+}
