@@ -25,6 +25,10 @@ pub struct Config {
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
     pub pool_size: u32,
 
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(long, env = "DATABASE_TIMEOUT_SECS", default_value_t = 5)]
+    pub database_timeout_secs: u64,
+
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
     pub access_token_ttl_secs: u64,
@@ -62,6 +66,7 @@ impl Config {
             jwt_secret: Some(DEMO_JWT_SECRET.to_owned()),
             bind_addr: "127.0.0.1:0".to_owned(),
             pool_size: 8,
+            database_timeout_secs: 5,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 7 * 24 * 3600,
             login_rate_per_ip: 120,

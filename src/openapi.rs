@@ -90,7 +90,26 @@ impl Modify for SecurityAndErrors {
                     add("503", "Database unreachable");
                 }
                 add("500", "Unexpected error");
+                for (code, response) in responses.iter_mut() {
+                    if let RefOr::T(response) = response {
+                        if response.description.is_empty() {
+                            response.description = default_description(code).to_owned();
+                        }
+                    }
+                }
             }
         }
+    }
+}
+
+fn default_description(code: &str) -> &'static str {
+    match code {
+        "200" => "OK",
+        "201" => "Created",
+        "204" => "No content",
+        "403" => "Your role may not do this to this object",
+        "404" => "No such object, or it is outside your scope",
+        "409" => "Conflicts with existing data",
+        _ => "See the problem document",
     }
 }

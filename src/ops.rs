@@ -73,7 +73,7 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         }
     }
     let bind = config.bind_addr.clone();
-    let state = AppState::new(config, &secret)?;
+    let state = AppState::new(config, &secret);
     let server = actix_web::HttpServer::new(move || build_app(state.clone()))
         .bind(&bind)
         .with_context(|| format!("binding {bind}"))?

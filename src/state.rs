@@ -15,9 +15,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, jwt_secret: &str) -> anyhow::Result<AppState> {
-        let db = Db::connect(&config.database_url, config.pool_size)?;
-        Ok(AppState {
+    pub fn new(config: Config, jwt_secret: &str) -> AppState {
+        let db = Db::connect(
+            &config.database_url,
+            config.pool_size,
+            std::time::Duration::from_secs(config.database_timeout_secs.max(1)),
+        );
+        AppState {
             db,
             tokens: Arc::new(TokenKeys::new(
                 jwt_secret.as_bytes(),
@@ -25,6 +29,6 @@ impl AppState {
             )),
             login_limiter: Arc::new(IpLimiter::new(config.login_rate_per_ip)),
             config: Arc::new(config),
-        })
+        }
     }
 }

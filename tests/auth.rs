@@ -306,3 +306,49 @@ fn forged_expired_and_malformed_tokens_are_401() {
     );
     basic.problem(401);
 }
+
+#[test]
+fn concurrent_refreshes_of_one_token_rotate_it_exactly_once() {
+    let app = TestApp::spawn();
+    let pair = app.login_pair("kenji.watanabe", DEMO_PASSWORD).json();
+    let token = pair["refresh_token"].as_str().unwrap().to_owned();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8).map(|_| s.spawn(|| refresh(&app, &token).status)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 401), "{statuses:?}");
+}
+
+#[test]
+fn concurrent_writes_all_succeed_without_busy_errors() {
+    let app = TestApp::spawn();
+    let admin = app.login("patricia.alvarez");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..24)
+            .map(|i| {
+                let (app, admin) = (&app, &admin);
+                s.spawn(move || {
+                    app.post(
+                        "/api/v1/users",
+                        Some(admin),
+                        &json!({
+                            "username": format!("parallel{i}"), "role": "student", "grade": 3,
+                            "given_name": "Par", "family_name": format!("Allel {i}")
+                        }),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let mut conn = app.conn();
+    let created: i64 = users::table
+        .filter(users::username.like("parallel%"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(created, 24);
+}

@@ -107,17 +107,17 @@ pub struct Db {
 
 impl Db {
     /// Builds the pool lazily: the server starts (and `/readyz` reports) even while the database is down.
-    pub fn connect(url: &str, max_size: u32) -> anyhow::Result<Db> {
+    pub fn connect(url: &str, max_size: u32, timeout: Duration) -> Db {
         let backend = Backend::of_url(url);
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(timeout)
             .test_on_check_out(false)
             .build_unchecked(Manager {
                 url: url.to_owned(),
             });
-        Ok(Db { pool, backend })
+        Db { pool, backend }
     }
 
     pub fn backend(&self) -> Backend {

@@ -13,7 +13,7 @@ use super::models::{District, School, Term};
 use super::queries;
 use crate::auth::{Authorized, Caller, DistrictAdmins, Role};
 use crate::authz;
-use crate::db::{self, write_transaction};
+use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
@@ -76,20 +76,13 @@ pub async fn update_district(
     let district = state
         .db
         .write(move |conn| {
-            use crate::db::schema::districts;
-            use diesel::prelude::*;
             let district = authz::manage_district(conn, &caller, &id)?;
-            let mut changed = district.into_inner();
+            let mut changed = (*district).clone();
             if let Some(name) = patch.name {
                 changed.name = name.trim().to_owned();
             }
             changed.updated_at = db::now();
-            diesel::update(districts::table.find(&changed.id))
-                .set((
-                    districts::name.eq(&changed.name),
-                    districts::updated_at.eq(changed.updated_at),
-                ))
-                .execute(conn)?;
+            queries::update_district(conn, &district, &changed)?;
             Ok(changed)
         })
         .await?;
@@ -309,22 +302,20 @@ pub async fn update_term(
     let patch = body.0;
     let term = state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let term = authz::manage_term(conn, &caller, &id)?;
-                let mut changed = (*term).clone();
-                if let Some(name) = patch.name {
-                    changed.name = name.trim().to_owned();
-                }
-                changed.starts_on = patch.starts_on.unwrap_or(changed.starts_on);
-                changed.ends_on = patch.ends_on.unwrap_or(changed.ends_on);
-                changed.updated_at = db::now();
-                dates_ordered(changed.starts_on, changed.ends_on).map_err(|_| {
-                    ApiError::invalid("starts_on", "starts_on must not be after ends_on")
-                })?;
-                queries::update_term(conn, &term, &changed)?;
-                Ok(changed)
-            })
+        .write(move |conn| {
+            let term = authz::manage_term(conn, &caller, &id)?;
+            let mut changed = (*term).clone();
+            if let Some(name) = patch.name {
+                changed.name = name.trim().to_owned();
+            }
+            changed.starts_on = patch.starts_on.unwrap_or(changed.starts_on);
+            changed.ends_on = patch.ends_on.unwrap_or(changed.ends_on);
+            changed.updated_at = db::now();
+            dates_ordered(changed.starts_on, changed.ends_on).map_err(|_| {
+                ApiError::invalid("starts_on", "starts_on must not be after ends_on")
+            })?;
+            queries::update_term(conn, &term, &changed)?;
+            Ok(changed)
         })
         .await?;
     Ok(web::Json(term))

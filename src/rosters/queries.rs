@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::dto::{ClassFilter, SchoolFilter, UserFilter};
-use super::models::{Class, ClassRow, Enrollment, PersonRef, School, Term, UserRow};
+use super::models::{Class, ClassRow, District, Enrollment, PersonRef, School, Term, UserRow};
 use crate::authz::{ListScope, Managed, Visible};
-use crate::db::schema::{class_teachers, classes, enrollments, schools, terms, users};
+use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageParams};
@@ -24,6 +24,20 @@ fn contains_pattern(term: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+pub fn update_district(
+    conn: &mut DbConnection,
+    district: &Managed<District>,
+    changed: &District,
+) -> Result<(), ApiError> {
+    diesel::update(districts::table.find(&district.id))
+        .set((
+            districts::name.eq(&changed.name),
+            districts::updated_at.eq(changed.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn list_schools(

@@ -296,7 +296,7 @@ impl TestApp {
         let mut config = Config::for_database(db.url());
         config.pool_size = 4;
         adjust(&mut config);
-        let state = AppState::new(config, securebase::config::DEMO_JWT_SECRET).expect("state");
+        let state = AppState::new(config, securebase::config::DEMO_JWT_SECRET);
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

@@ -1,0 +1,155 @@
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use diesel::prelude::*;
+use securebase::db::schema::{classes, users};
+use securebase::db::{self, DbConnection};
+use securebase::{ops, seed};
+
+fn ids_by_username(conn: &mut DbConnection) -> BTreeMap<String, String> {
+    users::table
+        .select((users::username, users::id))
+        .load::<(String, String)>(conn)
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn demo_seed_is_deterministic_and_matches_the_files_on_disk() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("fresh.db").to_str().unwrap().to_owned();
+    ops::migrate(&url).unwrap();
+    let loaded = ops::seed_dir(
+        &url,
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed/demo"),
+    )
+    .unwrap();
+    assert_eq!(loaded.schools, 3);
+    assert!(loaded.users >= 300, "{loaded:?}");
+    let mut fresh = db::establish(&url).unwrap();
+    let mut reference = app.conn();
+    let fresh_ids = ids_by_username(&mut fresh);
+    let reference_ids = ids_by_username(&mut reference);
+    for (username, id) in &fresh_ids {
+        assert_eq!(reference_ids.get(username), Some(id), "{username}");
+    }
+    let class_count = |c: &mut DbConnection| classes::table.count().get_result::<i64>(c).unwrap();
+    assert_eq!(class_count(&mut fresh) as usize, loaded.classes);
+}
+
+#[test]
+fn loading_the_same_district_twice_is_refused_and_writes_nothing() {
+    let app = TestApp::spawn();
+    let mut conn = app.conn();
+    let before = ids_by_username(&mut conn).len();
+    let err = seed::load(&mut conn, &seed::demo_files()).unwrap_err();
+    assert!(err.to_string().contains("already loaded"), "{err}");
+    assert_eq!(ids_by_username(&mut conn).len(), before);
+}
+
+#[test]
+fn demo_logins_cover_every_role_and_school() {
+    let logins = demo_logins();
+    assert!(logins
+        .iter()
+        .any(|l| l.role == "district_admin" && l.school.is_empty()));
+    for school in [ELEMENTARY, MIDDLE, HIGH] {
+        for role in ["school_admin", "counselor", "teacher", "student"] {
+            assert!(
+                logins.iter().any(|l| l.role == role && l.school == school),
+                "{role} at {school}"
+            );
+        }
+    }
+}
+
+#[test]
+fn create_admin_bootstraps_a_new_district() {
+    let app = TestApp::spawn();
+    let admin = ops::NewAdmin {
+        district_name: "Cobalt Ridge Schools".into(),
+        username: "Ada.Admin".into(),
+        given_name: "Ada".into(),
+        family_name: "Admin".into(),
+        email: Some("ada@cobalt.example.org".into()),
+        password: "a-long-admin-password".into(),
+    };
+    let (district_id, _) = ops::create_admin(app.db.url(), admin).unwrap();
+    let r = app.login_pair("ada.admin", "a-long-admin-password");
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let me = app.get("/api/v1/me", Some(&token)).json();
+    assert_eq!(me["role"], "district_admin");
+    assert_eq!(me["district_id"], district_id.as_str());
+    // A new district starts empty and sees nothing of the demo district.
+    assert_eq!(app.get("/api/v1/schools", Some(&token)).json()["total"], 0);
+    assert_eq!(app.get("/api/v1/classes", Some(&token)).json()["total"], 0);
+
+    let weak = ops::NewAdmin {
+        district_name: "Cobalt Ridge Schools".into(),
+        username: "second.admin".into(),
+        given_name: "S".into(),
+        family_name: "A".into(),
+        email: None,
+        password: "short".into(),
+    };
+    assert!(ops::create_admin(app.db.url(), weak).is_err());
+}
+
+#[test]
+fn serve_requires_a_real_secret_outside_demo_mode() {
+    let mut config = securebase::config::Config::for_database("x.db");
+    config.jwt_secret = None;
+    assert!(config.resolve_secret(false).is_err());
+    assert!(config.resolve_secret(true).is_ok());
+    config.jwt_secret = Some("too-short".into());
+    assert!(config.resolve_secret(false).is_err());
+    config.jwt_secret = Some("x".repeat(32));
+    assert!(config.resolve_secret(false).is_ok());
+}
+
+#[test]
+fn probes_report_liveness_and_readiness() {
+    let app = TestApp::spawn();
+    let health = app.get("/healthz", None);
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    assert_eq!(app.get("/readyz", None).status, 200);
+    assert!(health
+        .header("x-request-id")
+        .is_some_and(|id| id.len() >= 32));
+}
+
+#[test]
+fn an_unreachable_database_gives_503_problems_not_hangs_or_500s() {
+    // Nothing listens on port 1: the pool cannot connect.
+    let app = TestApp::spawn_with(|c| {
+        c.database_url = "postgres://postgres@127.0.0.1:1/none".into();
+        c.database_timeout_secs = 1;
+    });
+    assert_eq!(app.get("/healthz", None).status, 200);
+    let ready = app.get("/readyz", None);
+    ready.problem(503);
+    assert!(ready.header("retry-after").is_some());
+    app.login_pair("denise.whitfield", DEMO_PASSWORD)
+        .problem(503);
+}
+
+#[test]
+fn database_urls_pick_the_backend_by_scheme_and_redact_passwords() {
+    use securebase::db::Backend;
+    assert_eq!(Backend::of_url("postgres://u:p@h/db"), Backend::Postgres);
+    assert_eq!(Backend::of_url("postgresql://h/db"), Backend::Postgres);
+    assert_eq!(Backend::of_url("sqlite://data/sb.db"), Backend::Sqlite);
+    assert_eq!(Backend::of_url("securebase.db"), Backend::Sqlite);
+    assert_eq!(db::sqlite_path("sqlite://data/sb.db"), "data/sb.db");
+    assert_eq!(
+        ops::redact("postgres://app:s3cret@db:5432/sb"),
+        "postgres://app:***@db:5432/sb"
+    );
+    assert_eq!(ops::redact("sb.db"), "sb.db");
+}
