@@ -313,11 +313,20 @@ fn concurrent_refreshes_of_one_token_rotate_it_exactly_once() {
     let pair = app.login_pair("kenji.watanabe", DEMO_PASSWORD).json();
     let token = pair["refresh_token"].as_str().unwrap().to_owned();
     let statuses: Vec<u16> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8).map(|_| s.spawn(|| refresh(&app, &token).status)).collect();
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| refresh(&app, &token).status))
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 401), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
 }
 
 #[test]
