@@ -238,12 +238,18 @@ fn flatten_validation(
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
+                    // Struct-level checks land under `__all__`; their code names the field they blame.
+                    let path = if field == "__all__" {
+                        e.code.to_string()
+                    } else {
+                        path.clone()
+                    };
                     let message = e
                         .message
                         .as_ref()
                         .map(|m| m.to_string())
                         .unwrap_or_else(|| describe_code(e));
-                    out.push(FieldError::new(path.clone(), message));
+                    out.push(FieldError::new(path, message));
                 }
             }
             ValidationErrorsKind::Struct(inner) => flatten_validation(inner, &path, out),

@@ -10,6 +10,7 @@ use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use validator::Validate;
 
 use crate::error::ApiError;
@@ -82,30 +83,75 @@ where
     }
 }
 
+/// Parses in two steps so that every error is reported well: first to a JSON value (only a
+/// syntax error is a 400), then into `T` (a type, enum, missing or unknown field is a 422 naming
+/// the field). Text containing NUL is refused: PostgreSQL cannot store it, SQLite would.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_data() {
-            let field = if field == "." {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::Malformed {
+            detail: format!("request body is not valid JSON: {e}"),
+            field: None,
+        })?;
+    if let Some(path) = nul_in(&value, String::new()) {
+        return Err(ApiError::invalid(
+            if path.is_empty() {
                 "body".to_owned()
             } else {
-                field
+                path
+            },
+            "must not contain NUL characters",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = strip_position(&e.inner().to_string());
+        ApiError::invalid(field_of(&path, &message), message)
+    })
+}
+
+/// The JSON path of the first string (or key) containing NUL, if any.
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let child = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
             };
-            ApiError::invalid(field, strip_position(&inner.to_string()))
-        } else {
-            ApiError::Malformed {
-                detail: format!("request body is not valid JSON: {inner}"),
-                field: None,
+            if k.contains('\0') {
+                Some(child)
+            } else {
+                nul_in(v, child)
             }
+        }),
+        _ => None,
+    }
+}
+
+/// The field an error is about. serde reports missing, unknown and duplicate fields at the
+/// enclosing object, naming the field only in the message (``missing field `name` ``).
+fn field_of(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    let named = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    match (named, parent) {
+        // For unknown fields the path already ends at the offending key.
+        (Some(name), parent) if parent == name || parent.ends_with(&format!(".{name}")) => {
+            parent.to_owned()
         }
-    })?;
-    de.end().map_err(|e| ApiError::Malformed {
-        detail: format!("trailing data after JSON body: {e}"),
-        field: None,
-    })?;
-    Ok(value)
+        (Some(name), "") => name.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, "") => "body".to_owned(),
+        (None, parent) => parent.to_owned(),
+    }
 }
 
 /// serde_json appends " at line 1 column 17"; the field path already says where.
@@ -150,16 +196,38 @@ where
 }
 
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    if let Some((name, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(ApiError::invalid(
+            name.replace('\0', ""),
+            "must not contain NUL characters",
+        ));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." {
-            "query".to_owned()
-        } else {
-            field
-        };
-        ApiError::invalid(field, e.into_inner().to_string())
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let field = field_of(&path, &message);
+        ApiError::invalid(
+            if field == "body" {
+                "query".to_owned()
+            } else {
+                field
+            },
+            message,
+        )
     })?;
     value.validate()?;
     Ok(value)
+}
+
+/// Path ids: at most 64 visible ASCII characters. Anything else cannot name an object, so the
+/// path parameter fails to deserialize and the request gets 404 (see [`path_error`]).
+pub fn object_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = String::deserialize(d)?;
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(serde::de::Error::custom("not an object id"));
+    }
+    Ok(id)
 }

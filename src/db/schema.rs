@@ -49,6 +49,7 @@ diesel::table! {
         active -> Bool,
         failed_logins -> Integer,
         locked_until -> Nullable<Timestamp>,
+        search_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -62,6 +63,7 @@ diesel::table! {
         name -> Text,
         grade -> Nullable<Integer>,
         active -> Bool,
+        search_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

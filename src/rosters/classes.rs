@@ -20,9 +20,19 @@ use crate::state::AppState;
 #[into_params(parameter_in = Path)]
 pub struct EnrollmentPath {
     /// Class id.
+    #[serde(deserialize_with = "crate::extract::object_id")]
     pub id: String,
     /// Student id.
+    #[serde(deserialize_with = "crate::extract::object_id")]
     pub student_id: String,
+}
+
+/// Ids in order of first mention, without repeats.
+fn distinct(ids: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect()
 }
 
 fn check_class_fields(
@@ -97,17 +107,15 @@ pub async fn create_class(
                     }
                     other => other,
                 })?;
-            let mut teacher_ids = new.teacher_ids;
-            teacher_ids.sort();
-            teacher_ids.dedup();
             check_class_fields(
                 conn,
                 &caller,
                 &school,
                 &new.term_id,
                 new.grade,
-                Some(&teacher_ids),
+                Some(&new.teacher_ids),
             )?;
+            let teacher_ids = distinct(new.teacher_ids);
             let now = db::now();
             let row = ClassRow {
                 id: db::new_id(),
@@ -181,19 +189,15 @@ pub async fn update_class(
             changed.grade = patch.grade.or(changed.grade);
             changed.active = patch.active.unwrap_or(changed.active);
             changed.updated_at = db::now();
-            let teacher_ids = patch.teacher_ids.map(|mut ids| {
-                ids.sort();
-                ids.dedup();
-                ids
-            });
             check_class_fields(
                 conn,
                 &caller,
                 &school,
                 &changed.term_id,
                 changed.grade,
-                teacher_ids.as_deref(),
+                patch.teacher_ids.as_deref(),
             )?;
+            let teacher_ids = patch.teacher_ids.map(distinct);
             queries::update_class(conn, &class, &changed, teacher_ids.as_deref())?;
             Ok(queries::with_details(conn, vec![changed])?.remove(0))
         })

@@ -24,7 +24,7 @@ pub fn validate_username(username: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn validate_not_blank(value: &str) -> Result<(), ValidationError> {
+pub fn validate_not_blank(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
         Err(ValidationError::new("blank").with_message("must not be blank".into()))
     } else {
@@ -50,6 +50,13 @@ macro_rules! paged {
             }
         }
     };
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistrictPatch {
+    #[validate(length(min = 1, max = 200), custom(function = "validate_not_blank"))]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -92,7 +99,7 @@ pub fn grades_ordered(low: i32, high: i32) -> Result<(), ValidationError> {
     if low <= high {
         Ok(())
     } else {
-        Err(ValidationError::new("grades")
+        Err(ValidationError::new("low_grade")
             .with_message("low_grade must not exceed high_grade".into()))
     }
 }
@@ -145,7 +152,7 @@ pub fn dates_ordered(start: NaiveDate, end: NaiveDate) -> Result<(), ValidationE
     if start <= end {
         Ok(())
     } else {
-        Err(ValidationError::new("dates")
+        Err(ValidationError::new("starts_on")
             .with_message("starts_on must not be after ends_on".into()))
     }
 }

@@ -2,12 +2,11 @@
 
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
-use validator::Validate;
+use utoipa::IntoParams;
 
 use super::dto::{
-    dates_ordered, grades_ordered, NewSchool, NewTerm, SchoolFilter, SchoolPatch, TermFilter,
-    TermPatch,
+    dates_ordered, grades_ordered, DistrictPatch, NewSchool, NewTerm, SchoolFilter, SchoolPatch,
+    TermFilter, TermPatch,
 };
 use super::models::{District, School, Term};
 use super::queries;
@@ -23,14 +22,8 @@ use crate::state::AppState;
 #[into_params(parameter_in = Path)]
 pub struct IdPath {
     /// Object id.
+    #[serde(deserialize_with = "crate::extract::object_id")]
     pub id: String,
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DistrictPatch {
-    #[validate(length(min = 1, max = 200))]
-    pub name: Option<String>,
 }
 
 /// The caller's district.

@@ -14,7 +14,15 @@ use crate::pagination::{Page, PageParams};
 
 type DbBackend = <DbConnection as Connection>::Backend;
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+/// What name searches match against, folded here with Unicode rules (SQLite's `lower()` only
+/// folds ASCII, so folding in SQL would make the two backends disagree).
+fn user_search_key(user: &UserRow) -> String {
+    format!("{} {} {}", user.given_name, user.family_name, user.username).to_lowercase()
+}
+
+fn class_search_key(class: &ClassRow) -> String {
+    class.name.to_lowercase()
+}
 
 /// `%term%` for a case-insensitive LIKE, with the user's own wildcards escaped.
 fn contains_pattern(term: &str) -> String {
@@ -192,13 +200,7 @@ pub fn list_users(
         }
         if let Some(term) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let pattern = contains_pattern(term);
-            q = q.filter(
-                lower(users::given_name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(users::family_name).like(pattern.clone()).escape('\\'))
-                    .or(users::username.like(pattern).escape('\\')),
-            );
+            q = q.filter(users::search_key.like(pattern).escape('\\'));
         }
         q
     };
@@ -219,7 +221,7 @@ pub fn list_users(
 
 pub fn insert_user(conn: &mut DbConnection, user: &UserRow) -> Result<(), ApiError> {
     diesel::insert_into(users::table)
-        .values(user)
+        .values((user, users::search_key.eq(user_search_key(user))))
         .execute(conn)
         .map_err(|e| unique_as_conflict(e, "username", "this username is already taken"))?;
     Ok(())
@@ -239,6 +241,7 @@ pub fn update_user(
             users::family_name.eq(&changed.family_name),
             users::grade.eq(changed.grade),
             users::active.eq(changed.active),
+            users::search_key.eq(user_search_key(changed)),
             users::updated_at.eq(changed.updated_at),
         ))
         .execute(conn)?;
@@ -307,7 +310,7 @@ pub fn list_classes(
         }
         if let Some(term) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             q = q.filter(
-                lower(classes::name)
+                classes::search_key
                     .like(contains_pattern(term))
                     .escape('\\'),
             );
@@ -402,7 +405,7 @@ pub fn insert_class(
     teacher_ids: &[String],
 ) -> Result<(), ApiError> {
     diesel::insert_into(classes::table)
-        .values(class)
+        .values((class, classes::search_key.eq(class_search_key(class))))
         .execute(conn)?;
     set_teachers(conn, &class.id, teacher_ids)
 }
@@ -438,6 +441,7 @@ pub fn update_class(
             classes::term_id.eq(&changed.term_id),
             classes::grade.eq(changed.grade),
             classes::active.eq(changed.active),
+            classes::search_key.eq(class_search_key(changed)),
             classes::updated_at.eq(changed.updated_at),
         ))
         .execute(conn)?;

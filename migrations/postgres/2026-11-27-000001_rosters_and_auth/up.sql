@@ -47,6 +47,8 @@ CREATE TABLE users (
     active BOOLEAN NOT NULL DEFAULT TRUE,
     failed_logins INTEGER NOT NULL DEFAULT 0,
     locked_until TIMESTAMP,
+    -- Lower-cased names and username, folded in the application (SQLite's lower() is ASCII-only).
+    search_key TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     CONSTRAINT users_username_unique UNIQUE (username),
@@ -65,6 +67,7 @@ CREATE TABLE classes (
     name TEXT NOT NULL,
     grade INTEGER,
     active BOOLEAN NOT NULL DEFAULT TRUE,
+    search_key TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
     CONSTRAINT classes_grade_range CHECK (grade IS NULL OR (grade >= 0 AND grade <= 12))

@@ -1,0 +1,1694 @@
+//! Malformed and invalid input on every write route under /api/v1 (and the list queries):
+//! each case must get the right problem document, never a 500, and must leave the database
+//! exactly as it was.
+//!
+//! The checks are table-driven. Each test collects every failing case and reports them all at
+//! the end, each named by route and case, so one run shows the whole picture.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::*;
+use diesel::prelude::*;
+use securebase::db::schema::{
+    class_teachers, classes, districts, enrollments, refresh_tokens, schools, terms, users,
+};
+use securebase::db::DbConnection;
+use serde_json::{json, Value};
+
+const DEFAULT_LIMIT: usize = 64 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Database snapshot: what a refused request must not change
+// ---------------------------------------------------------------------------------------------
+
+/// Every row of every table, rendered as text, in primary-key order.
+#[derive(PartialEq)]
+struct Snapshot(Vec<(&'static str, Vec<String>)>);
+
+fn rows<T: std::fmt::Debug>(loaded: QueryResult<Vec<T>>) -> Vec<String> {
+    loaded
+        .expect("snapshot query")
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect()
+}
+
+fn snapshot(conn: &mut DbConnection) -> Snapshot {
+    Snapshot(vec![
+        (
+            "districts",
+            rows(
+                districts::table
+                    .order(districts::id)
+                    .select((districts::id, districts::name, districts::updated_at))
+                    .load::<(String, String, chrono::NaiveDateTime)>(conn),
+            ),
+        ),
+        (
+            "schools",
+            rows(
+                schools::table
+                    .order(schools::id)
+                    .select((
+                        schools::id,
+                        schools::name,
+                        schools::low_grade,
+                        schools::high_grade,
+                        schools::active,
+                        schools::updated_at,
+                    ))
+                    .load::<(String, String, i32, i32, bool, chrono::NaiveDateTime)>(conn),
+            ),
+        ),
+        (
+            "terms",
+            rows(
+                terms::table
+                    .order(terms::id)
+                    .select((
+                        terms::id,
+                        terms::name,
+                        terms::starts_on,
+                        terms::ends_on,
+                        terms::updated_at,
+                    ))
+                    .load::<(
+                        String,
+                        String,
+                        chrono::NaiveDate,
+                        chrono::NaiveDate,
+                        chrono::NaiveDateTime,
+                    )>(conn),
+            ),
+        ),
+        (
+            "users",
+            rows(
+                users::table
+                    .order(users::id)
+                    .select((
+                        (
+                            users::id,
+                            users::school_id,
+                            users::role,
+                            users::username,
+                            users::email,
+                            users::given_name,
+                            users::family_name,
+                        ),
+                        (
+                            users::grade,
+                            users::password_hash,
+                            users::active,
+                            users::failed_logins,
+                            users::locked_until,
+                            users::updated_at,
+                        ),
+                    ))
+                    .load::<(
+                        (
+                            String,
+                            Option<String>,
+                            String,
+                            String,
+                            Option<String>,
+                            String,
+                            String,
+                        ),
+                        (
+                            Option<i32>,
+                            Option<String>,
+                            bool,
+                            i32,
+                            Option<chrono::NaiveDateTime>,
+                            chrono::NaiveDateTime,
+                        ),
+                    )>(conn),
+            ),
+        ),
+        (
+            "classes",
+            rows(
+                classes::table
+                    .order(classes::id)
+                    .select((
+                        classes::id,
+                        classes::school_id,
+                        classes::term_id,
+                        classes::name,
+                        classes::grade,
+                        classes::active,
+                        classes::updated_at,
+                    ))
+                    .load::<(
+                        String,
+                        String,
+                        String,
+                        String,
+                        Option<i32>,
+                        bool,
+                        chrono::NaiveDateTime,
+                    )>(conn),
+            ),
+        ),
+        (
+            "class_teachers",
+            rows(
+                class_teachers::table
+                    .order((class_teachers::class_id, class_teachers::teacher_id))
+                    .select((class_teachers::class_id, class_teachers::teacher_id))
+                    .load::<(String, String)>(conn),
+            ),
+        ),
+        (
+            "enrollments",
+            rows(
+                enrollments::table
+                    .order((enrollments::class_id, enrollments::student_id))
+                    .select((
+                        enrollments::class_id,
+                        enrollments::student_id,
+                        enrollments::active,
+                        enrollments::updated_at,
+                    ))
+                    .load::<(String, String, bool, chrono::NaiveDateTime)>(conn),
+            ),
+        ),
+        (
+            "refresh_tokens",
+            rows(
+                refresh_tokens::table
+                    .order(refresh_tokens::token_hash)
+                    .select((
+                        refresh_tokens::token_hash,
+                        refresh_tokens::used_at,
+                        refresh_tokens::revoked,
+                    ))
+                    .load::<(String, Option<chrono::NaiveDateTime>, bool)>(conn),
+            ),
+        ),
+    ])
+}
+
+impl Snapshot {
+    /// Which tables differ: row counts before → after and the first differing row.
+    fn diff(&self, after: &Snapshot) -> String {
+        let mut out = Vec::new();
+        for ((table, a), (_, b)) in self.0.iter().zip(&after.0) {
+            if a != b {
+                let first = a
+                    .iter()
+                    .zip(b)
+                    .find(|(x, y)| x != y)
+                    .map(|(x, y)| format!(", first change {x} → {y}"))
+                    .unwrap_or_default();
+                out.push(format!("{table}: {} → {} rows{first}", a.len(), b.len()));
+            }
+        }
+        out.join("; ")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures and the write routes
+// ---------------------------------------------------------------------------------------------
+
+struct Fx {
+    district: String,
+    riverbend: String,
+    fall: String,
+    /// A Riverbend 7th grader: the PATCH /users target.
+    student: String,
+    /// A Riverbend 7th grader not in Advisory 7A: the enrollment body.
+    newcomer: String,
+    samuel: String,
+    class: String,
+}
+
+fn fixtures(conn: &mut DbConnection) -> Fx {
+    let id_of_user = |conn: &mut DbConnection, username: &str| -> String {
+        users::table
+            .filter(users::username.eq(username))
+            .select(users::id)
+            .first(conn)
+            .unwrap()
+    };
+    let district = securebase::seed::district_id("Maple Valley Unified School District");
+    let riverbend: String = schools::table
+        .filter(schools::name.eq(MIDDLE))
+        .select(schools::id)
+        .first(conn)
+        .unwrap();
+    let fall: String = terms::table
+        .filter(terms::district_id.eq(&district))
+        .filter(terms::name.eq("Fall 2026"))
+        .select(terms::id)
+        .first(conn)
+        .unwrap();
+    let class: String = classes::table
+        .filter(classes::name.eq("Advisory 7A"))
+        .select(classes::id)
+        .first(conn)
+        .unwrap();
+    let in_class = enrollments::table
+        .filter(enrollments::class_id.eq(class.clone()))
+        .select(enrollments::student_id);
+    let newcomer: String = users::table
+        .filter(users::school_id.eq(&riverbend))
+        .filter(users::role.eq("student"))
+        .filter(users::grade.eq(7))
+        .filter(users::id.ne_all(in_class))
+        .order(users::id)
+        .select(users::id)
+        .first(conn)
+        .unwrap();
+    Fx {
+        student: id_of_user(conn, "amaraa251"),
+        samuel: id_of_user(conn, "samuel.ortega"),
+        district,
+        riverbend,
+        fall,
+        newcomer,
+        class,
+    }
+}
+
+/// A route that takes a JSON body.
+struct Route {
+    /// `METHOD /template`, for messages.
+    label: &'static str,
+    method: &'static str,
+    path: String,
+    /// Sends the district administrator's token.
+    auth: bool,
+    /// A body the route would accept; every case below differs from it in one way.
+    valid: Value,
+    /// Fields whose absence is refused.
+    required: &'static [&'static str],
+}
+
+impl Route {
+    /// The valid body with some fields replaced.
+    fn with(&self, changes: Value) -> Value {
+        let mut body = self.valid.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    }
+
+    fn without(&self, field: &str) -> Value {
+        let mut body = self.valid.clone();
+        body.as_object_mut().unwrap().remove(field);
+        body
+    }
+}
+
+fn write_routes(fx: &Fx) -> Vec<Route> {
+    vec![
+        Route {
+            label: "POST /api/v1/auth/login",
+            method: "POST",
+            path: "/api/v1/auth/login".into(),
+            auth: false,
+            valid: json!({"username": "denise.whitfield", "password": DEMO_PASSWORD}),
+            required: &["username", "password"],
+        },
+        Route {
+            label: "POST /api/v1/auth/refresh",
+            method: "POST",
+            path: "/api/v1/auth/refresh".into(),
+            auth: false,
+            valid: json!({"refresh_token": "r".repeat(43)}),
+            required: &["refresh_token"],
+        },
+        Route {
+            label: "POST /api/v1/auth/logout",
+            method: "POST",
+            path: "/api/v1/auth/logout".into(),
+            auth: false,
+            valid: json!({"refresh_token": "r".repeat(43)}),
+            required: &["refresh_token"],
+        },
+        Route {
+            label: "POST /api/v1/me/password",
+            method: "POST",
+            path: "/api/v1/me/password".into(),
+            auth: true,
+            valid: json!({"current_password": DEMO_PASSWORD, "new_password": "another-long-password"}),
+            required: &["current_password", "new_password"],
+        },
+        Route {
+            label: "PATCH /api/v1/districts/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/districts/{}", fx.district),
+            auth: true,
+            valid: json!({"name": "Maple Valley USD"}),
+            required: &[],
+        },
+        Route {
+            label: "POST /api/v1/schools",
+            method: "POST",
+            path: "/api/v1/schools".into(),
+            auth: true,
+            valid: json!({"name": "Probe School", "low_grade": 0, "high_grade": 5}),
+            required: &["name", "low_grade", "high_grade"],
+        },
+        Route {
+            label: "PATCH /api/v1/schools/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/schools/{}", fx.riverbend),
+            auth: true,
+            valid: json!({"name": "Riverbend MS", "low_grade": 6, "high_grade": 8, "active": true}),
+            required: &[],
+        },
+        Route {
+            label: "POST /api/v1/terms",
+            method: "POST",
+            path: "/api/v1/terms".into(),
+            auth: true,
+            valid: json!({"name": "Probe Term", "starts_on": "2027-08-16", "ends_on": "2027-12-17"}),
+            required: &["name", "starts_on", "ends_on"],
+        },
+        Route {
+            label: "PATCH /api/v1/terms/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/terms/{}", fx.fall),
+            auth: true,
+            valid: json!({"name": "Autumn 2026", "starts_on": "2026-08-18", "ends_on": "2026-12-17"}),
+            required: &[],
+        },
+        Route {
+            label: "POST /api/v1/users",
+            method: "POST",
+            path: "/api/v1/users".into(),
+            auth: true,
+            valid: json!({
+                "username": "probe.user", "role": "student", "school_id": fx.riverbend, "grade": 7,
+                "given_name": "Pro", "family_name": "Be", "email": "probe@maplevalley.example.org",
+                "password": "a-long-enough-password",
+            }),
+            required: &["username", "role", "given_name", "family_name"],
+        },
+        Route {
+            label: "PATCH /api/v1/users/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/users/{}", fx.student),
+            auth: true,
+            valid: json!({
+                "given_name": "Amara", "family_name": "Abdi", "email": "amara@maplevalley.example.org",
+                "grade": 8, "active": true, "school_id": fx.riverbend, "role": "student",
+            }),
+            required: &[],
+        },
+        Route {
+            label: "POST /api/v1/classes",
+            method: "POST",
+            path: "/api/v1/classes".into(),
+            auth: true,
+            valid: json!({
+                "school_id": fx.riverbend, "term_id": fx.fall, "name": "Probe Class", "grade": 7,
+                "teacher_ids": [fx.samuel],
+            }),
+            required: &["school_id", "term_id", "name"],
+        },
+        Route {
+            label: "PATCH /api/v1/classes/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/classes/{}", fx.class),
+            auth: true,
+            valid: json!({
+                "name": "Advisory 7-A", "term_id": fx.fall, "grade": 7, "active": true,
+                "teacher_ids": [fx.samuel],
+            }),
+            required: &[],
+        },
+        Route {
+            label: "POST /api/v1/classes/{id}/enrollments",
+            method: "POST",
+            path: format!("/api/v1/classes/{}/enrollments", fx.class),
+            auth: true,
+            valid: json!({"student_id": fx.newcomer}),
+            required: &["student_id"],
+        },
+    ]
+}
+
+fn route<'a>(routes: &'a [Route], label: &str) -> &'a Route {
+    routes
+        .iter()
+        .find(|r| r.label == label)
+        .unwrap_or_else(|| panic!("no route {label}"))
+}
+
+/// A body padded with trailing JSON whitespace to exactly `len` bytes.
+fn padded(body: &Value, len: usize) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(body).unwrap();
+    assert!(bytes.len() <= len, "body already longer than {len}");
+    bytes.resize(len, b' ');
+    bytes
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench: sends a case, checks the answer and the database, records failures
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Want<'a> {
+    /// A problem document with this status.
+    Problem(u16),
+    /// 422 naming this field.
+    Invalid(&'a str),
+    /// 422 naming one of these fields (where either is a fair answer).
+    InvalidOneOf(&'a [&'a str]),
+    /// An empty list (200, total 0), or 422 naming this parameter.
+    EmptyOrInvalid(&'a str),
+    /// A problem document with one of these statuses.
+    ProblemOneOf(&'a [u16]),
+    /// Anything but a server error; a refusal must still leave the database alone.
+    NoServerError,
+}
+
+impl Want<'_> {
+    fn expects_refusal(&self) -> bool {
+        !matches!(self, Want::NoServerError | Want::EmptyOrInvalid(_))
+    }
+}
+
+const JSON: &[(&str, &str)] = &[("Content-Type", "application/json")];
+
+struct Bench {
+    app: TestApp,
+    token: String,
+    conn: DbConnection,
+    /// The database as the previous case left it (nothing else writes between cases).
+    last: Option<Snapshot>,
+    cases: usize,
+    failures: Vec<String>,
+}
+
+impl Bench {
+    fn new(app: TestApp) -> Bench {
+        let token = app.login("denise.whitfield");
+        let conn = app.conn();
+        Bench {
+            app,
+            token,
+            conn,
+            last: None,
+            cases: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    fn fixtures(&mut self) -> Fx {
+        fixtures(&mut self.conn)
+    }
+
+    /// Call after writing outside the bench, so the next case takes a fresh snapshot.
+    fn forget(&mut self) {
+        self.last = None;
+    }
+
+    /// Sends a JSON body to a route.
+    fn json(&mut self, route: &Route, case: &str, body: &[u8], want: Want) {
+        self.send(
+            &format!("{} [{case}]", route.label),
+            route.method,
+            &route.path,
+            route.auth,
+            JSON,
+            Some(body),
+            want,
+        );
+    }
+
+    fn value(&mut self, route: &Route, case: &str, body: &Value, want: Want) {
+        self.json(route, case, &serde_json::to_vec(body).unwrap(), want);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        what: &str,
+        method: &str,
+        path: &str,
+        auth: bool,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        want: Want,
+    ) {
+        self.exchange(what, want, |app, token| {
+            let r = app.request(method, path, auth.then_some(token), headers, body);
+            let content_type = r.header("content-type").map(str::to_owned);
+            (r.status, content_type, r.text)
+        });
+    }
+
+    /// Sends a body without Content-Length (chunked transfer encoding).
+    fn chunked(&mut self, route: &Route, case: &str, body: &[u8], want: Want) {
+        let what = format!("{} [{case}]", route.label);
+        self.exchange(&what, want, |app, token| {
+            send_chunked(app, route.method, &route.path, token, body)
+        });
+    }
+
+    /// Runs one exchange, checks the answer, and checks that a refusal wrote nothing.
+    fn exchange(
+        &mut self,
+        what: &str,
+        want: Want,
+        call: impl FnOnce(&TestApp, &str) -> (u16, Option<String>, String),
+    ) {
+        let before = match self.last.take() {
+            Some(s) => s,
+            None => snapshot(&mut self.conn),
+        };
+        let (status, content_type, text) = call(&self.app, &self.token);
+        self.cases += 1;
+        let mut problems = check_response(status, content_type.as_deref(), &text, want);
+        let after = snapshot(&mut self.conn);
+        if (status >= 400 || want.expects_refusal()) && after != before {
+            problems.push(format!(
+                "the database changed (answered {status}): {}",
+                before.diff(&after)
+            ));
+        }
+        self.last = Some(after);
+        if !problems.is_empty() {
+            self.failures
+                .push(format!("{what}: {}", problems.join("; ")));
+        }
+    }
+
+    fn finish(self, test: &str) {
+        eprintln!("{test}: {} cases checked", self.cases);
+        if !self.failures.is_empty() {
+            let mut report = format!(
+                "{test}: {} of {} cases failed:\n",
+                self.failures.len(),
+                self.cases
+            );
+            for f in &self.failures {
+                let _ = writeln!(report, "  - {f}");
+            }
+            panic!("{report}");
+        }
+    }
+}
+
+fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Everything wrong with a response, given what was wanted.
+fn check_response(status: u16, content_type: Option<&str>, text: &str, want: Want) -> Vec<String> {
+    let mut problems = Vec::new();
+    if status >= 500 {
+        problems.push(format!("server error {status}: {text}"));
+        return problems;
+    }
+    let body: Option<Value> = serde_json::from_str(text).ok();
+    if status >= 400 {
+        if content_type != Some("application/problem+json") {
+            problems.push(format!(
+                "{status} with Content-Type {content_type:?}, not application/problem+json"
+            ));
+        }
+        match &body {
+            Some(b) => {
+                let typed = b["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("urn:securebase:problem:"));
+                if b["status"] != status
+                    || !typed
+                    || !b["title"].is_string()
+                    || !b["detail"].is_string()
+                {
+                    problems.push(format!("malformed problem document: {text}"));
+                }
+            }
+            None => problems.push(format!("{status} body is not JSON: {text:?}")),
+        }
+    }
+    let fields = body.as_ref().map(error_fields).unwrap_or_default();
+    let invalid = |names: &[&str], problems: &mut Vec<String>| {
+        if status != 422 {
+            problems.push(format!(
+                "expected 422 naming {names:?}, got {status}: {text}"
+            ));
+        } else if !fields.iter().any(|f| names.contains(&f.as_str())) {
+            problems.push(format!(
+                "expected 422 naming {names:?}, but it names {fields:?}: {text}"
+            ));
+        }
+    };
+    match want {
+        Want::Problem(expected) => {
+            if status != expected {
+                problems.push(format!("expected {expected}, got {status}: {text}"));
+            }
+        }
+        Want::ProblemOneOf(allowed) => {
+            if !allowed.contains(&status) {
+                problems.push(format!("expected one of {allowed:?}, got {status}: {text}"));
+            }
+        }
+        Want::Invalid(field) => invalid(&[field], &mut problems),
+        Want::InvalidOneOf(names) => invalid(names, &mut problems),
+        Want::EmptyOrInvalid(field) => {
+            if status == 200 {
+                let total = body.as_ref().map(|b| b["total"].clone());
+                if total != Some(json!(0)) {
+                    problems.push(format!(
+                        "expected an empty list or 422 naming {field}, got 200 with total {total:?}"
+                    ));
+                }
+            } else {
+                invalid(&[field], &mut problems);
+            }
+        }
+        Want::NoServerError => {}
+    }
+    problems
+}
+
+/// Sends a request with a chunked body (no Content-Length) over a raw connection.
+fn send_chunked(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &[u8],
+) -> (u16, Option<String>, String) {
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    // The server may answer and stop reading early; write errors are expected then.
+    let _ = stream.write_all(head.as_bytes());
+    for chunk in body.chunks(512) {
+        let sent = stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .and_then(|_| stream.write_all(chunk))
+            .and_then(|_| stream.write_all(b"\r\n"));
+        if sent.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, text) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {raw:?}"));
+    let content_type = head.lines().find_map(|l| {
+        l.split_once(':')
+            .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.trim().to_owned())
+    });
+    (status, content_type, text.to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tables themselves: every write route is covered, and every base body is valid
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_tables_cover_every_write_route_of_the_openapi_document() {
+    let db = TestDb::create();
+    let mut conn = securebase::db::establish(db.url()).expect("connect to the test database");
+    let fx = fixtures(&mut conn);
+    let mut covered: Vec<String> = write_routes(&fx)
+        .iter()
+        .map(|r| r.label.to_owned())
+        .collect();
+    // The one write route without a body, covered by its own test below.
+    covered.push("DELETE /api/v1/classes/{id}/enrollments/{student_id}".to_owned());
+    covered.sort();
+    let doc = serde_json::to_value(securebase::app::openapi()).unwrap();
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["post", "patch", "put", "delete"].contains(&method.as_str())
+                && path.starts_with("/api/v1/")
+            {
+                documented.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    documented.sort();
+    assert_eq!(
+        covered, documented,
+        "add new write routes to write_routes() so bad input is checked on them"
+    );
+}
+
+#[test]
+fn every_base_body_of_the_tables_is_accepted() {
+    let app = TestApp::spawn();
+    let token = app.login("denise.whitfield");
+    let mut conn = app.conn();
+    let fx = fixtures(&mut conn);
+    #[rustfmt::skip]
+    let expected: &[(&str, u16)] = &[
+        ("POST /api/v1/auth/login", 200),
+        ("POST /api/v1/auth/refresh", 401), // a well-formed but unknown token
+        ("POST /api/v1/auth/logout", 204),
+        ("PATCH /api/v1/districts/{id}", 200),
+        ("POST /api/v1/schools", 201),
+        ("PATCH /api/v1/schools/{id}", 200),
+        ("POST /api/v1/terms", 201),
+        ("PATCH /api/v1/terms/{id}", 200),
+        ("POST /api/v1/users", 201),
+        ("PATCH /api/v1/users/{id}", 200),
+        ("POST /api/v1/classes", 201),
+        ("PATCH /api/v1/classes/{id}", 200),
+        ("POST /api/v1/classes/{id}/enrollments", 201),
+        ("POST /api/v1/me/password", 204),
+    ];
+    let routes = write_routes(&fx);
+    assert_eq!(expected.len(), routes.len());
+    for (label, status) in expected {
+        let route = route(&routes, label);
+        let r = app.send(
+            route.method,
+            &route.path,
+            route.auth.then_some(token.as_str()),
+            &route.valid,
+        );
+        assert_eq!(r.status, *status, "{label} with its base body: {}", r.text);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed JSON → 400
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn malformed_json_is_400_on_every_write_route() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    for route in &write_routes(&fx) {
+        let valid = serde_json::to_string(&route.valid).unwrap();
+        let first = route
+            .valid
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap()
+            .clone();
+        #[rustfmt::skip]
+        let bodies: Vec<(&str, Vec<u8>)> = vec![
+            ("empty body",           Vec::new()),
+            ("whitespace only",      b"  \n ".to_vec()),
+            ("truncated",            valid.as_bytes()[..valid.len() - 1].to_vec()),
+            ("unclosed string",      format!("{{\"{first}\": \"abc").into_bytes()),
+            ("missing value",        format!("{{\"{first}\": }}").into_bytes()),
+            ("trailing comma",       format!("{},}}", &valid[..valid.len() - 1]).into_bytes()),
+            ("single quotes",        format!("{{'{first}': 'x'}}").into_bytes()),
+            ("unquoted key",         format!("{{{first}: \"x\"}}").into_bytes()),
+            ("bare word",            b"hello".to_vec()),
+            ("NaN literal",          format!("{{\"{first}\": NaN}}").into_bytes()),
+            ("trailing garbage",     format!("{valid} x").into_bytes()),
+            ("two documents",        format!("{valid}{valid}").into_bytes()),
+            ("lone surrogate",       format!("{{\"{first}\": \"\\ud800\"}}").into_bytes()),
+            ("raw control char",     format!("{{\"{first}\": \"a\u{1}b\"}}").into_bytes()),
+            ("invalid UTF-8",        [format!("{{\"{first}\": \"").as_bytes(), b"\xff\xfe", b"\"}"].concat()),
+            ("UTF-16 with BOM",      b"\xff\xfe{\x00}\x00".to_vec()),
+        ];
+        for (case, body) in bodies {
+            bench.json(route, case, &body, Want::Problem(400));
+        }
+    }
+    bench.finish("malformed JSON");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wrong JSON types → 422 naming the field
+// ---------------------------------------------------------------------------------------------
+
+/// Values of the wrong JSON type for a field whose valid value is `v`.
+fn wrong_types(v: &Value) -> Vec<(&'static str, Value)> {
+    match v {
+        Value::String(_) => vec![
+            ("number for string", json!(42)),
+            ("object for string", json!({"x": 1})),
+        ],
+        Value::Number(_) => vec![
+            ("string for integer", json!("7")),
+            ("float for integer", json!(7.5)),
+        ],
+        Value::Bool(_) => vec![
+            ("string for boolean", json!("true")),
+            ("number for boolean", json!(1)),
+        ],
+        Value::Array(_) => vec![
+            ("string for list", json!("x")),
+            ("object for list", json!({"0": "x"})),
+        ],
+        _ => vec![],
+    }
+}
+
+#[test]
+fn wrong_json_types_are_422_naming_the_field() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let routes = write_routes(&fx);
+    for route in &routes {
+        for (field, value) in route.valid.as_object().unwrap() {
+            for (case, wrong) in wrong_types(value) {
+                let body = route.with(json!({ field: wrong }));
+                bench.value(
+                    route,
+                    &format!("{field}: {case}"),
+                    &body,
+                    Want::Invalid(field),
+                );
+            }
+        }
+        for field in route.required {
+            let body = route.with(json!({ *field: null }));
+            bench.value(
+                route,
+                &format!("{field}: null"),
+                &body,
+                Want::Invalid(field),
+            );
+        }
+        // The body itself of the wrong type.
+        for (case, body) in [
+            ("array", json!([])),
+            ("string", json!("x")),
+            ("number", json!(1)),
+            ("null", json!(null)),
+        ] {
+            bench.value(route, &format!("body is {case}"), &body, Want::Problem(422));
+        }
+    }
+    // Elements of a list are named by index.
+    let classes = route(&routes, "POST /api/v1/classes");
+    let body = classes.with(json!({"teacher_ids": [fx.samuel, 7]}));
+    bench.value(
+        classes,
+        "teacher_ids element of wrong type",
+        &body,
+        Want::Invalid("teacher_ids[1]"),
+    );
+    let patch = route(&routes, "PATCH /api/v1/classes/{id}");
+    let body = patch.with(json!({"teacher_ids": [null]}));
+    bench.value(
+        patch,
+        "teacher_ids element null",
+        &body,
+        Want::Invalid("teacher_ids[0]"),
+    );
+    // Integers that do not fit.
+    let schools = route(&routes, "POST /api/v1/schools");
+    for (case, n) in [
+        ("2^31", json!(2_147_483_648_i64)),
+        ("-2^63", json!(i64::MIN)),
+        ("u64 max", json!(u64::MAX)),
+    ] {
+        let body = schools.with(json!({"low_grade": n}));
+        bench.value(
+            schools,
+            &format!("low_grade {case}"),
+            &body,
+            Want::Invalid("low_grade"),
+        );
+    }
+    bench.finish("wrong JSON types");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unknown and missing fields → 422 naming the field
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_fields_are_422_naming_the_field() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    for route in &write_routes(&fx) {
+        let first = route
+            .valid
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap()
+            .clone();
+        let shouting = first.to_uppercase();
+        #[rustfmt::skip]
+        let extras: Vec<(String, Value)> = vec![
+            ("zzz_extra".into(),  json!(true)),
+            ("id".into(),         json!("00000000-0000-0000-0000-000000000000")),
+            ("created_at".into(), json!("2020-01-01T00:00:00Z")),
+            ("district_id".into(), json!("someone-else")),
+            (shouting,            json!("x")),
+        ];
+        for (extra, value) in extras {
+            let body = route.with(json!({ extra.clone(): value }));
+            bench.value(
+                route,
+                &format!("unknown field {extra}"),
+                &body,
+                Want::Invalid(&extra),
+            );
+        }
+    }
+    bench.finish("unknown fields");
+}
+
+#[test]
+fn missing_required_fields_are_422_naming_the_field() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    for route in &write_routes(&fx) {
+        for field in route.required {
+            let body = route.without(field);
+            bench.value(
+                route,
+                &format!("without {field}"),
+                &body,
+                Want::Invalid(field),
+            );
+        }
+        if !route.required.is_empty() {
+            bench.value(
+                route,
+                "empty object",
+                &json!({}),
+                Want::InvalidOneOf(route.required),
+            );
+        }
+    }
+    bench.finish("missing fields");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size limits → 413; media types → 415
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bodies_over_the_default_limit_are_413() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    for route in &write_routes(&fx) {
+        // One byte over, and far over.
+        bench.json(
+            route,
+            "64 KiB + 1",
+            &padded(&route.valid, DEFAULT_LIMIT + 1),
+            Want::Problem(413),
+        );
+        bench.json(
+            route,
+            "1 MiB",
+            &padded(&route.valid, 1024 * 1024),
+            Want::Problem(413),
+        );
+        // Exactly at the limit the body is read: this one is refused for its unknown field.
+        let at_limit = padded(&route.with(json!({"zzz_extra": 1})), DEFAULT_LIMIT);
+        bench.json(
+            route,
+            "exactly 64 KiB",
+            &at_limit,
+            Want::Invalid("zzz_extra"),
+        );
+        // Without Content-Length (chunked), the limit holds while reading.
+        if route.auth {
+            let body = padded(&route.valid, DEFAULT_LIMIT + 1);
+            bench.chunked(route, "chunked, 64 KiB + 1", &body, Want::Problem(413));
+        }
+    }
+    bench.finish("default body limit");
+}
+
+#[test]
+fn a_configured_smaller_limit_is_enforced_at_its_boundary() {
+    let app = TestApp::spawn_with(|c| c.max_json_body = 1024);
+    let mut bench = Bench::new(app);
+    let fx = bench.fixtures();
+    let routes = write_routes(&fx);
+    for route in &routes {
+        bench.json(
+            route,
+            "1025 bytes",
+            &padded(&route.valid, 1025),
+            Want::Problem(413),
+        );
+        let at_limit = padded(&route.with(json!({"zzz_extra": 1})), 1024);
+        bench.json(
+            route,
+            "exactly 1024 bytes",
+            &at_limit,
+            Want::Invalid("zzz_extra"),
+        );
+        if route.auth {
+            bench.chunked(
+                route,
+                "chunked, 1025 bytes",
+                &padded(&route.valid, 1025),
+                Want::Problem(413),
+            );
+            let at_limit = padded(&route.with(json!({"zzz_extra": 1})), 1024);
+            bench.chunked(
+                route,
+                "chunked, exactly 1024 bytes",
+                &at_limit,
+                Want::Invalid("zzz_extra"),
+            );
+        }
+    }
+    // The 413 names the configured limit.
+    let token = bench.token.clone();
+    let schools = route(&routes, "POST /api/v1/schools");
+    let body = padded(&schools.valid, 2000);
+    let r = bench
+        .app
+        .request("POST", "/api/v1/schools", Some(&token), JSON, Some(&body));
+    let problem = r.problem(413);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("1024"),
+        "the 413 names the limit: {problem}"
+    );
+
+    // A valid body of exactly the limit is accepted, with or without Content-Length.
+    let before: i64 = schools::table.count().get_result(&mut bench.conn).unwrap();
+    let body = padded(
+        &json!({"name": "Boundary School", "low_grade": 0, "high_grade": 5}),
+        1024,
+    );
+    let r = bench
+        .app
+        .request("POST", "/api/v1/schools", Some(&token), JSON, Some(&body));
+    assert_eq!(
+        r.status, 201,
+        "a 1024-byte body under a 1024-byte limit: {}",
+        r.text
+    );
+    let body = padded(
+        &json!({"name": "Chunked School", "low_grade": 0, "high_grade": 5}),
+        1024,
+    );
+    let (status, _, text) = send_chunked(&bench.app, "POST", "/api/v1/schools", &token, &body);
+    assert_eq!(status, 201, "a chunked 1024-byte body: {text}");
+    let after: i64 = schools::table.count().get_result(&mut bench.conn).unwrap();
+    assert_eq!(after, before + 2, "both schools were stored");
+    bench.forget();
+    bench.finish("configured body limit");
+}
+
+#[test]
+fn bodies_that_are_not_json_are_415() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    #[rustfmt::skip]
+    let media_types: &[Option<&str>] = &[
+        None,
+        Some("text/plain"),
+        Some("text/plain; charset=utf-8"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=xyz"),
+        Some("application/xml"),
+        Some("text/json"),
+        Some("application/jsonp"),
+        Some("application/octet-stream"),
+        Some(""),
+    ];
+    for route in &write_routes(&fx) {
+        let body = serde_json::to_vec(&route.valid).unwrap();
+        for media_type in media_types {
+            let headers: Vec<(&str, &str)> =
+                media_type.iter().map(|m| ("Content-Type", *m)).collect();
+            bench.send(
+                &format!("{} [Content-Type {media_type:?}]", route.label),
+                route.method,
+                &route.path,
+                route.auth,
+                &headers,
+                Some(&body),
+                Want::Problem(415),
+            );
+        }
+    }
+    bench.finish("non-JSON media types");
+}
+
+#[test]
+fn json_media_types_with_parameters_or_odd_case_are_accepted() {
+    let app = TestApp::spawn();
+    let token = app.login("denise.whitfield");
+    let mut conn = app.conn();
+    let fx = fixtures(&mut conn);
+    for (i, media_type) in [
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/merge-patch+json",
+        "application/problem+json",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("Riverbend Middle School {i}");
+        let body = serde_json::to_vec(&json!({ "name": name })).unwrap();
+        let r = app.request(
+            "PATCH",
+            &format!("/api/v1/schools/{}", fx.riverbend),
+            Some(&token),
+            &[("Content-Type", media_type)],
+            Some(&body),
+        );
+        assert_eq!(r.status, 200, "Content-Type {media_type}: {}", r.text);
+        let stored: String = schools::table
+            .find(&fx.riverbend)
+            .select(schools::name)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(stored, name, "Content-Type {media_type}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalid values → 422 naming the field
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_enum_values_are_422_naming_the_field() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let routes = write_routes(&fx);
+    for label in ["POST /api/v1/users", "PATCH /api/v1/users/{id}"] {
+        let route = route(&routes, label);
+        for role in [
+            "wizard",
+            "Teacher",
+            "TEACHER",
+            "district-admin",
+            " student",
+            "",
+            "admin",
+        ] {
+            let body = route.with(json!({ "role": role }));
+            bench.value(
+                route,
+                &format!("role {role:?}"),
+                &body,
+                Want::Invalid("role"),
+            );
+        }
+    }
+    for query in ["role=wizard", "role=Teacher", "role=", "role=student%20"] {
+        bench.send(
+            &format!("GET /api/v1/users?{query}"),
+            "GET",
+            &format!("/api/v1/users?{query}"),
+            true,
+            &[],
+            None,
+            Want::Invalid("role"),
+        );
+    }
+    bench.finish("unknown enum values");
+}
+
+#[test]
+fn out_of_range_and_invalid_values_are_422_naming_the_field() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let routes = write_routes(&fx);
+    let long = |n: usize| "x".repeat(n);
+    let many_ids: Vec<String> = (0..21).map(|i| format!("teacher-{i}")).collect();
+    #[rustfmt::skip]
+    let cases: Vec<(&str, &str, Value, &[&str])> = vec![
+        ("POST /api/v1/schools", "low_grade -1",       json!({"low_grade": -1}), &["low_grade"]),
+        ("POST /api/v1/schools", "high_grade 13",      json!({"high_grade": 13}), &["high_grade"]),
+        ("POST /api/v1/schools", "low above high",     json!({"low_grade": 5, "high_grade": 2}), &["low_grade", "high_grade"]),
+        ("POST /api/v1/schools", "empty name",         json!({"name": ""}), &["name"]),
+        ("POST /api/v1/schools", "blank name",         json!({"name": "   "}), &["name"]),
+        ("POST /api/v1/schools", "201-char name",      json!({"name": long(201)}), &["name"]),
+        ("PATCH /api/v1/schools/{id}", "low_grade -1",   json!({"low_grade": -1}), &["low_grade"]),
+        ("PATCH /api/v1/schools/{id}", "high_grade 13",  json!({"high_grade": 13}), &["high_grade"]),
+        ("PATCH /api/v1/schools/{id}", "low above high", json!({"low_grade": 9, "high_grade": 8}), &["low_grade", "high_grade"]),
+        ("PATCH /api/v1/schools/{id}", "blank name",     json!({"name": " \t "}), &["name"]),
+        ("PATCH /api/v1/schools/{id}", "201-char name",  json!({"name": long(201)}), &["name"]),
+        ("POST /api/v1/terms", "starts after it ends",   json!({"starts_on": "2027-12-18"}), &["starts_on", "ends_on"]),
+        ("POST /api/v1/terms", "month 13",               json!({"starts_on": "2026-13-01"}), &["starts_on"]),
+        ("POST /api/v1/terms", "February 30",            json!({"starts_on": "2026-02-30"}), &["starts_on"]),
+        ("POST /api/v1/terms", "not a date",             json!({"starts_on": "tomorrow"}), &["starts_on"]),
+        ("POST /api/v1/terms", "a timestamp",            json!({"ends_on": "2027-12-17T00:00:00Z"}), &["ends_on"]),
+        ("POST /api/v1/terms", "US date",                json!({"ends_on": "12/17/2027"}), &["ends_on"]),
+        ("POST /api/v1/terms", "empty name",             json!({"name": ""}), &["name"]),
+        ("POST /api/v1/terms", "blank name",             json!({"name": "  "}), &["name"]),
+        ("POST /api/v1/terms", "101-char name",          json!({"name": long(101)}), &["name"]),
+        ("PATCH /api/v1/terms/{id}", "starts after it ends", json!({"starts_on": "2027-01-01", "ends_on": "2026-12-31"}), &["starts_on", "ends_on"]),
+        ("PATCH /api/v1/terms/{id}", "bad date",         json!({"ends_on": "2026-12-32"}), &["ends_on"]),
+        ("PATCH /api/v1/terms/{id}", "blank name",       json!({"name": " "}), &["name"]),
+        ("POST /api/v1/users", "grade 13",               json!({"grade": 13}), &["grade"]),
+        ("POST /api/v1/users", "grade -1",               json!({"grade": -1}), &["grade"]),
+        ("POST /api/v1/users", "username too short",     json!({"username": "ab"}), &["username"]),
+        ("POST /api/v1/users", "username too long",      json!({"username": long(65)}), &["username"]),
+        ("POST /api/v1/users", "username uppercase",     json!({"username": "Probe.User"}), &["username"]),
+        ("POST /api/v1/users", "username with space",    json!({"username": "probe user"}), &["username"]),
+        ("POST /api/v1/users", "username with slash",    json!({"username": "probe/user"}), &["username"]),
+        ("POST /api/v1/users", "bad email",              json!({"email": "not-an-email"}), &["email"]),
+        ("POST /api/v1/users", "email without domain",   json!({"email": "probe@"}), &["email"]),
+        ("POST /api/v1/users", "short password",         json!({"password": "short"}), &["password"]),
+        ("POST /api/v1/users", "129-char password",      json!({"password": long(129)}), &["password"]),
+        ("POST /api/v1/users", "empty given name",       json!({"given_name": ""}), &["given_name"]),
+        ("POST /api/v1/users", "blank family name",      json!({"family_name": "  "}), &["family_name"]),
+        ("POST /api/v1/users", "101-char family name",   json!({"family_name": long(101)}), &["family_name"]),
+        ("POST /api/v1/users", "empty school_id",        json!({"school_id": ""}), &["school_id"]),
+        ("POST /api/v1/users", "65-char school_id",      json!({"school_id": long(65)}), &["school_id"]),
+        ("PATCH /api/v1/users/{id}", "grade 13",         json!({"grade": 13}), &["grade"]),
+        ("PATCH /api/v1/users/{id}", "grade -1",         json!({"grade": -1}), &["grade"]),
+        ("PATCH /api/v1/users/{id}", "bad email",        json!({"email": "nope"}), &["email"]),
+        ("PATCH /api/v1/users/{id}", "blank given name", json!({"given_name": " "}), &["given_name"]),
+        ("PATCH /api/v1/users/{id}", "empty school_id",  json!({"school_id": ""}), &["school_id"]),
+        ("POST /api/v1/classes", "grade 13",             json!({"grade": 13}), &["grade"]),
+        ("POST /api/v1/classes", "grade -1",             json!({"grade": -1}), &["grade"]),
+        ("POST /api/v1/classes", "empty name",           json!({"name": ""}), &["name"]),
+        ("POST /api/v1/classes", "blank name",           json!({"name": "   "}), &["name"]),
+        ("POST /api/v1/classes", "21 teachers",          json!({"teacher_ids": many_ids}), &["teacher_ids"]),
+        ("POST /api/v1/classes", "empty teacher id",     json!({"teacher_ids": [""]}), &["teacher_ids"]),
+        ("POST /api/v1/classes", "empty school_id",      json!({"school_id": ""}), &["school_id"]),
+        ("POST /api/v1/classes", "65-char term_id",      json!({"term_id": long(65)}), &["term_id"]),
+        ("PATCH /api/v1/classes/{id}", "grade 13",       json!({"grade": 13}), &["grade"]),
+        ("PATCH /api/v1/classes/{id}", "blank name",     json!({"name": " "}), &["name"]),
+        ("PATCH /api/v1/classes/{id}", "21 teachers",    json!({"teacher_ids": many_ids}), &["teacher_ids"]),
+        ("PATCH /api/v1/classes/{id}", "empty term_id",  json!({"term_id": ""}), &["term_id"]),
+        ("POST /api/v1/classes/{id}/enrollments", "empty student_id",   json!({"student_id": ""}), &["student_id"]),
+        ("POST /api/v1/classes/{id}/enrollments", "65-char student_id", json!({"student_id": long(65)}), &["student_id"]),
+        ("PATCH /api/v1/districts/{id}", "empty name",    json!({"name": ""}), &["name"]),
+        ("PATCH /api/v1/districts/{id}", "blank name",    json!({"name": "   "}), &["name"]),
+        ("PATCH /api/v1/districts/{id}", "tab and newline name", json!({"name": "\t\n"}), &["name"]),
+        ("PATCH /api/v1/districts/{id}", "201-char name", json!({"name": long(201)}), &["name"]),
+        ("POST /api/v1/auth/login", "empty username",     json!({"username": ""}), &["username"]),
+        ("POST /api/v1/auth/login", "empty password",     json!({"password": ""}), &["password"]),
+        ("POST /api/v1/auth/login", "255-char username",  json!({"username": long(255)}), &["username"]),
+        ("POST /api/v1/auth/login", "1025-char password", json!({"password": long(1025)}), &["password"]),
+        ("POST /api/v1/auth/refresh", "empty token",      json!({"refresh_token": ""}), &["refresh_token"]),
+        ("POST /api/v1/auth/refresh", "513-char token",   json!({"refresh_token": long(513)}), &["refresh_token"]),
+        ("POST /api/v1/auth/logout", "empty token",       json!({"refresh_token": ""}), &["refresh_token"]),
+        ("POST /api/v1/auth/logout", "513-char token",    json!({"refresh_token": long(513)}), &["refresh_token"]),
+        ("POST /api/v1/me/password", "short new password",    json!({"new_password": "short"}), &["new_password"]),
+        ("POST /api/v1/me/password", "129-char new password", json!({"new_password": long(129)}), &["new_password"]),
+        ("POST /api/v1/me/password", "empty current password", json!({"current_password": ""}), &["current_password"]),
+    ];
+    for (label, case, changes, fields) in cases {
+        let route = route(&routes, label);
+        let body = route.with(changes);
+        bench.value(route, case, &body, Want::InvalidOneOf(fields));
+    }
+    bench.finish("out-of-range and invalid values");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query strings of the list routes → 422 naming the parameter
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn bad_query_parameters_are_422_naming_the_parameter() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let enrollments = format!("/api/v1/classes/{}/enrollments", fx.class);
+    let lists: Vec<(&str, String)> = vec![
+        ("GET /api/v1/schools", "/api/v1/schools".into()),
+        ("GET /api/v1/terms", "/api/v1/terms".into()),
+        ("GET /api/v1/users", "/api/v1/users".into()),
+        ("GET /api/v1/classes", "/api/v1/classes".into()),
+        ("GET /api/v1/classes/{id}/enrollments", enrollments),
+    ];
+    #[rustfmt::skip]
+    let paging: &[(&str, &str)] = &[
+        ("page=0", "page"), ("page=-1", "page"), ("page=abc", "page"), ("page=1.5", "page"),
+        ("page=", "page"), ("page=1000001", "page"), ("page=99999999999999999999", "page"),
+        ("limit=0", "limit"), ("limit=201", "limit"), ("limit=500", "limit"), ("limit=-5", "limit"),
+        ("limit=ten", "limit"), ("limit=1e2", "limit"),
+        ("foo=1", "foo"), ("Page=2", "Page"), ("limit=10&limit=20", "limit"),
+    ];
+    let q101 = "q".repeat(101);
+    let id65 = "i".repeat(65);
+    #[rustfmt::skip]
+    let specific: Vec<(&str, String, &str)> = vec![
+        ("GET /api/v1/schools", "active=maybe".into(), "active"),
+        ("GET /api/v1/schools", "active=1".into(), "active"),
+        ("GET /api/v1/terms", "active=true".into(), "active"),
+        ("GET /api/v1/users", "grade=abc".into(), "grade"),
+        ("GET /api/v1/users", "grade=13".into(), "grade"),
+        ("GET /api/v1/users", "grade=-1".into(), "grade"),
+        ("GET /api/v1/users", "grade=2.5".into(), "grade"),
+        ("GET /api/v1/users", "grade=".into(), "grade"),
+        ("GET /api/v1/users", "grade=1&grade=2".into(), "grade"),
+        ("GET /api/v1/users", "active=maybe".into(), "active"),
+        ("GET /api/v1/users", "active=".into(), "active"),
+        ("GET /api/v1/users", format!("q={q101}"), "q"),
+        ("GET /api/v1/users", format!("school_id={id65}"), "school_id"),
+        ("GET /api/v1/users", "school_id=".into(), "school_id"),
+        ("GET /api/v1/classes", "grade=abc".into(), "grade"),
+        ("GET /api/v1/classes", "grade=13".into(), "grade"),
+        ("GET /api/v1/classes", "active=maybe".into(), "active"),
+        ("GET /api/v1/classes", format!("q={q101}"), "q"),
+        ("GET /api/v1/classes", format!("term_id={id65}"), "term_id"),
+        ("GET /api/v1/classes", format!("teacher_id={id65}"), "teacher_id"),
+        ("GET /api/v1/classes", format!("school_id={id65}"), "school_id"),
+        ("GET /api/v1/classes", "role=teacher".into(), "role"),
+        ("GET /api/v1/classes/{id}/enrollments", "active=maybe".into(), "active"),
+        ("GET /api/v1/classes/{id}/enrollments", "grade=7".into(), "grade"),
+    ];
+    for (label, path) in &lists {
+        for (query, field) in paging {
+            bench.send(
+                &format!("{label}?{query}"),
+                "GET",
+                &format!("{path}?{query}"),
+                true,
+                &[],
+                None,
+                Want::Invalid(field),
+            );
+        }
+    }
+    for (label, query, field) in &specific {
+        let path = &lists.iter().find(|(l, _)| l == label).unwrap().1;
+        bench.send(
+            &format!("{label}?{query}"),
+            "GET",
+            &format!("{path}?{query}"),
+            true,
+            &[],
+            None,
+            Want::Invalid(field),
+        );
+    }
+    bench.finish("bad query parameters");
+}
+
+// ---------------------------------------------------------------------------------------------
+// NUL bytes and odd values: never a 500
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn nul_characters_in_ids_names_and_queries_never_cause_a_server_error() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let routes = write_routes(&fx);
+    let class = fx.class.clone();
+    // Lookups by an id holding NUL: there is no such object.
+    #[rustfmt::skip]
+    let lookups: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET",    "/api/v1/users/%00".into(), None),
+        ("GET",    "/api/v1/schools/a%00b".into(), None),
+        ("GET",    "/api/v1/terms/%00".into(), None),
+        ("GET",    "/api/v1/classes/%00".into(), None),
+        ("GET",    "/api/v1/classes/%00/enrollments".into(), None),
+        ("GET",    "/api/v1/districts/%00".into(), None),
+        ("PATCH",  "/api/v1/schools/%00".into(), Some(json!({"name": "x"}))),
+        ("PATCH",  "/api/v1/terms/%00".into(), Some(json!({"name": "x"}))),
+        ("PATCH",  "/api/v1/users/%00".into(), Some(json!({"given_name": "x"}))),
+        ("PATCH",  "/api/v1/classes/%00".into(), Some(json!({"name": "x"}))),
+        ("POST",   "/api/v1/classes/%00/enrollments".into(), Some(json!({"student_id": fx.newcomer}))),
+        ("DELETE", format!("/api/v1/classes/{class}/enrollments/%00"), None),
+        ("DELETE", format!("/api/v1/classes/%00/enrollments/{}", fx.newcomer), None),
+    ];
+    for (method, path, body) in lookups {
+        let bytes = body.map(|b| serde_json::to_vec(&b).unwrap());
+        let headers: &[(&str, &str)] = if bytes.is_some() { JSON } else { &[] };
+        bench.send(
+            &format!("{method} {path}"),
+            method,
+            &path,
+            true,
+            headers,
+            bytes.as_deref(),
+            Want::Problem(404),
+        );
+    }
+    // Filters holding NUL match nothing (or are refused).
+    #[rustfmt::skip]
+    let filters: &[(&str, &str)] = &[
+        ("/api/v1/users?q=%00", "q"),
+        ("/api/v1/users?q=a%00", "q"),
+        ("/api/v1/users?school_id=%00", "school_id"),
+        ("/api/v1/classes?q=%00", "q"),
+        ("/api/v1/classes?term_id=%00", "term_id"),
+        ("/api/v1/classes?teacher_id=%00", "teacher_id"),
+    ];
+    for (path, field) in filters {
+        bench.send(
+            &format!("GET {path}"),
+            "GET",
+            path,
+            true,
+            &[],
+            None,
+            Want::EmptyOrInvalid(field),
+        );
+    }
+    // References and names holding NUL in bodies are refused, naming the field.
+    let nul = "a\u{0}b";
+    #[rustfmt::skip]
+    let bodies: Vec<(&str, Value, &str)> = vec![
+        ("POST /api/v1/schools", json!({"name": nul}), "name"),
+        ("PATCH /api/v1/schools/{id}", json!({"name": nul}), "name"),
+        ("POST /api/v1/terms", json!({"name": nul}), "name"),
+        ("PATCH /api/v1/districts/{id}", json!({"name": nul}), "name"),
+        ("POST /api/v1/users", json!({"given_name": nul}), "given_name"),
+        ("POST /api/v1/users", json!({"school_id": nul}), "school_id"),
+        ("PATCH /api/v1/users/{id}", json!({"family_name": nul}), "family_name"),
+        ("PATCH /api/v1/users/{id}", json!({"school_id": nul}), "school_id"),
+        ("POST /api/v1/classes", json!({"name": nul}), "name"),
+        ("POST /api/v1/classes", json!({"school_id": nul}), "school_id"),
+        ("POST /api/v1/classes", json!({"term_id": nul}), "term_id"),
+        ("POST /api/v1/classes", json!({"teacher_ids": [nul]}), "teacher_ids[0]"),
+        ("PATCH /api/v1/classes/{id}", json!({"term_id": nul}), "term_id"),
+        ("POST /api/v1/classes/{id}/enrollments", json!({"student_id": nul}), "student_id"),
+    ];
+    for (label, changes, field) in bodies {
+        let route = route(&routes, label);
+        let body = route.with(changes);
+        bench.value(
+            route,
+            &format!("NUL in {field}"),
+            &body,
+            Want::Invalid(field),
+        );
+    }
+    // Sign-in and token routes: refused as usual, not with a 500.
+    let login = route(&routes, "POST /api/v1/auth/login");
+    bench.value(
+        login,
+        "NUL in username",
+        &login.with(json!({"username": nul})),
+        Want::ProblemOneOf(&[401, 422]),
+    );
+    let refresh = route(&routes, "POST /api/v1/auth/refresh");
+    bench.value(
+        refresh,
+        "NUL in token",
+        &refresh.with(json!({"refresh_token": nul})),
+        Want::ProblemOneOf(&[401, 422]),
+    );
+    bench.finish("NUL characters");
+}
+
+#[test]
+fn odd_but_well_formed_values_never_cause_a_server_error() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    #[rustfmt::skip]
+    let odd: Vec<(&str, Value)> = vec![
+        ("SQL",            json!("' OR '1'='1'; DROP TABLE users; --")),
+        ("LIKE wildcards", json!("%_%\\")),
+        ("path",           json!("../../etc/passwd")),
+        ("emoji",          json!("😀🏫")),
+        ("RTL override",   json!("\u{202e}evil")),
+        ("10k chars",      json!("x".repeat(10_000))),
+        ("empty",          json!("")),
+        ("whitespace",     json!(" \t\n ")),
+        ("i32 max",        json!(i32::MAX)),
+        ("i32 min",        json!(i32::MIN)),
+        ("huge float",     json!(1e300)),
+        ("negative zero",  json!(-0.0)),
+        ("nested",         json!({"a": [1, {"b": null}]})),
+        ("long list",      json!(vec!["x"; 1000])),
+        ("deep list",      serde_json::from_str::<Value>(&format!("{}{}", "[".repeat(100), "]".repeat(100))).unwrap()),
+    ];
+    for route in &write_routes(&fx) {
+        // Changing one's own password mid-run would only add noise.
+        if route.label == "POST /api/v1/me/password" {
+            continue;
+        }
+        for field in route.valid.as_object().unwrap().keys() {
+            // A wrong password is meant to count against the account (a write by design).
+            if route.label == "POST /api/v1/auth/login" && field == "password" {
+                continue;
+            }
+            for (case, value) in &odd {
+                let body = route.with(json!({ field: value }));
+                bench.value(
+                    route,
+                    &format!("{field}: {case}"),
+                    &body,
+                    Want::NoServerError,
+                );
+            }
+        }
+    }
+    // Deep nesting inside a field the server must skip or refuse.
+    let deep = format!("{{\"name\": {}1{}}}", "[".repeat(5000), "]".repeat(5000));
+    for route in write_routes(&fx)
+        .iter()
+        .filter(|r| r.valid.get("name").is_some())
+    {
+        bench.json(
+            route,
+            "5000-deep nesting",
+            deep.as_bytes(),
+            Want::ProblemOneOf(&[400, 422]),
+        );
+    }
+    bench.finish("odd values");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes that do not exist; DELETE with unknown ids
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_routes_are_404_problem_documents() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let body = serde_json::to_vec(&json!({"name": "x"})).unwrap();
+    #[rustfmt::skip]
+    let unknown: Vec<(&str, String)> = vec![
+        ("GET",    "/api/v1/nope".into()),
+        ("GET",    "/api/v1".into()),
+        ("GET",    "/api/v1/".into()),
+        ("GET",    "/api/v2/users".into()),
+        ("GET",    "/nope".into()),
+        ("GET",    format!("/api/v1/users/{}/extra", fx.student)),
+        ("GET",    format!("/api/v1/classes/{}/enrollments/{}/x", fx.class, fx.newcomer)),
+        ("POST",   "/api/v1/nope".into()),
+        ("POST",   "/api/v1/enrollments".into()),
+        ("DELETE", "/api/v1/nope".into()),
+    ];
+    #[rustfmt::skip]
+    let wrong_method: Vec<(&str, String)> = vec![
+        ("DELETE", format!("/api/v1/users/{}", fx.student)),
+        ("DELETE", format!("/api/v1/schools/{}", fx.riverbend)),
+        ("DELETE", format!("/api/v1/classes/{}", fx.class)),
+        ("PUT",    format!("/api/v1/schools/{}", fx.riverbend)),
+        ("POST",   format!("/api/v1/users/{}", fx.student)),
+        ("PATCH",  "/api/v1/users".into()),
+        ("PATCH",  format!("/api/v1/classes/{}/enrollments/{}", fx.class, fx.newcomer)),
+        ("GET",    format!("/api/v1/classes/{}/enrollments/{}", fx.class, fx.newcomer)),
+        ("GET",    "/api/v1/auth/login".into()),
+    ];
+    for auth in [true, false] {
+        let who = if auth { "signed in" } else { "anonymous" };
+        for (method, path) in &unknown {
+            bench.send(
+                &format!("{method} {path} ({who})"),
+                method,
+                path,
+                auth,
+                JSON,
+                Some(&body),
+                Want::Problem(404),
+            );
+        }
+        for (method, path) in &wrong_method {
+            bench.send(
+                &format!("{method} {path} ({who})"),
+                method,
+                path,
+                auth,
+                JSON,
+                Some(&body),
+                Want::ProblemOneOf(&[404, 405]),
+            );
+        }
+    }
+    bench.finish("unknown routes");
+}
+
+#[test]
+fn ending_an_enrollment_with_unknown_ids_is_404_and_writes_nothing() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let other_class: String = classes::table
+        .filter(classes::name.eq("Advisory 7"))
+        .select(classes::id)
+        .first(&mut bench.conn)
+        .unwrap();
+    let other_student: String = users::table
+        .filter(users::username.eq("hp.student"))
+        .select(users::id)
+        .first(&mut bench.conn)
+        .unwrap();
+    let enrolled: String = enrollments::table
+        .filter(enrollments::class_id.eq(&fx.class))
+        .select(enrollments::student_id)
+        .first(&mut bench.conn)
+        .unwrap();
+    #[rustfmt::skip]
+    let cases: Vec<(&str, String, String)> = vec![
+        ("unknown class",                   "no-such-class".into(), enrolled.clone()),
+        ("class of another district",       other_class.clone(),    other_student.clone()),
+        ("unknown student",                 fx.class.clone(),       "no-such-student".into()),
+        ("student never enrolled",          fx.class.clone(),       fx.newcomer.clone()),
+        ("student of another district",     fx.class.clone(),       other_student.clone()),
+        ("a teacher, not a student",        fx.class.clone(),       fx.samuel.clone()),
+        ("very long ids",                   "c".repeat(5000),       "s".repeat(5000)),
+    ];
+    for (case, class, student) in cases {
+        let path = format!("/api/v1/classes/{class}/enrollments/{student}");
+        bench.send(
+            &format!("DELETE enrollment [{case}]"),
+            "DELETE",
+            &path,
+            true,
+            &[],
+            None,
+            Want::Problem(404),
+        );
+        // A body on DELETE is not read: garbage with any media type changes nothing.
+        bench.send(
+            &format!("DELETE enrollment [{case}, with a text/plain body]"),
+            "DELETE",
+            &path,
+            true,
+            &[("Content-Type", "text/plain")],
+            Some(b"{not json"),
+            Want::Problem(404),
+        );
+    }
+    bench.finish("DELETE enrollment");
+}
