@@ -1,17 +1,20 @@
 //! Who is calling: typed extractors every handler uses to get its caller.
 //!
-//! `Caller` proves a valid access token; `Authorized<R>` additionally proves the caller's role
+//! `Caller` proves a valid access token of an account that is active right now; `Authorized<R>` additionally proves the caller's role
 //! is in the role set `R`, so a handler taking `Authorized<RosterAdmins>` cannot run for a teacher.
 //! Object-level scope (which school, which class) is checked in `crate::authz`.
 
-use std::future::{ready, Ready};
 use std::marker::PhantomData;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
+use diesel::prelude::*;
+use futures_util::future::LocalBoxFuture;
 
 use super::role::Role;
+use super::tokens::Claims;
+use crate::db::schema::users;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -32,17 +35,22 @@ impl Caller {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Caller, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(caller_from(req))
+        let verified = verify_token(req);
+        Box::pin(async move {
+            let (state, claims) = verified?;
+            current_caller(&state, claims).await
+        })
     }
 }
 
-fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
+fn verify_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Claims), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("application state missing"))?;
+        .ok_or_else(|| ApiError::internal("application state missing"))?
+        .clone();
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -57,14 +65,44 @@ fn caller_from(req: &HttpRequest) -> Result<Caller, ApiError> {
         ))?
         .trim();
     let claims = state.tokens.verify(token)?;
-    if claims.role.is_school_bound() != claims.sid.is_some() {
+    Ok((state, claims))
+}
+
+/// The token proves who signed in; the account's role, school and active flag are read now,
+/// so deactivating an account or changing its role takes effect on its very next request,
+/// not when its access token expires.
+async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiError> {
+    let user_id = claims.sub;
+    let row: Option<(String, String, String, Option<String>, bool)> = state
+        .db
+        .run(move |conn| {
+            Ok(users::table
+                .find(&user_id)
+                .select((
+                    users::id,
+                    users::district_id,
+                    users::role,
+                    users::school_id,
+                    users::active,
+                ))
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    let (user_id, district_id, role, school_id, active) =
+        row.ok_or(ApiError::Unauthorized("account not found"))?;
+    if !active {
+        return Err(ApiError::Unauthorized("account is deactivated"));
+    }
+    let role = Role::parse(&role).ok_or(ApiError::Unauthorized("account has no valid role"))?;
+    if claims.did != district_id || role.is_school_bound() != school_id.is_some() {
         return Err(ApiError::Unauthorized("invalid access token"));
     }
     Ok(Caller {
-        user_id: claims.sub,
-        role: claims.role,
-        district_id: claims.did,
-        school_id: claims.sid,
+        user_id,
+        role,
+        district_id,
+        school_id,
     })
 }
 
@@ -89,10 +127,12 @@ impl<R: RoleSet> std::ops::Deref for Authorized<R> {
 
 impl<R: RoleSet> FromRequest for Authorized<R> {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(caller_from(req).and_then(|caller| {
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
             if R::ROLES.contains(&caller.role) {
                 Ok(Authorized {
                     caller,
@@ -104,7 +144,7 @@ impl<R: RoleSet> FromRequest for Authorized<R> {
                     R::DESCRIPTION
                 )))
             }
-        }))
+        })
     }
 }
 
@@ -134,4 +174,8 @@ role_set!(
 role_set!(
     /// Every adult role.
     Staff, "staff", [DistrictAdmin, SchoolAdmin, Counselor, Teacher]
+);
+role_set!(
+    /// Students only.
+    Students, "students", [Student]
 );

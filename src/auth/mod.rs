@@ -8,5 +8,5 @@ pub mod role;
 pub mod routes;
 pub mod tokens;
 
-pub use caller::{Authorized, Caller, DistrictAdmins, RosterAdmins, SchoolStaff, Staff};
+pub use caller::{Authorized, Caller, DistrictAdmins, RosterAdmins, SchoolStaff, Staff, Students};
 pub use role::Role;

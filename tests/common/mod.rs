@@ -153,6 +153,18 @@ impl TestDb {
         .map(|c| c.n)
         .unwrap_or(0);
         if exists == 0 {
+            // Templates of earlier schemas are dead weight once the schema changed.
+            let stale: Vec<Name> = diesel::sql_query(
+                "SELECT datname AS name FROM pg_database WHERE datname LIKE 'securebase_tpl_%'",
+            )
+            .load(&mut admin)
+            .unwrap_or_default();
+            for old in stale {
+                let _ = admin.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    old.name
+                ));
+            }
             admin
                 .batch_execute(&format!("CREATE DATABASE {template}"))
                 .unwrap();
@@ -186,6 +198,12 @@ impl Drop for TestDb {
             }
         }
     }
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
 }
 
 #[derive(QueryableByName)]
