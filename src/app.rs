@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{path_error, query_error, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
-use crate::{auth, health, rosters};
+use crate::{auth, health, lessons, rosters};
 
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -22,7 +22,8 @@ fn register(cfg: &mut ServiceConfig) {
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(auth::routes::routes)
-                .configure(rosters::routes),
+                .configure(rosters::routes)
+                .configure(lessons::routes),
         );
 }
 

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod lessons;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;

@@ -97,8 +97,14 @@ fn main() -> anyhow::Result<()> {
             ops::migrate(&database_url)?;
             let loaded = ops::seed_dir(&database_url, &dir)?;
             println!(
-                "loaded {} schools, {} terms, {} users, {} classes, {} enrollments",
-                loaded.schools, loaded.terms, loaded.users, loaded.classes, loaded.enrollments
+                "loaded {} schools, {} terms, {} users, {} classes, {} enrollments, {} lesson plans, {} assignments",
+                loaded.schools,
+                loaded.terms,
+                loaded.users,
+                loaded.classes,
+                loaded.enrollments,
+                loaded.lesson_plans,
+                loaded.assignments
             );
             Ok(())
         }

@@ -20,6 +20,7 @@ an `errors` array naming each offending field.",
     tags(
         (name = "auth", description = "Sign-in, token rotation, own account"),
         (name = "rosters", description = "District, schools, terms, accounts, classes and enrollments"),
+        (name = "lessons", description = "SEL lesson library, assignments, completion and progress"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -112,7 +112,7 @@ pub fn create_admin(database_url: &str, admin: NewAdmin) -> anyhow::Result<(Stri
             .select(districts::id)
             .first(conn)
             .optional()?;
-        let district_id = match existing {
+        let district_id = match existing.clone() {
             Some(id) => id,
             None => {
                 let id = db::new_id();
@@ -145,6 +145,10 @@ pub fn create_admin(database_url: &str, admin: NewAdmin) -> anyhow::Result<(Stri
             updated_at: now,
         };
         queries::insert_user(conn, &row).map_err(|e| anyhow!("{}", e.problem().detail))?;
+        if existing.is_none() {
+            // A new district starts with the starter lesson library, published by its first admin.
+            crate::lessons::library::install_starter(conn, &district_id, &row.id)?;
+        }
         Ok((district_id, row.id))
     })
 }

@@ -16,8 +16,12 @@ use uuid::Uuid;
 use crate::auth::{password, Role};
 use crate::db::schema::{districts, enrollments};
 use crate::db::{self, write_transaction, DbConnection};
+use crate::lessons::library::{install_starter, load_assignments};
 use crate::rosters::models::{ClassRow, School, Term, UserRow};
 use crate::rosters::queries;
+
+/// Optional files of a data set: lesson assignments and completions in its classes.
+pub const OPTIONAL_FILES: [&str; 2] = ["assignments.csv", "completions.csv"];
 
 pub const FILES: [&str; 7] = [
     "district.csv",
@@ -42,19 +46,31 @@ pub fn demo_files() -> HashMap<&'static str, &'static str> {
             include_str!("../seed/demo/enrollments.csv"),
         ),
         ("logins.csv", include_str!("../seed/demo/logins.csv")),
+        (
+            "assignments.csv",
+            include_str!("../seed/demo/assignments.csv"),
+        ),
+        (
+            "completions.csv",
+            include_str!("../seed/demo/completions.csv"),
+        ),
     ])
 }
 
 pub fn read_dir(dir: &Path) -> anyhow::Result<HashMap<&'static str, String>> {
-    FILES
-        .iter()
-        .map(|name| {
-            let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))
-                .map(|text| (*name, text))
-        })
-        .collect()
+    let mut files = HashMap::new();
+    for name in FILES {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        files.insert(name, text);
+    }
+    for name in OPTIONAL_FILES {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            files.insert(name, text);
+        }
+    }
+    Ok(files)
 }
 
 #[derive(Deserialize)]
@@ -148,6 +164,8 @@ pub struct Loaded {
     pub users: usize,
     pub classes: usize,
     pub enrollments: usize,
+    pub lesson_plans: usize,
+    pub assignments: usize,
 }
 
 /// Loads the data set in one transaction. Every account gets the password of `logins.csv`.
@@ -317,6 +335,24 @@ pub fn load(
                 .execute(conn)?;
         }
         loaded.enrollments = rows.len();
+        let publisher = users
+            .iter()
+            .find(|u| u.role == Role::DistrictAdmin.as_str())
+            .and_then(|u| user_ids.get(u.username.as_str()))
+            .ok_or_else(|| {
+                anyhow!("the data set needs a district_admin to publish the starter library")
+            })?;
+        loaded.lesson_plans = install_starter(conn, &district_id, publisher)?.len();
+        if let (Some(a), Some(c)) = (files.get("assignments.csv"), files.get("completions.csv")) {
+            loaded.assignments = load_assignments(
+                conn,
+                a.as_ref(),
+                c.as_ref(),
+                &class_ids,
+                &user_ids,
+                &district_id,
+            )?;
+        }
         Ok(loaded)
     })
 }

@@ -6,3 +6,10 @@ use serde::Serializer;
 pub fn utc<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true))
 }
+
+pub fn utc_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => utc(t, s),
+        None => s.serialize_none(),
+    }
+}

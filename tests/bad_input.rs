@@ -12,13 +12,25 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
-    class_teachers, classes, districts, enrollments, refresh_tokens, schools, terms, users,
+    assignments, class_teachers, classes, districts, enrollments, lesson_completions,
+    lesson_plan_versions, lesson_plans, refresh_tokens, schools, terms, users,
 };
 use securebase::db::DbConnection;
+use securebase::lessons::models::{AssignmentRow, CompletionRow, PlanRow, VersionRow};
 use serde_json::{json, Value};
+
+/// Who sends the requests: the district administrator by default; a teacher of the lesson
+/// class and a student enrolled in it for the teacher and student routes.
+const ADMIN: &str = "denise.whitfield";
+const TEACHER: &str = "samuel.ortega";
+const STUDENT: &str = "andreg197";
+/// Samuel Ortega's class that Andre Green is enrolled in.
+const LESSON_CLASS: &str = "Health & Wellness 7";
 
 const DEFAULT_LIMIT: usize = 64 * 1024;
 
@@ -192,6 +204,45 @@ fn snapshot(conn: &mut DbConnection) -> Snapshot {
                     .load::<(String, Option<chrono::NaiveDateTime>, bool)>(conn),
             ),
         ),
+        (
+            "lesson_plans",
+            rows(
+                lesson_plans::table
+                    .order(lesson_plans::id)
+                    .select(PlanRow::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "lesson_plan_versions",
+            rows(
+                lesson_plan_versions::table
+                    .order(lesson_plan_versions::id)
+                    .select(VersionRow::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "assignments",
+            rows(
+                assignments::table
+                    .order(assignments::id)
+                    .select(AssignmentRow::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "lesson_completions",
+            rows(
+                lesson_completions::table
+                    .order((
+                        lesson_completions::assignment_id,
+                        lesson_completions::student_id,
+                    ))
+                    .select(CompletionRow::as_select())
+                    .load(conn),
+            ),
+        ),
     ])
 }
 
@@ -228,6 +279,28 @@ struct Fx {
     newcomer: String,
     samuel: String,
     class: String,
+    /// A published district plan: the POST /classes/{id}/assignments body assigns it.
+    plan: String,
+    /// Another published district plan: the PATCH /lesson-plans/{id} target.
+    edited_plan: String,
+    /// The same starter plan in Harbor Point's library.
+    other_district_plan: String,
+    /// Health & Wellness 7: taught by Samuel Ortega, Andre Green enrolled.
+    lesson_class: String,
+    /// A scheduled assignment of that class that Andre has not completed yet (the PATCH
+    /// /assignments/{id} and PUT /assignments/{id}/completion target).
+    assignment: String,
+}
+
+/// A plan of a district's starter library, by the title of its published version.
+fn starter_plan(conn: &mut DbConnection, district: &str, title: &str) -> String {
+    lesson_plans::table
+        .inner_join(lesson_plan_versions::table)
+        .filter(lesson_plans::district_id.eq(district))
+        .filter(lesson_plan_versions::title.eq(title))
+        .select(lesson_plans::id)
+        .first(conn)
+        .unwrap_or_else(|e| panic!("starter plan {title}: {e}"))
 }
 
 fn fixtures(conn: &mut DbConnection) -> Fx {
@@ -267,14 +340,45 @@ fn fixtures(conn: &mut DbConnection) -> Fx {
         .select(users::id)
         .first(conn)
         .unwrap();
+    let lesson_class: String = classes::table
+        .filter(classes::name.eq(LESSON_CLASS))
+        .select(classes::id)
+        .first(conn)
+        .unwrap();
+    let andre = id_of_user(conn, STUDENT);
+    let completed_by_andre = lesson_completions::table
+        .filter(lesson_completions::student_id.eq(andre))
+        .select(lesson_completions::assignment_id);
+    let assignment: String = assignments::table
+        .filter(assignments::class_id.eq(&lesson_class))
+        .filter(assignments::status.eq("scheduled"))
+        .filter(
+            assignments::scheduled_on.le(chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()),
+        )
+        .filter(assignments::id.ne_all(completed_by_andre))
+        .order(assignments::id)
+        .select(assignments::id)
+        .first(conn)
+        .unwrap();
+    let harbor = securebase::seed::district_id("Harbor Point School District");
+    let breathing = "Box Breathing: A Reset You Can Use Anywhere";
     Fx {
         student: id_of_user(conn, "amaraa251"),
         samuel: id_of_user(conn, "samuel.ortega"),
+        plan: starter_plan(conn, &district, breathing),
+        edited_plan: starter_plan(
+            conn,
+            &district,
+            "More Than Mad, Sad, or Fine: Building an Emotion Vocabulary",
+        ),
+        other_district_plan: starter_plan(conn, &harbor, breathing),
         district,
         riverbend,
         fall,
         newcomer,
         class,
+        lesson_class,
+        assignment,
     }
 }
 
@@ -284,8 +388,8 @@ struct Route {
     label: &'static str,
     method: &'static str,
     path: String,
-    /// Sends the district administrator's token.
-    auth: bool,
+    /// Whose token is sent (a demo username), or none.
+    caller: Option<&'static str>,
     /// A body the route would accept; every case below differs from it in one way.
     valid: Value,
     /// Fields whose absence is refused.
@@ -315,7 +419,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/auth/login",
             method: "POST",
             path: "/api/v1/auth/login".into(),
-            auth: false,
+            caller: None,
             valid: json!({"username": "denise.whitfield", "password": DEMO_PASSWORD}),
             required: &["username", "password"],
         },
@@ -323,7 +427,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/auth/refresh",
             method: "POST",
             path: "/api/v1/auth/refresh".into(),
-            auth: false,
+            caller: None,
             valid: json!({"refresh_token": "r".repeat(43)}),
             required: &["refresh_token"],
         },
@@ -331,7 +435,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/auth/logout",
             method: "POST",
             path: "/api/v1/auth/logout".into(),
-            auth: false,
+            caller: None,
             valid: json!({"refresh_token": "r".repeat(43)}),
             required: &["refresh_token"],
         },
@@ -339,7 +443,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/me/password",
             method: "POST",
             path: "/api/v1/me/password".into(),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({"current_password": DEMO_PASSWORD, "new_password": "another-long-password"}),
             required: &["current_password", "new_password"],
         },
@@ -347,7 +451,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "PATCH /api/v1/districts/{id}",
             method: "PATCH",
             path: format!("/api/v1/districts/{}", fx.district),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({"name": "Maple Valley USD"}),
             required: &[],
         },
@@ -355,7 +459,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/schools",
             method: "POST",
             path: "/api/v1/schools".into(),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({"name": "Probe School", "low_grade": 0, "high_grade": 5}),
             required: &["name", "low_grade", "high_grade"],
         },
@@ -363,7 +467,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "PATCH /api/v1/schools/{id}",
             method: "PATCH",
             path: format!("/api/v1/schools/{}", fx.riverbend),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({"name": "Riverbend MS", "low_grade": 6, "high_grade": 8, "active": true}),
             required: &[],
         },
@@ -371,7 +475,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/terms",
             method: "POST",
             path: "/api/v1/terms".into(),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({"name": "Probe Term", "starts_on": "2027-08-16", "ends_on": "2027-12-17"}),
             required: &["name", "starts_on", "ends_on"],
         },
@@ -379,7 +483,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "PATCH /api/v1/terms/{id}",
             method: "PATCH",
             path: format!("/api/v1/terms/{}", fx.fall),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({"name": "Autumn 2026", "starts_on": "2026-08-18", "ends_on": "2026-12-17"}),
             required: &[],
         },
@@ -387,7 +491,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/users",
             method: "POST",
             path: "/api/v1/users".into(),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({
                 "username": "probe.user", "role": "student", "school_id": fx.riverbend, "grade": 7,
                 "given_name": "Pro", "family_name": "Be", "email": "probe@maplevalley.example.org",
@@ -399,7 +503,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "PATCH /api/v1/users/{id}",
             method: "PATCH",
             path: format!("/api/v1/users/{}", fx.student),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({
                 "given_name": "Amara", "family_name": "Abdi", "email": "amara@maplevalley.example.org",
                 "grade": 8, "active": true, "school_id": fx.riverbend, "role": "student",
@@ -410,7 +514,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/classes",
             method: "POST",
             path: "/api/v1/classes".into(),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({
                 "school_id": fx.riverbend, "term_id": fx.fall, "name": "Probe Class", "grade": 7,
                 "teacher_ids": [fx.samuel],
@@ -421,7 +525,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "PATCH /api/v1/classes/{id}",
             method: "PATCH",
             path: format!("/api/v1/classes/{}", fx.class),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({
                 "name": "Advisory 7-A", "term_id": fx.fall, "grade": 7, "active": true,
                 "teacher_ids": [fx.samuel],
@@ -432,9 +536,83 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             label: "POST /api/v1/classes/{id}/enrollments",
             method: "POST",
             path: format!("/api/v1/classes/{}/enrollments", fx.class),
-            auth: true,
+            caller: Some(ADMIN),
             valid: json!({"student_id": fx.newcomer}),
             required: &["student_id"],
+        },
+        Route {
+            label: "POST /api/v1/lesson-plans",
+            method: "POST",
+            path: "/api/v1/lesson-plans".into(),
+            caller: Some(ADMIN),
+            valid: json!({
+                "title": "Probe Plan", "summary": "A short probe lesson.",
+                "competency": "self_awareness", "component": "emotional_regulation",
+                "grade_band": "6-8", "duration_minutes": 20,
+                "objectives": ["Name one feeling"], "materials": ["Paper"],
+                "steps": [
+                    {"title": "Check in", "minutes": 5, "instructions": "Share one word."},
+                    {"title": "Practice", "minutes": 15, "instructions": "Try it in pairs."},
+                ],
+                "reflection_prompt": "How do you feel now?",
+            }),
+            required: &[
+                "title",
+                "summary",
+                "competency",
+                "component",
+                "grade_band",
+                "duration_minutes",
+                "objectives",
+                "materials",
+                "steps",
+                "reflection_prompt",
+            ],
+        },
+        Route {
+            label: "PATCH /api/v1/lesson-plans/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/lesson-plans/{}", fx.edited_plan),
+            caller: Some(ADMIN),
+            valid: json!({
+                "title": "Beyond Mad, Sad, or Fine", "summary": "Naming feelings precisely.",
+                "competency": "self_awareness", "component": "emotional_regulation",
+                "grade_band": "6-8", "duration_minutes": 35,
+                "objectives": ["Name three shades of anger"], "materials": ["Feelings wheel"],
+                "steps": [
+                    {"title": "Warm-up", "minutes": 10, "instructions": "Sort feeling words."},
+                    {"title": "Practice", "minutes": 25, "instructions": "Describe a scene."},
+                ],
+                "reflection_prompt": "Which new word fits today?", "archived": false,
+            }),
+            required: &[],
+        },
+        Route {
+            label: "POST /api/v1/classes/{id}/assignments",
+            method: "POST",
+            path: format!("/api/v1/classes/{}/assignments", fx.lesson_class),
+            caller: Some(TEACHER),
+            valid: json!({"plan_id": fx.plan, "scheduled_on": "2026-12-01", "due_on": "2026-12-04"}),
+            required: &["plan_id", "scheduled_on"],
+        },
+        Route {
+            label: "PATCH /api/v1/assignments/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/assignments/{}", fx.assignment),
+            caller: Some(TEACHER),
+            valid: json!({
+                "scheduled_on": "2026-11-24", "due_on": "2026-12-02", "status": "scheduled",
+                "delivered_on": "2026-11-25", "teacher_note": "Good discussion.",
+            }),
+            required: &[],
+        },
+        Route {
+            label: "PUT /api/v1/assignments/{id}/completion",
+            method: "PUT",
+            path: format!("/api/v1/assignments/{}/completion", fx.assignment),
+            caller: Some(STUDENT),
+            valid: json!({"emotion": "calm", "reflection": "Breathing in squares helped."}),
+            required: &[],
         },
     ]
 }
@@ -466,6 +644,8 @@ enum Want<'a> {
     Invalid(&'a str),
     /// 422 naming one of these fields (where either is a fair answer).
     InvalidOneOf(&'a [&'a str]),
+    /// 422 naming this field, its message listing this allowed value.
+    InvalidListing(&'a str, &'a str),
     /// An empty list (200, total 0), or 422 naming this parameter.
     EmptyOrInvalid(&'a str),
     /// A problem document with one of these statuses.
@@ -484,7 +664,10 @@ const JSON: &[(&str, &str)] = &[("Content-Type", "application/json")];
 
 struct Bench {
     app: TestApp,
+    /// The district administrator's token.
     token: String,
+    /// Tokens by username, signed in on first use.
+    tokens: HashMap<String, String>,
     conn: DbConnection,
     /// The database as the previous case left it (nothing else writes between cases).
     last: Option<Snapshot>,
@@ -494,10 +677,11 @@ struct Bench {
 
 impl Bench {
     fn new(app: TestApp) -> Bench {
-        let token = app.login("denise.whitfield");
+        let token = app.login(ADMIN);
         let conn = app.conn();
         Bench {
             app,
+            tokens: HashMap::from([(ADMIN.to_owned(), token.clone())]),
             token,
             conn,
             last: None,
@@ -515,13 +699,26 @@ impl Bench {
         self.last = None;
     }
 
+    /// The caller's token, signing in on first use (a sign-in writes a refresh token, so the
+    /// next case takes a fresh snapshot).
+    fn token_for(&mut self, caller: Option<&str>) -> Option<String> {
+        let user = caller?;
+        if let Some(token) = self.tokens.get(user) {
+            return Some(token.clone());
+        }
+        let token = self.app.login(user);
+        self.tokens.insert(user.to_owned(), token.clone());
+        self.forget();
+        Some(token)
+    }
+
     /// Sends a JSON body to a route.
     fn json(&mut self, route: &Route, case: &str, body: &[u8], want: Want) {
         self.send(
             &format!("{} [{case}]", route.label),
             route.method,
             &route.path,
-            route.auth,
+            route.caller,
             JSON,
             Some(body),
             want,
@@ -538,13 +735,13 @@ impl Bench {
         what: &str,
         method: &str,
         path: &str,
-        auth: bool,
+        caller: Option<&str>,
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
         want: Want,
     ) {
-        self.exchange(what, want, |app, token| {
-            let r = app.request(method, path, auth.then_some(token), headers, body);
+        self.exchange(what, caller, want, |app, token| {
+            let r = app.request(method, path, token, headers, body);
             let content_type = r.header("content-type").map(str::to_owned);
             (r.status, content_type, r.text)
         });
@@ -553,8 +750,8 @@ impl Bench {
     /// Sends a body without Content-Length (chunked transfer encoding).
     fn chunked(&mut self, route: &Route, case: &str, body: &[u8], want: Want) {
         let what = format!("{} [{case}]", route.label);
-        self.exchange(&what, want, |app, token| {
-            send_chunked(app, route.method, &route.path, token, body)
+        self.exchange(&what, route.caller, want, |app, token| {
+            send_chunked(app, route.method, &route.path, token.unwrap_or(""), body)
         });
     }
 
@@ -562,14 +759,16 @@ impl Bench {
     fn exchange(
         &mut self,
         what: &str,
+        caller: Option<&str>,
         want: Want,
-        call: impl FnOnce(&TestApp, &str) -> (u16, Option<String>, String),
+        call: impl FnOnce(&TestApp, Option<&str>) -> (u16, Option<String>, String),
     ) {
+        let token = self.token_for(caller);
         let before = match self.last.take() {
             Some(s) => s,
             None => snapshot(&mut self.conn),
         };
-        let (status, content_type, text) = call(&self.app, &self.token);
+        let (status, content_type, text) = call(&self.app, token.as_deref());
         self.cases += 1;
         let mut problems = check_response(status, content_type.as_deref(), &text, want);
         let after = snapshot(&mut self.conn);
@@ -669,6 +868,25 @@ fn check_response(status: u16, content_type: Option<&str>, text: &str, want: Wan
         }
         Want::Invalid(field) => invalid(&[field], &mut problems),
         Want::InvalidOneOf(names) => invalid(names, &mut problems),
+        Want::InvalidListing(field, allowed) => {
+            invalid(&[field], &mut problems);
+            let listed = body
+                .as_ref()
+                .and_then(|b| b["errors"].as_array())
+                .is_some_and(|errors| {
+                    errors.iter().any(|e| {
+                        e["field"] == field
+                            && e["message"]
+                                .as_str()
+                                .is_some_and(|m| m.contains(&format!("`{allowed}`")))
+                    })
+                });
+            if status == 422 && !listed {
+                problems.push(format!(
+                    "the message on {field} does not list `{allowed}`: {text}"
+                ));
+            }
+        }
         Want::EmptyOrInvalid(field) => {
             if status == 200 {
                 let total = body.as_ref().map(|b| b["total"].clone());
@@ -745,8 +963,9 @@ fn the_tables_cover_every_write_route_of_the_openapi_document() {
         .iter()
         .map(|r| r.label.to_owned())
         .collect();
-    // The one write route without a body, covered by its own test below.
+    // The write routes without a body, covered by their own tests below.
     covered.push("DELETE /api/v1/classes/{id}/enrollments/{student_id}".to_owned());
+    covered.push("POST /api/v1/lesson-plans/{id}/publish".to_owned());
     covered.sort();
     let doc = serde_json::to_value(securebase::app::openapi()).unwrap();
     let mut documented = Vec::new();
@@ -769,9 +988,12 @@ fn the_tables_cover_every_write_route_of_the_openapi_document() {
 #[test]
 fn every_base_body_of_the_tables_is_accepted() {
     let app = TestApp::spawn();
-    let token = app.login("denise.whitfield");
     let mut conn = app.conn();
     let fx = fixtures(&mut conn);
+    let tokens: HashMap<&str, String> = [ADMIN, TEACHER, STUDENT]
+        .into_iter()
+        .map(|user| (user, app.login(user)))
+        .collect();
     #[rustfmt::skip]
     let expected: &[(&str, u16)] = &[
         ("POST /api/v1/auth/login", 200),
@@ -787,6 +1009,11 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("POST /api/v1/classes", 201),
         ("PATCH /api/v1/classes/{id}", 200),
         ("POST /api/v1/classes/{id}/enrollments", 201),
+        ("POST /api/v1/lesson-plans", 201),
+        ("PATCH /api/v1/lesson-plans/{id}", 200),
+        ("POST /api/v1/classes/{id}/assignments", 201),
+        ("PATCH /api/v1/assignments/{id}", 200),
+        ("PUT /api/v1/assignments/{id}/completion", 201), // the first completion
         ("POST /api/v1/me/password", 204),
     ];
     let routes = write_routes(&fx);
@@ -796,7 +1023,7 @@ fn every_base_body_of_the_tables_is_accepted() {
         let r = app.send(
             route.method,
             &route.path,
-            route.auth.then_some(token.as_str()),
+            route.caller.map(|user| tokens[user].as_str()),
             &route.valid,
         );
         assert_eq!(r.status, *status, "{label} with its base body: {}", r.text);
@@ -1041,7 +1268,7 @@ fn bodies_over_the_default_limit_are_413() {
             Want::Invalid("zzz_extra"),
         );
         // Without Content-Length (chunked), the limit holds while reading.
-        if route.auth {
+        if route.caller.is_some() {
             let body = padded(&route.valid, DEFAULT_LIMIT + 1);
             bench.chunked(route, "chunked, 64 KiB + 1", &body, Want::Problem(413));
         }
@@ -1069,7 +1296,7 @@ fn a_configured_smaller_limit_is_enforced_at_its_boundary() {
             &at_limit,
             Want::Invalid("zzz_extra"),
         );
-        if route.auth {
+        if route.caller.is_some() {
             bench.chunked(
                 route,
                 "chunked, 1025 bytes",
@@ -1151,7 +1378,7 @@ fn bodies_that_are_not_json_are_415() {
                 &format!("{} [Content-Type {media_type:?}]", route.label),
                 route.method,
                 &route.path,
-                route.auth,
+                route.caller,
                 &headers,
                 Some(&body),
                 Want::Problem(415),
@@ -1224,12 +1451,33 @@ fn unknown_enum_values_are_422_naming_the_field() {
             );
         }
     }
+    // The lesson vocabularies: a near miss is refused, naming the field and listing the
+    // allowed values.
+    #[rustfmt::skip]
+    let lesson_enums: &[(&str, &str, &[&str], &str)] = &[
+        ("competency", "self_awareness", &["self-awareness", "Self_Awareness", "empathy", "", "self_awareness "], "POST /api/v1/lesson-plans"),
+        ("component", "emotional_regulation", &["emotional-regulation", "regulation", "SAFE_COMMUNICATION"], "POST /api/v1/lesson-plans"),
+        ("grade_band", "K-2", &["K2", "k-2", "6–8", "6 - 8", "13-14", "PK"], "POST /api/v1/lesson-plans"),
+        ("competency", "self_awareness", &["self awareness", "grit"], "PATCH /api/v1/lesson-plans/{id}"),
+        ("component", "emotional_regulation", &["trust"], "PATCH /api/v1/lesson-plans/{id}"),
+        ("grade_band", "K-2", &["9-11", "K-12"], "PATCH /api/v1/lesson-plans/{id}"),
+        ("emotion", "calm", &["Calm", "ecstatic", "meh", "", "happy "], "PUT /api/v1/assignments/{id}/completion"),
+        ("status", "cancelled", &["delivered", "Cancelled", "canceled", "done"], "PATCH /api/v1/assignments/{id}"),
+    ];
+    for (field, allowed, wrongs, label) in lesson_enums {
+        let route = route(&routes, label);
+        for wrong in *wrongs {
+            let body = route.with(json!({ *field: wrong }));
+            let case = format!("{field} {wrong:?}");
+            bench.value(route, &case, &body, Want::InvalidListing(field, allowed));
+        }
+    }
     for query in ["role=wizard", "role=Teacher", "role=", "role=student%20"] {
         bench.send(
             &format!("GET /api/v1/users?{query}"),
             "GET",
             &format!("/api/v1/users?{query}"),
-            true,
+            Some(ADMIN),
             &[],
             None,
             Want::Invalid("role"),
@@ -1320,6 +1568,61 @@ fn out_of_range_and_invalid_values_are_422_naming_the_field() {
         ("POST /api/v1/me/password", "short new password",    json!({"new_password": "short"}), &["new_password"]),
         ("POST /api/v1/me/password", "129-char new password", json!({"new_password": long(129)}), &["new_password"]),
         ("POST /api/v1/me/password", "empty current password", json!({"current_password": ""}), &["current_password"]),
+        ("POST /api/v1/lesson-plans", "empty title",             json!({"title": ""}), &["title"]),
+        ("POST /api/v1/lesson-plans", "blank title",             json!({"title": "  \t"}), &["title"]),
+        ("POST /api/v1/lesson-plans", "201-char title",          json!({"title": long(201)}), &["title"]),
+        ("POST /api/v1/lesson-plans", "blank summary",           json!({"summary": " "}), &["summary"]),
+        ("POST /api/v1/lesson-plans", "2001-char summary",       json!({"summary": long(2001)}), &["summary"]),
+        ("POST /api/v1/lesson-plans", "steps add up to less",    json!({"duration_minutes": 25}), &["duration_minutes"]),
+        ("POST /api/v1/lesson-plans", "steps add up to more",    json!({"duration_minutes": 15}), &["duration_minutes"]),
+        ("POST /api/v1/lesson-plans", "duration 0",              json!({"duration_minutes": 0, "steps": []}), &["duration_minutes", "steps"]),
+        ("POST /api/v1/lesson-plans", "duration 481",            json!({"duration_minutes": 481}), &["duration_minutes"]),
+        ("POST /api/v1/lesson-plans", "duration -20",            json!({"duration_minutes": -20}), &["duration_minutes"]),
+        ("POST /api/v1/lesson-plans", "no steps",                json!({"steps": []}), &["steps"]),
+        ("POST /api/v1/lesson-plans", "21 steps",                json!({"duration_minutes": 21, "steps": vec![json!({"title": "s", "minutes": 1, "instructions": "i"}); 21]}), &["steps"]),
+        ("POST /api/v1/lesson-plans", "step of 0 minutes",       json!({"steps": [{"title": "a", "minutes": 0, "instructions": "i"}, {"title": "b", "minutes": 20, "instructions": "i"}]}), &["steps[0].minutes"]),
+        ("POST /api/v1/lesson-plans", "step of 241 minutes",     json!({"duration_minutes": 241, "steps": [{"title": "a", "minutes": 241, "instructions": "i"}]}), &["steps[0].minutes"]),
+        ("POST /api/v1/lesson-plans", "step with blank title",   json!({"steps": [{"title": " ", "minutes": 20, "instructions": "i"}]}), &["steps[0].title"]),
+        ("POST /api/v1/lesson-plans", "step without instructions", json!({"steps": [{"title": "a", "minutes": 20}]}), &["steps[0].instructions"]),
+        ("POST /api/v1/lesson-plans", "step with unknown field", json!({"steps": [{"title": "a", "minutes": 20, "instructions": "i", "order": 1}]}), &["steps[0].order"]),
+        ("POST /api/v1/lesson-plans", "step minutes as string",  json!({"steps": [{"title": "a", "minutes": "20", "instructions": "i"}]}), &["steps[0].minutes"]),
+        ("POST /api/v1/lesson-plans", "no objectives",           json!({"objectives": []}), &["objectives"]),
+        ("POST /api/v1/lesson-plans", "11 objectives",           json!({"objectives": vec!["o"; 11]}), &["objectives"]),
+        ("POST /api/v1/lesson-plans", "blank objective",         json!({"objectives": ["ok", "  "]}), &["objectives"]),
+        ("POST /api/v1/lesson-plans", "501-char objective",      json!({"objectives": [long(501)]}), &["objectives"]),
+        ("POST /api/v1/lesson-plans", "21 materials",            json!({"materials": vec!["m"; 21]}), &["materials"]),
+        ("POST /api/v1/lesson-plans", "empty material",          json!({"materials": [""]}), &["materials"]),
+        ("POST /api/v1/lesson-plans", "blank reflection prompt", json!({"reflection_prompt": " "}), &["reflection_prompt"]),
+        ("POST /api/v1/lesson-plans", "501-char reflection prompt", json!({"reflection_prompt": long(501)}), &["reflection_prompt"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "steps add up to less", json!({"duration_minutes": 40}), &["duration_minutes"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "blank title",       json!({"title": " "}), &["title"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "201-char title",    json!({"title": long(201)}), &["title"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "no steps",          json!({"steps": []}), &["steps"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "step of 0 minutes", json!({"steps": [{"title": "a", "minutes": 0, "instructions": "i"}, {"title": "b", "minutes": 35, "instructions": "i"}]}), &["steps[0].minutes"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "no objectives",     json!({"objectives": []}), &["objectives"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "duration 481",      json!({"duration_minutes": 481}), &["duration_minutes"]),
+        ("PATCH /api/v1/lesson-plans/{id}", "archived null",     json!({"archived": null, "title": ""}), &["title"]),
+        ("POST /api/v1/classes/{id}/assignments", "scheduled before the term", json!({"scheduled_on": "2026-08-16"}), &["scheduled_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "scheduled after the term",  json!({"scheduled_on": "2026-12-19", "due_on": null}), &["scheduled_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "scheduled next term",       json!({"scheduled_on": "2027-01-12", "due_on": null}), &["scheduled_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "due after the term",        json!({"due_on": "2026-12-19"}), &["due_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "due before scheduled",      json!({"due_on": "2026-11-30"}), &["due_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "February 30",               json!({"scheduled_on": "2026-02-30"}), &["scheduled_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "a timestamp",               json!({"due_on": "2026-12-04T00:00:00Z"}), &["due_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "US date",                   json!({"scheduled_on": "12/01/2026"}), &["scheduled_on"]),
+        ("POST /api/v1/classes/{id}/assignments", "empty plan_id",             json!({"plan_id": ""}), &["plan_id"]),
+        ("POST /api/v1/classes/{id}/assignments", "65-char plan_id",           json!({"plan_id": long(65)}), &["plan_id"]),
+        ("POST /api/v1/classes/{id}/assignments", "unknown plan_id",           json!({"plan_id": "no-such-plan"}), &["plan_id"]),
+        ("PATCH /api/v1/assignments/{id}", "scheduled before the term", json!({"scheduled_on": "2026-08-01"}), &["scheduled_on"]),
+        ("PATCH /api/v1/assignments/{id}", "scheduled after the term",  json!({"scheduled_on": "2026-12-21", "due_on": "2026-12-22"}), &["scheduled_on"]),
+        ("PATCH /api/v1/assignments/{id}", "due after the term",        json!({"due_on": "2027-01-04"}), &["due_on"]),
+        ("PATCH /api/v1/assignments/{id}", "due before scheduled",      json!({"due_on": "2026-11-23"}), &["due_on"]),
+        ("PATCH /api/v1/assignments/{id}", "delivered in the future",   json!({"delivered_on": "2099-01-01"}), &["delivered_on"]),
+        ("PATCH /api/v1/assignments/{id}", "not a date",                json!({"delivered_on": "yesterday"}), &["delivered_on"]),
+        ("PATCH /api/v1/assignments/{id}", "blank note",                json!({"teacher_note": "  "}), &["teacher_note"]),
+        ("PATCH /api/v1/assignments/{id}", "2001-char note",            json!({"teacher_note": long(2001)}), &["teacher_note"]),
+        ("PUT /api/v1/assignments/{id}/completion", "1001-char reflection", json!({"reflection": long(1001)}), &["reflection"]),
+        ("PUT /api/v1/assignments/{id}/completion", "1001 emoji",           json!({"reflection": "😀".repeat(1001)}), &["reflection"]),
     ];
     for (label, case, changes, fields) in cases {
         let route = route(&routes, label);
@@ -1338,13 +1641,25 @@ fn bad_query_parameters_are_422_naming_the_parameter() {
     let mut bench = Bench::new(TestApp::spawn());
     let fx = bench.fixtures();
     let enrollments = format!("/api/v1/classes/{}/enrollments", fx.class);
-    let lists: Vec<(&str, String)> = vec![
-        ("GET /api/v1/schools", "/api/v1/schools".into()),
-        ("GET /api/v1/terms", "/api/v1/terms".into()),
-        ("GET /api/v1/users", "/api/v1/users".into()),
-        ("GET /api/v1/classes", "/api/v1/classes".into()),
-        ("GET /api/v1/classes/{id}/enrollments", enrollments),
+    let assignments = format!("/api/v1/classes/{}/assignments", fx.lesson_class);
+    #[rustfmt::skip]
+    let lists: Vec<(&str, String, &str)> = vec![
+        ("GET /api/v1/schools", "/api/v1/schools".into(), ADMIN),
+        ("GET /api/v1/terms", "/api/v1/terms".into(), ADMIN),
+        ("GET /api/v1/users", "/api/v1/users".into(), ADMIN),
+        ("GET /api/v1/classes", "/api/v1/classes".into(), ADMIN),
+        ("GET /api/v1/classes/{id}/enrollments", enrollments, ADMIN),
+        ("GET /api/v1/lesson-plans", "/api/v1/lesson-plans".into(), ADMIN),
+        ("GET /api/v1/classes/{id}/assignments", assignments, TEACHER),
+        ("GET /api/v1/me/assignments", "/api/v1/me/assignments".into(), STUDENT),
     ];
+    // Not paginated: only the term is asked for.
+    let progress = (
+        "GET /api/v1/schools/{id}/lesson-progress",
+        format!("/api/v1/schools/{}/lesson-progress", fx.riverbend),
+        ADMIN,
+    );
+    let q201 = "q".repeat(201);
     #[rustfmt::skip]
     let paging: &[(&str, &str)] = &[
         ("page=0", "page"), ("page=-1", "page"), ("page=abc", "page"), ("page=1.5", "page"),
@@ -1381,14 +1696,39 @@ fn bad_query_parameters_are_422_naming_the_parameter() {
         ("GET /api/v1/classes", "role=teacher".into(), "role"),
         ("GET /api/v1/classes/{id}/enrollments", "active=maybe".into(), "active"),
         ("GET /api/v1/classes/{id}/enrollments", "grade=7".into(), "grade"),
+        ("GET /api/v1/lesson-plans", "competency=wizard".into(), "competency"),
+        ("GET /api/v1/lesson-plans", "competency=self-awareness".into(), "competency"),
+        ("GET /api/v1/lesson-plans", "competency=".into(), "competency"),
+        ("GET /api/v1/lesson-plans", "component=trust".into(), "component"),
+        ("GET /api/v1/lesson-plans", "grade_band=K2".into(), "grade_band"),
+        ("GET /api/v1/lesson-plans", "grade_band=6%E2%80%938".into(), "grade_band"),
+        ("GET /api/v1/lesson-plans", "grade_band=K-2&grade_band=3-5".into(), "grade_band"),
+        ("GET /api/v1/lesson-plans", "max_duration=0".into(), "max_duration"),
+        ("GET /api/v1/lesson-plans", "max_duration=481".into(), "max_duration"),
+        ("GET /api/v1/lesson-plans", "max_duration=abc".into(), "max_duration"),
+        ("GET /api/v1/lesson-plans", "max_duration=-5".into(), "max_duration"),
+        ("GET /api/v1/lesson-plans", "owner=everyone".into(), "owner"),
+        ("GET /api/v1/lesson-plans", "status=archived".into(), "status"),
+        ("GET /api/v1/lesson-plans", "archived=maybe".into(), "archived"),
+        ("GET /api/v1/lesson-plans", "q=".into(), "q"),
+        ("GET /api/v1/lesson-plans", format!("q={q201}"), "q"),
+        ("GET /api/v1/lesson-plans", "emotion=calm".into(), "emotion"),
+        ("GET /api/v1/me/assignments", "state=late".into(), "state"),
+        ("GET /api/v1/me/assignments", "state=Done".into(), "state"),
+        ("GET /api/v1/me/assignments", "state=".into(), "state"),
+        ("GET /api/v1/classes/{id}/assignments", "state=due".into(), "state"),
+        ("GET /api/v1/schools/{id}/lesson-progress", "term_id=".into(), "term_id"),
+        ("GET /api/v1/schools/{id}/lesson-progress", format!("term_id={id65}"), "term_id"),
+        ("GET /api/v1/schools/{id}/lesson-progress", "term_id=no-such-term".into(), "term_id"),
+        ("GET /api/v1/schools/{id}/lesson-progress", "page=2".into(), "page"),
     ];
-    for (label, path) in &lists {
+    for (label, path, caller) in &lists {
         for (query, field) in paging {
             bench.send(
                 &format!("{label}?{query}"),
                 "GET",
                 &format!("{path}?{query}"),
-                true,
+                Some(caller),
                 &[],
                 None,
                 Want::Invalid(field),
@@ -1396,12 +1736,16 @@ fn bad_query_parameters_are_422_naming_the_parameter() {
         }
     }
     for (label, query, field) in &specific {
-        let path = &lists.iter().find(|(l, _)| l == label).unwrap().1;
+        let (_, path, caller) = lists
+            .iter()
+            .chain([&progress])
+            .find(|(l, _, _)| l == label)
+            .unwrap();
         bench.send(
             &format!("{label}?{query}"),
             "GET",
             &format!("{path}?{query}"),
-            true,
+            Some(caller),
             &[],
             None,
             Want::Invalid(field),
@@ -1436,6 +1780,18 @@ fn nul_characters_in_ids_names_and_queries_never_cause_a_server_error() {
         ("POST",   "/api/v1/classes/%00/enrollments".into(), Some(json!({"student_id": fx.newcomer}))),
         ("DELETE", format!("/api/v1/classes/{class}/enrollments/%00"), None),
         ("DELETE", format!("/api/v1/classes/%00/enrollments/{}", fx.newcomer), None),
+        ("GET",    "/api/v1/lesson-plans/%00".into(), None),
+        ("PATCH",  "/api/v1/lesson-plans/%00".into(), Some(json!({"title": "x"}))),
+        ("POST",   "/api/v1/lesson-plans/%00/publish".into(), None),
+        ("GET",    "/api/v1/classes/%00/assignments".into(), None),
+        ("POST",   "/api/v1/classes/%00/assignments".into(), Some(json!({"plan_id": fx.plan, "scheduled_on": "2026-12-01"}))),
+        ("GET",    "/api/v1/classes/%00/lesson-progress".into(), None),
+        ("GET",    "/api/v1/schools/%00/lesson-progress".into(), None),
+        ("GET",    "/api/v1/assignments/%00".into(), None),
+        ("PATCH",  "/api/v1/assignments/%00".into(), Some(json!({"teacher_note": "x"}))),
+        ("PUT",    "/api/v1/assignments/%00/completion".into(), Some(json!({"emotion": "calm"}))),
+        ("GET",    "/api/v1/assignments/%00/completions".into(), None),
+        ("GET",    "/api/v1/assignments/%00/progress".into(), None),
     ];
     for (method, path, body) in lookups {
         let bytes = body.map(|b| serde_json::to_vec(&b).unwrap());
@@ -1444,7 +1800,7 @@ fn nul_characters_in_ids_names_and_queries_never_cause_a_server_error() {
             &format!("{method} {path}"),
             method,
             &path,
-            true,
+            Some(ADMIN),
             headers,
             bytes.as_deref(),
             Want::Problem(404),
@@ -1459,13 +1815,15 @@ fn nul_characters_in_ids_names_and_queries_never_cause_a_server_error() {
         ("/api/v1/classes?q=%00", "q"),
         ("/api/v1/classes?term_id=%00", "term_id"),
         ("/api/v1/classes?teacher_id=%00", "teacher_id"),
+        ("/api/v1/lesson-plans?q=%00", "q"),
+        ("/api/v1/lesson-plans?q=breathing%00", "q"),
     ];
     for (path, field) in filters {
         bench.send(
             &format!("GET {path}"),
             "GET",
             path,
-            true,
+            Some(ADMIN),
             &[],
             None,
             Want::EmptyOrInvalid(field),
@@ -1489,6 +1847,15 @@ fn nul_characters_in_ids_names_and_queries_never_cause_a_server_error() {
         ("POST /api/v1/classes", json!({"teacher_ids": [nul]}), "teacher_ids[0]"),
         ("PATCH /api/v1/classes/{id}", json!({"term_id": nul}), "term_id"),
         ("POST /api/v1/classes/{id}/enrollments", json!({"student_id": nul}), "student_id"),
+        ("POST /api/v1/lesson-plans", json!({"title": nul}), "title"),
+        ("POST /api/v1/lesson-plans", json!({"objectives": ["ok", nul]}), "objectives[1]"),
+        ("POST /api/v1/lesson-plans", json!({"steps": [{"title": nul, "minutes": 20, "instructions": "i"}]}), "steps[0].title"),
+        ("PATCH /api/v1/lesson-plans/{id}", json!({"reflection_prompt": nul}), "reflection_prompt"),
+        ("PATCH /api/v1/lesson-plans/{id}", json!({"materials": [nul]}), "materials[0]"),
+        ("POST /api/v1/classes/{id}/assignments", json!({"plan_id": nul}), "plan_id"),
+        ("PATCH /api/v1/assignments/{id}", json!({"teacher_note": nul}), "teacher_note"),
+        ("PUT /api/v1/assignments/{id}/completion", json!({"reflection": nul}), "reflection"),
+        ("PUT /api/v1/assignments/{id}/completion", json!({"emotion": nul}), "emotion"),
     ];
     for (label, changes, field) in bodies {
         let route = route(&routes, label);
@@ -1610,15 +1977,28 @@ fn unknown_routes_are_404_problem_documents() {
         ("PATCH",  format!("/api/v1/classes/{}/enrollments/{}", fx.class, fx.newcomer)),
         ("GET",    format!("/api/v1/classes/{}/enrollments/{}", fx.class, fx.newcomer)),
         ("GET",    "/api/v1/auth/login".into()),
+        ("DELETE", format!("/api/v1/lesson-plans/{}", fx.plan)),
+        ("PUT",    format!("/api/v1/lesson-plans/{}", fx.plan)),
+        ("GET",    format!("/api/v1/lesson-plans/{}/publish", fx.plan)),
+        ("PATCH",  format!("/api/v1/lesson-plans/{}/publish", fx.plan)),
+        ("DELETE", format!("/api/v1/assignments/{}", fx.assignment)),
+        ("POST",   format!("/api/v1/assignments/{}/completion", fx.assignment)),
+        ("PATCH",  format!("/api/v1/assignments/{}/completion", fx.assignment)),
+        ("DELETE", format!("/api/v1/assignments/{}/completion", fx.assignment)),
+        ("POST",   "/api/v1/me/assignments".into()),
     ];
-    for auth in [true, false] {
-        let who = if auth { "signed in" } else { "anonymous" };
+    for caller in [Some(ADMIN), None] {
+        let who = if caller.is_some() {
+            "signed in"
+        } else {
+            "anonymous"
+        };
         for (method, path) in &unknown {
             bench.send(
                 &format!("{method} {path} ({who})"),
                 method,
                 path,
-                auth,
+                caller,
                 JSON,
                 Some(&body),
                 Want::Problem(404),
@@ -1629,7 +2009,7 @@ fn unknown_routes_are_404_problem_documents() {
                 &format!("{method} {path} ({who})"),
                 method,
                 path,
-                auth,
+                caller,
                 JSON,
                 Some(&body),
                 Want::ProblemOneOf(&[404, 405]),
@@ -1674,7 +2054,7 @@ fn ending_an_enrollment_with_unknown_ids_is_404_and_writes_nothing() {
             &format!("DELETE enrollment [{case}]"),
             "DELETE",
             &path,
-            true,
+            Some(ADMIN),
             &[],
             None,
             Want::Problem(404),
@@ -1684,11 +2064,93 @@ fn ending_an_enrollment_with_unknown_ids_is_404_and_writes_nothing() {
             &format!("DELETE enrollment [{case}, with a text/plain body]"),
             "DELETE",
             &path,
-            true,
+            Some(ADMIN),
             &[("Content-Type", "text/plain")],
             Some(b"{not json"),
             Want::Problem(404),
         );
     }
     bench.finish("DELETE enrollment");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publishing a lesson plan: a write route without a body
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn publishing_reads_no_body_and_refuses_unknown_plans_and_empty_drafts_writing_nothing() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let publish = |id: &str| format!("/api/v1/lesson-plans/{id}/publish");
+    #[rustfmt::skip]
+    let cases: Vec<(&str, Option<&str>, String, Want)> = vec![
+        ("unknown plan",                  Some(ADMIN),   "no-such-plan".into(),          Want::Problem(404)),
+        ("plan of another district",      Some(ADMIN),   fx.other_district_plan.clone(), Want::Problem(404)),
+        ("very long id",                  Some(ADMIN),   "p".repeat(5000),               Want::Problem(404)),
+        ("published plan without draft",  Some(ADMIN),   fx.plan.clone(),                Want::Problem(409)),
+        ("a teacher, district plan",      Some(TEACHER), fx.plan.clone(),                Want::Problem(403)),
+        ("a student",                     Some(STUDENT), fx.plan.clone(),                Want::ProblemOneOf(&[403, 404])),
+        ("anonymous",                     None,          fx.plan.clone(),                Want::Problem(401)),
+    ];
+    for (case, caller, id, want) in &cases {
+        let path = publish(id);
+        bench.send(
+            &format!("publish [{case}]"),
+            "POST",
+            &path,
+            *caller,
+            &[],
+            None,
+            *want,
+        );
+        // A body is not read: garbage, or JSON asking for something, changes nothing.
+        bench.send(
+            &format!("publish [{case}, with a text/plain body]"),
+            "POST",
+            &path,
+            *caller,
+            &[("Content-Type", "text/plain")],
+            Some(b"{not json"),
+            *want,
+        );
+        bench.send(
+            &format!("publish [{case}, with a JSON body]"),
+            "POST",
+            &path,
+            *caller,
+            JSON,
+            Some(br#"{"version": 7, "status": "published"}"#),
+            *want,
+        );
+    }
+
+    // A fresh draft publishes once, whatever body comes along; then there is nothing to publish.
+    let routes = write_routes(&fx);
+    let create = route(&routes, "POST /api/v1/lesson-plans");
+    let token = bench.token.clone();
+    let r = bench
+        .app
+        .send("POST", &create.path, Some(&token), &create.valid);
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = bench.app.request(
+        "POST",
+        &publish(&id),
+        Some(&token),
+        &[("Content-Type", "text/plain")],
+        Some(b"{not json"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["published"]["version"], 1, "{}", r.text);
+    bench.forget();
+    bench.send(
+        "publish [just published]",
+        "POST",
+        &publish(&id),
+        Some(ADMIN),
+        &[],
+        None,
+        Want::Problem(409),
+    );
+    bench.finish("publish");
 }

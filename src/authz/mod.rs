@@ -7,7 +7,11 @@
 //! Outside its scope a caller gets 404 for objects it may not know exist, and 403 where it
 //! can already see the object but may not change it (DESIGN.md, "Users, roles, scopes").
 
+mod lessons;
+
 use std::ops::Deref;
+
+pub use lessons::*;
 
 use diesel::prelude::*;
 
@@ -48,6 +52,28 @@ impl<T> Visible<T> {
 impl<T> Managed<T> {
     pub fn into_inner(self) -> T {
         self.0
+    }
+}
+
+/// Proof that the caller teaches the class the object belongs to.
+#[derive(Debug)]
+pub struct Teaching<T>(T);
+
+/// Proof that the caller is a student actively enrolled in the class the object belongs to.
+#[derive(Debug)]
+pub struct Enrolled<T>(T);
+
+impl<T> Deref for Teaching<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Deref for Enrolled<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
     }
 }
 

@@ -108,6 +108,77 @@ diesel::joinable!(enrollments -> classes (class_id));
 diesel::joinable!(enrollments -> users (student_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
+diesel::table! {
+    lesson_plans (id) {
+        id -> Text,
+        district_id -> Text,
+        school_id -> Nullable<Text>,
+        owner_level -> Text,
+        created_by -> Text,
+        archived -> Bool,
+        latest_version -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lesson_plan_versions (id) {
+        id -> Text,
+        plan_id -> Text,
+        version -> Integer,
+        status -> Text,
+        title -> Text,
+        summary -> Text,
+        competency -> Text,
+        component -> Text,
+        grade_band -> Text,
+        duration_minutes -> Integer,
+        objectives -> Text,
+        materials -> Text,
+        steps -> Text,
+        reflection_prompt -> Text,
+        search_text -> Text,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        class_id -> Text,
+        plan_id -> Text,
+        plan_version_id -> Text,
+        assigned_by -> Text,
+        scheduled_on -> Date,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        delivered_on -> Nullable<Date>,
+        teacher_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lesson_completions (assignment_id, student_id) {
+        assignment_id -> Text,
+        student_id -> Text,
+        emotion -> Nullable<Text>,
+        reflection -> Nullable<Text>,
+        completed_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(lesson_plan_versions -> lesson_plans (plan_id));
+diesel::joinable!(assignments -> lesson_plan_versions (plan_version_id));
+diesel::joinable!(assignments -> classes (class_id));
+diesel::joinable!(lesson_completions -> assignments (assignment_id));
+diesel::joinable!(lesson_completions -> users (student_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     schools,
@@ -117,4 +188,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     class_teachers,
     enrollments,
     refresh_tokens,
+    lesson_plans,
+    lesson_plan_versions,
+    assignments,
+    lesson_completions,
 );

@@ -25,7 +25,7 @@ fn class_search_key(class: &ClassRow) -> String {
 }
 
 /// `%term%` for a case-insensitive LIKE, with the user's own wildcards escaped.
-fn contains_pattern(term: &str) -> String {
+pub fn contains_pattern(term: &str) -> String {
     let escaped = term
         .to_lowercase()
         .replace('\\', "\\\\")
@@ -603,4 +603,30 @@ fn unique_as_conflict(e: diesel::result::Error, field: &str, detail: &str) -> Ap
     } else {
         e.into()
     }
+}
+
+/// The term running on `day`, or else the one that started most recently.
+pub fn current_term(
+    conn: &mut DbConnection,
+    district_id: &str,
+    day: chrono::NaiveDate,
+) -> Result<Option<Term>, ApiError> {
+    let running = terms::table
+        .filter(terms::district_id.eq(district_id))
+        .filter(terms::starts_on.le(day))
+        .filter(terms::ends_on.ge(day))
+        .order((terms::starts_on.desc(), terms::id.asc()))
+        .select(Term::as_select())
+        .first(conn)
+        .optional()?;
+    if running.is_some() {
+        return Ok(running);
+    }
+    Ok(terms::table
+        .filter(terms::district_id.eq(district_id))
+        .filter(terms::starts_on.le(day))
+        .order((terms::starts_on.desc(), terms::id.asc()))
+        .select(Term::as_select())
+        .first(conn)
+        .optional()?)
 }
