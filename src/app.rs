@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{path_error, query_error, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
-use crate::{auth, health, lessons, rosters};
+use crate::{auth, health, lessons, rosters, surveys};
 
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -23,7 +23,8 @@ fn register(cfg: &mut ServiceConfig) {
             utoipa_actix_web::scope("/api/v1")
                 .configure(auth::routes::routes)
                 .configure(rosters::routes)
-                .configure(lessons::routes),
+                .configure(lessons::routes)
+                .configure(surveys::routes),
         );
 }
 
@@ -66,6 +67,9 @@ pub fn build_app(
     SecurityAndErrors.modify(&mut doc);
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .default_service(web::to(unknown_route))
+        .wrap(actix_web::middleware::from_fn(
+            crate::auth::caller::authenticate,
+        ))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());

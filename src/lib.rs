@@ -19,4 +19,5 @@ pub mod pagination;
 pub mod rosters;
 pub mod seed;
 pub mod state;
+pub mod surveys;
 pub mod timefmt;

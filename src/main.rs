@@ -44,6 +44,23 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
     },
+    /// Generate a synthetic district (N schools × M students) and submit its survey answers
+    /// through the same code path as the API: load data for benchmarks and reports.
+    Synthetic {
+        #[arg(long, default_value_t = 5)]
+        schools: usize,
+        #[arg(long, default_value_t = 200)]
+        students_per_school: usize,
+        #[arg(long, default_value_t = 0.8)]
+        response_rate: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Close the window after submitting, so its results become reportable.
+        #[arg(long)]
+        close: bool,
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+    },
     /// Create a district and its first district administrator. Reads the password from
     /// SECUREBASE_ADMIN_PASSWORD or, if unset, from the first line of standard input.
     CreateAdmin {
@@ -105,6 +122,31 @@ fn main() -> anyhow::Result<()> {
                 loaded.enrollments,
                 loaded.lesson_plans,
                 loaded.assignments
+            );
+            Ok(())
+        }
+        Command::Synthetic {
+            schools,
+            students_per_school,
+            response_rate,
+            seed,
+            close,
+            database_url,
+        } => {
+            init_logging(false);
+            ops::migrate(&database_url)?;
+            let mut conn = securebase::db::establish(&database_url)?;
+            let spec = securebase::surveys::synthetic::Spec {
+                schools,
+                students_per_school,
+                response_rate,
+                seed,
+                close,
+            };
+            let g = securebase::surveys::synthetic::generate(&mut conn, &spec)?;
+            println!(
+                "district {}\nwindow {}\n{} students, {} responses in {:.1} s",
+                g.district_id, g.window_id, g.students, g.responses, g.seconds
             );
             Ok(())
         }

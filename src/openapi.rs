@@ -21,6 +21,7 @@ an `errors` array naming each offending field.",
         (name = "auth", description = "Sign-in, token rotation, own account"),
         (name = "rosters", description = "District, schools, terms, accounts, classes and enrollments"),
         (name = "lessons", description = "SEL lesson library, assignments, completion and progress"),
+        (name = "surveys", description = "Anonymous climate surveys: instruments, windows, opt-outs, responses, participation"),
         (name = "health", description = "Probes"),
     )
 )]

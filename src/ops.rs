@@ -57,7 +57,7 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         let loaded = actix_web::web::block(move || -> anyhow::Result<Option<seed::Loaded>> {
             let mut conn = db::establish(&url)?;
             if seed::database_is_empty(&mut conn)? {
-                Ok(Some(seed::load(&mut conn, &seed::demo_files())?))
+                Ok(Some(seed::load_demo(&mut conn)?))
             } else {
                 Ok(None)
             }
@@ -148,6 +148,7 @@ pub fn create_admin(database_url: &str, admin: NewAdmin) -> anyhow::Result<(Stri
         if existing.is_none() {
             // A new district starts with the starter lesson library, published by its first admin.
             crate::lessons::library::install_starter(conn, &district_id, &row.id)?;
+            crate::surveys::library::install_starter(conn, &district_id, &row.id)?;
         }
         Ok((district_id, row.id))
     })

@@ -166,12 +166,29 @@ pub struct Loaded {
     pub enrollments: usize,
     pub lesson_plans: usize,
     pub assignments: usize,
+    pub survey_instruments: usize,
+    pub survey_windows: usize,
 }
 
-/// Loads the data set in one transaction. Every account gets the password of `logins.csv`.
+/// The demo district, with survey windows open around the current date so a demo student
+/// always has a survey to take.
+pub fn load_demo(conn: &mut DbConnection) -> anyhow::Result<Loaded> {
+    load_with(conn, &demo_files(), true)
+}
+
+/// Loads a data set in one transaction. Every account gets the password of `logins.csv`;
+/// the district gets the starter lesson library and climate instrument.
 pub fn load(
     conn: &mut DbConnection,
     files: &HashMap<&str, impl AsRef<str>>,
+) -> anyhow::Result<Loaded> {
+    load_with(conn, files, false)
+}
+
+fn load_with(
+    conn: &mut DbConnection,
+    files: &HashMap<&str, impl AsRef<str>>,
+    open_windows: bool,
 ) -> anyhow::Result<Loaded> {
     let district: DistrictRecord = records::<DistrictRecord>(files, "district.csv")?
         .into_iter()
@@ -343,6 +360,25 @@ pub fn load(
                 anyhow!("the data set needs a district_admin to publish the starter library")
             })?;
         loaded.lesson_plans = install_starter(conn, &district_id, publisher)?.len();
+        let instruments = crate::surveys::library::install_starter(conn, &district_id, publisher)?;
+        loaded.survey_instruments = instruments.len();
+        if open_windows {
+            let school_grades: Vec<(String, i32, i32)> = schools
+                .iter()
+                .filter_map(|s| {
+                    school_ids
+                        .get(s.key.as_str())
+                        .map(|id| (id.clone(), s.low_grade, s.high_grade))
+                })
+                .collect();
+            loaded.survey_windows = crate::surveys::library::open_demo_windows(
+                conn,
+                &district_id,
+                publisher,
+                &instruments,
+                &school_grades,
+            )?;
+        }
         if let (Some(a), Some(c)) = (files.get("assignments.csv"), files.get("completions.csv")) {
             loaded.assignments = load_assignments(
                 conn,

@@ -18,17 +18,25 @@ use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     assignments, class_teachers, classes, districts, enrollments, lesson_completions,
-    lesson_plan_versions, lesson_plans, refresh_tokens, schools, terms, users,
+    lesson_plan_versions, lesson_plans, refresh_tokens, schools, survey_instruments, survey_items,
+    survey_opt_outs, survey_participation, survey_responses, survey_window_schools, survey_windows,
+    terms, users,
 };
 use securebase::db::DbConnection;
 use securebase::lessons::models::{AssignmentRow, CompletionRow, PlanRow, VersionRow};
+use securebase::surveys::models::{InstrumentRow, ItemRow, WindowRow};
+use securebase::surveys::vocab::Scale;
 use serde_json::{json, Value};
 
 /// Who sends the requests: the district administrator by default; a teacher of the lesson
-/// class and a student enrolled in it for the teacher and student routes.
+/// class and a student enrolled in it for the teacher and student routes; a Riverbend counselor
+/// for guardian opt-outs. The student (a Riverbend 7th grader) also answers the open demo survey.
 const ADMIN: &str = "denise.whitfield";
 const TEACHER: &str = "samuel.ortega";
 const STUDENT: &str = "andreg197";
+const COUNSELOR: &str = "daniel.kim";
+/// A Riverbend school administrator: may not publish survey instruments.
+const PRINCIPAL: &str = "gregory.tan";
 /// Samuel Ortega's class that Andre Green is enrolled in.
 const LESSON_CLASS: &str = "Health & Wellness 7";
 
@@ -243,6 +251,95 @@ fn snapshot(conn: &mut DbConnection) -> Snapshot {
                     .load(conn),
             ),
         ),
+        (
+            "survey_instruments",
+            rows(
+                survey_instruments::table
+                    .order(survey_instruments::id)
+                    .select(InstrumentRow::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "survey_items",
+            rows(
+                survey_items::table
+                    .order(survey_items::id)
+                    .select(ItemRow::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "survey_windows",
+            rows(
+                survey_windows::table
+                    .order(survey_windows::id)
+                    .select(WindowRow::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "survey_window_schools",
+            rows(
+                survey_window_schools::table
+                    .order((
+                        survey_window_schools::window_id,
+                        survey_window_schools::school_id,
+                    ))
+                    .select((
+                        survey_window_schools::window_id,
+                        survey_window_schools::school_id,
+                    ))
+                    .load::<(String, String)>(conn),
+            ),
+        ),
+        (
+            "survey_opt_outs",
+            rows(
+                survey_opt_outs::table
+                    .order((survey_opt_outs::window_id, survey_opt_outs::student_id))
+                    .select((
+                        survey_opt_outs::window_id,
+                        survey_opt_outs::student_id,
+                        survey_opt_outs::recorded_by,
+                        survey_opt_outs::created_at,
+                    ))
+                    .load::<(String, String, String, chrono::NaiveDateTime)>(conn),
+            ),
+        ),
+        (
+            "survey_participation",
+            rows(
+                survey_participation::table
+                    .order((
+                        survey_participation::window_id,
+                        survey_participation::student_id,
+                    ))
+                    .select((
+                        survey_participation::window_id,
+                        survey_participation::student_id,
+                        survey_participation::idempotency_key_hash,
+                    ))
+                    .load::<(String, String, Option<String>)>(conn),
+            ),
+        ),
+        (
+            "survey_responses",
+            rows(
+                survey_responses::table
+                    .order(survey_responses::id)
+                    .select((
+                        survey_responses::id,
+                        survey_responses::window_id,
+                        survey_responses::school_id,
+                        survey_responses::grade,
+                        survey_responses::answers,
+                        survey_responses::scores,
+                        survey_responses::scoring_rules_version,
+                    ))
+                    .load::<(String, String, String, i32, String, String, String)>(conn),
+            ),
+        ),
     ])
 }
 
@@ -290,6 +387,60 @@ struct Fx {
     /// A scheduled assignment of that class that Andre has not completed yet (the PATCH
     /// /assignments/{id} and PUT /assignments/{id}/completion target).
     assignment: String,
+    /// The open demo survey window for grades 6-12 (Riverbend and Lakeview): the opt-out and
+    /// response target.
+    survey_window: String,
+    /// Its instrument (the published starter questionnaire for grades 6-12) and that
+    /// questionnaire's lineage.
+    survey_instrument: String,
+    survey_lineage: String,
+    /// Harbor Point's copy of the same starter questionnaire, and its lineage.
+    other_district_instrument: String,
+    other_district_lineage: String,
+    other_district_school: String,
+    other_district_student: String,
+    /// An item of the grades 3-5 starter questionnaire: not an item of the window's survey.
+    foreign_item: String,
+    /// A Riverbend 6th grader (not the student who answers): the opt-out body.
+    opted_out: String,
+    /// A Lakeview High student: outside the Riverbend counselor's school.
+    lakeview_student: String,
+    /// Every item of the window's questionnaire, in order, each with a valid answer
+    /// (`{item_id, value}`): the response body.
+    answer_sheet: Vec<Value>,
+    /// The position in `answer_sheet` of a yes/no item.
+    yes_no_item: usize,
+}
+
+/// A district's published starter questionnaire for grades from `grade_min`: (id, lineage).
+fn starter_instrument(conn: &mut DbConnection, district: &str, grade_min: i32) -> (String, String) {
+    survey_instruments::table
+        .filter(survey_instruments::district_id.eq(district))
+        .filter(survey_instruments::grade_min.eq(grade_min))
+        .filter(survey_instruments::status.eq("published"))
+        .order(survey_instruments::id)
+        .select((survey_instruments::id, survey_instruments::lineage_id))
+        .first(conn)
+        .unwrap_or_else(|e| panic!("starter instrument from grade {grade_min}: {e}"))
+}
+
+/// Every item of an instrument in questionnaire order with a valid answer (the middle option
+/// of its scale), and its scale.
+fn answer_sheet(conn: &mut DbConnection, instrument: &str) -> Vec<(Value, Scale)> {
+    survey_items::table
+        .filter(survey_items::instrument_id.eq(instrument))
+        .order(survey_items::position)
+        .select((survey_items::id, survey_items::scale))
+        .load::<(String, String)>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|(id, scale)| {
+            let scale = Scale::parse(&scale).unwrap_or_else(|| panic!("scale {scale}"));
+            let options = scale.options();
+            let value = options[options.len() / 2].0;
+            (json!({"item_id": id, "value": value}), scale)
+        })
+        .collect()
 }
 
 /// A plan of a district's starter library, by the title of its published version.
@@ -362,7 +513,70 @@ fn fixtures(conn: &mut DbConnection) -> Fx {
         .unwrap();
     let harbor = securebase::seed::district_id("Harbor Point School District");
     let breathing = "Box Breathing: A Reset You Can Use Anywhere";
+    let riverbend_windows = survey_window_schools::table
+        .filter(survey_window_schools::school_id.eq(riverbend.clone()))
+        .select(survey_window_schools::window_id);
+    let (survey_window, survey_instrument): (String, String) = survey_windows::table
+        .filter(survey_windows::district_id.eq(&district))
+        .filter(survey_windows::id.eq_any(riverbend_windows))
+        .order(survey_windows::id)
+        .select((survey_windows::id, survey_windows::instrument_id))
+        .first(conn)
+        .expect("the open demo survey window of Riverbend");
+    let (starter, survey_lineage) = starter_instrument(conn, &district, 6);
+    assert_eq!(
+        starter, survey_instrument,
+        "the Riverbend window uses the 6-12 starter"
+    );
+    let (other_district_instrument, other_district_lineage) = starter_instrument(conn, &harbor, 6);
+    let (elementary_instrument, _) = starter_instrument(conn, &district, 3);
+    let foreign_item = answer_sheet(conn, &elementary_instrument)[0].0["item_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sheet = answer_sheet(conn, &survey_instrument);
+    let yes_no_item = sheet
+        .iter()
+        .position(|(_, scale)| *scale == Scale::YesNo)
+        .expect("a yes/no item in the 6-12 questionnaire");
+    let opted_out: String = users::table
+        .filter(users::school_id.eq(&riverbend))
+        .filter(users::role.eq("student"))
+        .filter(users::grade.eq(6))
+        .order(users::id)
+        .select(users::id)
+        .first(conn)
+        .unwrap();
+    let lakeview: String = schools::table
+        .filter(schools::name.eq(HIGH))
+        .select(schools::id)
+        .first(conn)
+        .unwrap();
+    let lakeview_student: String = users::table
+        .filter(users::school_id.eq(lakeview))
+        .filter(users::role.eq("student"))
+        .order(users::id)
+        .select(users::id)
+        .first(conn)
+        .unwrap();
+    let other_district_school: String = schools::table
+        .filter(schools::district_id.eq(&harbor))
+        .select(schools::id)
+        .first(conn)
+        .unwrap();
     Fx {
+        survey_window,
+        survey_instrument,
+        survey_lineage,
+        other_district_instrument,
+        other_district_lineage,
+        other_district_school,
+        other_district_student: id_of_user(conn, "hp.student"),
+        foreign_item,
+        opted_out,
+        lakeview_student,
+        answer_sheet: sheet.into_iter().map(|(answer, _)| answer).collect(),
+        yes_no_item,
         student: id_of_user(conn, "amaraa251"),
         samuel: id_of_user(conn, "samuel.ortega"),
         plan: starter_plan(conn, &district, breathing),
@@ -614,6 +828,60 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             valid: json!({"emotion": "calm", "reflection": "Breathing in squares helped."}),
             required: &[],
         },
+        Route {
+            label: "POST /api/v1/survey-instruments",
+            method: "POST",
+            path: "/api/v1/survey-instruments".into(),
+            caller: Some(ADMIN),
+            valid: json!({
+                "title": "Probe pulse", "description": "Two quick questions.",
+                "grade_min": 6, "grade_max": 8, "lineage_id": fx.survey_lineage,
+                "sections": [{"title": "Pulse", "items": [
+                    {"prompt": "I feel I belong at this school.", "scale": "agreement_5",
+                     "indicator": "belonging", "reverse_scored": false, "required": true,
+                     "ppra_areas": []},
+                    {"prompt": "Another student teased me in a hurtful way.",
+                     "scale": "frequency_5", "indicator": "bullying_victimization",
+                     "required": false, "ppra_areas": ["illegal_or_antisocial_behavior"]},
+                ]}],
+            }),
+            required: &["title", "description", "grade_min", "grade_max", "sections"],
+        },
+        Route {
+            label: "POST /api/v1/survey-windows",
+            method: "POST",
+            path: "/api/v1/survey-windows".into(),
+            caller: Some(ADMIN),
+            valid: json!({
+                "instrument_id": fx.survey_instrument, "title": "Probe window",
+                "opens_at": "2027-01-11T08:00:00Z", "closes_at": "2027-01-29T16:00:00Z",
+                "school_ids": [fx.riverbend], "grades": [6, 7], "min_cell_size": 10,
+            }),
+            required: &[
+                "instrument_id",
+                "title",
+                "opens_at",
+                "closes_at",
+                "school_ids",
+                "grades",
+            ],
+        },
+        Route {
+            label: "POST /api/v1/survey-windows/{id}/opt-outs",
+            method: "POST",
+            path: format!("/api/v1/survey-windows/{}/opt-outs", fx.survey_window),
+            caller: Some(COUNSELOR),
+            valid: json!({"student_id": fx.opted_out}),
+            required: &["student_id"],
+        },
+        Route {
+            label: "POST /api/v1/survey-windows/{id}/responses",
+            method: "POST",
+            path: format!("/api/v1/survey-windows/{}/responses", fx.survey_window),
+            caller: Some(STUDENT),
+            valid: json!({"answers": fx.answer_sheet}),
+            required: &["answers"],
+        },
     ]
 }
 
@@ -622,6 +890,26 @@ fn route<'a>(routes: &'a [Route], label: &str) -> &'a Route {
         .iter()
         .find(|r| r.label == label)
         .unwrap_or_else(|| panic!("no route {label}"))
+}
+
+/// The body if it (with an extra field) fits in `limit` bytes; otherwise the same body with its
+/// lists cut to their first element (a survey answer sheet is larger than a small limit).
+fn fitting(body: &Value, limit: usize) -> Value {
+    let room = limit - r#","zzz_extra":1"#.len();
+    if serde_json::to_vec(body).unwrap().len() <= room {
+        return body.clone();
+    }
+    let mut small = body.clone();
+    for value in small.as_object_mut().unwrap().values_mut() {
+        if let Value::Array(items) = value {
+            items.truncate(1);
+        }
+    }
+    assert!(
+        serde_json::to_vec(&small).unwrap().len() <= room,
+        "no small enough variant of {body}"
+    );
+    small
 }
 
 /// A body padded with trailing JSON whitespace to exactly `len` bytes.
@@ -966,6 +1254,7 @@ fn the_tables_cover_every_write_route_of_the_openapi_document() {
     // The write routes without a body, covered by their own tests below.
     covered.push("DELETE /api/v1/classes/{id}/enrollments/{student_id}".to_owned());
     covered.push("POST /api/v1/lesson-plans/{id}/publish".to_owned());
+    covered.push("POST /api/v1/survey-instruments/{id}/publish".to_owned());
     covered.sort();
     let doc = serde_json::to_value(securebase::app::openapi()).unwrap();
     let mut documented = Vec::new();
@@ -990,7 +1279,7 @@ fn every_base_body_of_the_tables_is_accepted() {
     let app = TestApp::spawn();
     let mut conn = app.conn();
     let fx = fixtures(&mut conn);
-    let tokens: HashMap<&str, String> = [ADMIN, TEACHER, STUDENT]
+    let tokens: HashMap<&str, String> = [ADMIN, TEACHER, STUDENT, COUNSELOR]
         .into_iter()
         .map(|user| (user, app.login(user)))
         .collect();
@@ -1014,6 +1303,10 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("POST /api/v1/classes/{id}/assignments", 201),
         ("PATCH /api/v1/assignments/{id}", 200),
         ("PUT /api/v1/assignments/{id}/completion", 201), // the first completion
+        ("POST /api/v1/survey-instruments", 201), // version 2 of the starter questionnaire
+        ("POST /api/v1/survey-windows", 201),
+        ("POST /api/v1/survey-windows/{id}/opt-outs", 201), // the first opt-out
+        ("POST /api/v1/survey-windows/{id}/responses", 201), // the first answer
         ("POST /api/v1/me/password", 204),
     ];
     let routes = write_routes(&fx);
@@ -1283,13 +1576,28 @@ fn a_configured_smaller_limit_is_enforced_at_its_boundary() {
     let fx = bench.fixtures();
     let routes = write_routes(&fx);
     for route in &routes {
+        let base = fitting(&route.valid, 1024);
+        if base != route.valid {
+            // A full answer sheet is itself over this limit.
+            bench.json(
+                route,
+                "full base body over 1024 bytes",
+                &serde_json::to_vec(&route.valid).unwrap(),
+                Want::Problem(413),
+            );
+        }
+        let with_extra = |body: &Value| {
+            let mut body = body.clone();
+            body["zzz_extra"] = json!(1);
+            body
+        };
         bench.json(
             route,
             "1025 bytes",
-            &padded(&route.valid, 1025),
+            &padded(&base, 1025),
             Want::Problem(413),
         );
-        let at_limit = padded(&route.with(json!({"zzz_extra": 1})), 1024);
+        let at_limit = padded(&with_extra(&base), 1024);
         bench.json(
             route,
             "exactly 1024 bytes",
@@ -1300,10 +1608,10 @@ fn a_configured_smaller_limit_is_enforced_at_its_boundary() {
             bench.chunked(
                 route,
                 "chunked, 1025 bytes",
-                &padded(&route.valid, 1025),
+                &padded(&base, 1025),
                 Want::Problem(413),
             );
-            let at_limit = padded(&route.with(json!({"zzz_extra": 1})), 1024);
+            let at_limit = padded(&with_extra(&base), 1024);
             bench.chunked(
                 route,
                 "chunked, exactly 1024 bytes",
@@ -1472,6 +1780,37 @@ fn unknown_enum_values_are_422_naming_the_field() {
             bench.value(route, &case, &body, Want::InvalidListing(field, allowed));
         }
     }
+    // The survey vocabularies, inside the items of a new questionnaire.
+    let instruments = route(&routes, "POST /api/v1/survey-instruments");
+    #[rustfmt::skip]
+    let survey_enums: &[(&str, &str, &[&str])] = &[
+        ("scale", "agreement_5", &["agreement5", "Agreement_5", "likert_5", "yes-no", "", "frequency_5 "]),
+        ("indicator", "belonging", &["Belonging", "bullying", "wellbeing", "safety ", "peer-support"]),
+    ];
+    for (field, allowed, wrongs) in survey_enums {
+        for wrong in *wrongs {
+            let mut body = instruments.valid.clone();
+            body["sections"][0]["items"][0][*field] = json!(wrong);
+            let path = format!("sections[0].items[0].{field}");
+            let case = format!("{field} {wrong:?}");
+            bench.value(
+                instruments,
+                &case,
+                &body,
+                Want::InvalidListing(&path, allowed),
+            );
+        }
+    }
+    for wrong in ["politics", "Income", "mental_health", ""] {
+        let mut body = instruments.valid.clone();
+        body["sections"][0]["items"][1]["ppra_areas"] = json!(["income", wrong]);
+        bench.value(
+            instruments,
+            &format!("ppra_areas {wrong:?}"),
+            &body,
+            Want::InvalidListing("sections[0].items[1].ppra_areas[1]", "income"),
+        );
+    }
     for query in ["role=wizard", "role=Teacher", "role=", "role=student%20"] {
         bench.send(
             &format!("GET /api/v1/users?{query}"),
@@ -1629,6 +1968,108 @@ fn out_of_range_and_invalid_values_are_422_naming_the_field() {
         let body = route.with(changes);
         bench.value(route, case, &body, Want::InvalidOneOf(fields));
     }
+
+    // The survey routes.
+    let sheet = &fx.answer_sheet;
+    let item0 = sheet[0]["item_id"].clone();
+    let yes_no = fx.yes_no_item;
+    let yes_no_value = format!("answers[{yes_no}].value");
+    let answers_with = |i: usize, answer: Value| {
+        let mut answers = sheet.clone();
+        answers[i] = answer;
+        json!({ "answers": answers })
+    };
+    let one_item = |changes: Value| {
+        let mut item =
+            json!({"prompt": "I feel safe here.", "scale": "agreement_5", "indicator": "safety"});
+        for (k, v) in changes.as_object().unwrap() {
+            item[k] = v.clone();
+        }
+        json!({"sections": [{"title": "Pulse", "items": [item]}]})
+    };
+    let small_item = json!({"prompt": "p", "scale": "yes_no", "indicator": "safety"});
+    let section = json!({"title": "S", "items": [small_item]});
+    let school_ids: Vec<String> = (0..101).map(|i| format!("school-{i}")).collect();
+    let instruments = "POST /api/v1/survey-instruments";
+    let windows = "POST /api/v1/survey-windows";
+    let opt_outs = "POST /api/v1/survey-windows/{id}/opt-outs";
+    let responses = "POST /api/v1/survey-windows/{id}/responses";
+    #[rustfmt::skip]
+    let survey_cases: Vec<(&str, &str, Value, Vec<&str>)> = vec![
+        (instruments, "grade_min 13",              json!({"grade_min": 13}), vec!["grade_min"]),
+        (instruments, "grade_max -1",              json!({"grade_max": -1}), vec!["grade_max"]),
+        (instruments, "grade_min above grade_max", json!({"grade_min": 8, "grade_max": 6}), vec!["grade_min", "grade_max"]),
+        (instruments, "empty title",               json!({"title": ""}), vec!["title"]),
+        (instruments, "blank title",               json!({"title": "  "}), vec!["title"]),
+        (instruments, "201-char title",            json!({"title": long(201)}), vec!["title"]),
+        (instruments, "blank description",         json!({"description": "\t"}), vec!["description"]),
+        (instruments, "2001-char description",     json!({"description": long(2001)}), vec!["description"]),
+        (instruments, "no sections",               json!({"sections": []}), vec!["sections"]),
+        (instruments, "21 sections",               json!({"sections": vec![section.clone(); 21]}), vec!["sections"]),
+        (instruments, "section without items",     json!({"sections": [{"title": "S", "items": []}]}), vec!["sections[0].items"]),
+        (instruments, "101 items in a section",    json!({"sections": [{"title": "S", "items": vec![small_item.clone(); 101]}]}), vec!["sections[0].items"]),
+        (instruments, "blank section title",       json!({"sections": [{"title": " ", "items": [small_item]}]}), vec!["sections[0].title"]),
+        (instruments, "201-char section title",    json!({"sections": [{"title": long(201), "items": [small_item]}]}), vec!["sections[0].title"]),
+        (instruments, "blank prompt",              one_item(json!({"prompt": " \n"})), vec!["sections[0].items[0].prompt"]),
+        (instruments, "501-char prompt",           one_item(json!({"prompt": long(501)})), vec!["sections[0].items[0].prompt"]),
+        (instruments, "9 PPRA areas",              one_item(json!({"ppra_areas": vec!["income"; 9]})), vec!["sections[0].items[0].ppra_areas"]),
+        (instruments, "item without scale",        json!({"sections": [{"title": "S", "items": [{"prompt": "p", "indicator": "safety"}]}]}), vec!["sections[0].items[0].scale"]),
+        (instruments, "item without indicator",    json!({"sections": [{"title": "S", "items": [{"prompt": "p", "scale": "yes_no"}]}]}), vec!["sections[0].items[0].indicator"]),
+        (instruments, "item with unknown field",   one_item(json!({"weight": 2})), vec!["sections[0].items[0].weight"]),
+        (instruments, "reverse_scored as string",  one_item(json!({"reverse_scored": "yes"})), vec!["sections[0].items[0].reverse_scored"]),
+        (instruments, "required as null",          one_item(json!({"required": null})), vec!["sections[0].items[0].required"]),
+        (instruments, "empty lineage_id",          json!({"lineage_id": ""}), vec!["lineage_id"]),
+        (instruments, "65-char lineage_id",        json!({"lineage_id": long(65)}), vec!["lineage_id"]),
+        (instruments, "unknown lineage_id",        json!({"lineage_id": "no-such-lineage"}), vec!["lineage_id"]),
+        (instruments, "lineage of another district", json!({"lineage_id": fx.other_district_lineage}), vec!["lineage_id"]),
+        (windows, "min_cell_size 0",               json!({"min_cell_size": 0}), vec!["min_cell_size"]),
+        (windows, "min_cell_size -5",              json!({"min_cell_size": -5}), vec!["min_cell_size"]),
+        (windows, "min_cell_size 1001",            json!({"min_cell_size": 1001}), vec!["min_cell_size"]),
+        (windows, "closes before it opens",        json!({"closes_at": "2027-01-10T08:00:00Z"}), vec!["closes_at", "opens_at"]),
+        (windows, "closes when it opens",          json!({"closes_at": "2027-01-11T08:00:00Z"}), vec!["closes_at", "opens_at"]),
+        (windows, "a date, not an instant",        json!({"opens_at": "2027-01-11"}), vec!["opens_at"]),
+        (windows, "no time zone",                  json!({"closes_at": "2027-01-29T16:00:00"}), vec!["closes_at"]),
+        (windows, "not a timestamp",               json!({"opens_at": "next monday"}), vec!["opens_at"]),
+        (windows, "February 30",                   json!({"opens_at": "2027-02-30T08:00:00Z"}), vec!["opens_at"]),
+        (windows, "no schools",                    json!({"school_ids": []}), vec!["school_ids"]),
+        (windows, "101 schools",                   json!({"school_ids": school_ids}), vec!["school_ids"]),
+        (windows, "unknown school",                json!({"school_ids": [fx.riverbend, "no-such-school"]}), vec!["school_ids[1]"]),
+        (windows, "school of another district",    json!({"school_ids": [fx.other_district_school]}), vec!["school_ids[0]"]),
+        (windows, "no grades",                     json!({"grades": []}), vec!["grades"]),
+        (windows, "grade 13",                      json!({"grades": [7, 13]}), vec!["grades", "grades[1]"]),
+        (windows, "grade -1",                      json!({"grades": [-1]}), vec!["grades", "grades[0]"]),
+        (windows, "14 grades",                     json!({"grades": vec![7; 14]}), vec!["grades"]),
+        (windows, "a grade the instrument is not for", json!({"grades": [6, 5]}), vec!["grades[1]"]),
+        (windows, "empty instrument_id",           json!({"instrument_id": ""}), vec!["instrument_id"]),
+        (windows, "65-char instrument_id",         json!({"instrument_id": long(65)}), vec!["instrument_id"]),
+        (windows, "unknown instrument_id",         json!({"instrument_id": "no-such-instrument"}), vec!["instrument_id"]),
+        (windows, "instrument of another district", json!({"instrument_id": fx.other_district_instrument}), vec!["instrument_id"]),
+        (windows, "blank title",                   json!({"title": " "}), vec!["title"]),
+        (windows, "201-char title",                json!({"title": long(201)}), vec!["title"]),
+        (opt_outs, "empty student_id",             json!({"student_id": ""}), vec!["student_id"]),
+        (opt_outs, "65-char student_id",           json!({"student_id": long(65)}), vec!["student_id"]),
+        (opt_outs, "unknown student",              json!({"student_id": "no-such-student"}), vec!["student_id"]),
+        (opt_outs, "a teacher, not a student",     json!({"student_id": fx.samuel}), vec!["student_id"]),
+        (opt_outs, "a student of another school",  json!({"student_id": fx.lakeview_student}), vec!["student_id"]),
+        (opt_outs, "a student of another district", json!({"student_id": fx.other_district_student}), vec!["student_id"]),
+        (responses, "no answers",                  json!({"answers": []}), vec!["answers"]),
+        (responses, "201 answers",                 json!({"answers": vec![sheet[0].clone(); 201]}), vec!["answers"]),
+        (responses, "empty item_id",               answers_with(0, json!({"item_id": "", "value": 3})), vec!["answers[0].item_id"]),
+        (responses, "65-char item_id",             answers_with(0, json!({"item_id": long(65), "value": 3})), vec!["answers[0].item_id"]),
+        (responses, "an item of another survey",   answers_with(0, json!({"item_id": fx.foreign_item, "value": 3})), vec!["answers[0].item_id"]),
+        (responses, "value as string",             answers_with(0, json!({"item_id": item0, "value": "3"})), vec!["answers[0].value"]),
+        (responses, "value as float",              answers_with(0, json!({"item_id": item0, "value": 3.5})), vec!["answers[0].value"]),
+        (responses, "value 0",                     answers_with(0, json!({"item_id": item0, "value": 0})), vec!["answers[0].value"]),
+        (responses, "value 2^31",                  answers_with(0, json!({"item_id": item0, "value": 2_147_483_648_i64})), vec!["answers[0].value"]),
+        (responses, "a yes/no item answered 3",    answers_with(yes_no, json!({"item_id": sheet[yes_no]["item_id"], "value": 3})), vec![yes_no_value.as_str()]),
+        (responses, "an answer without value",     answers_with(0, json!({"item_id": item0})), vec!["answers[0].value"]),
+        (responses, "an answer with a note",       answers_with(0, json!({"item_id": item0, "value": 3, "note": "x"})), vec!["answers[0].note"]),
+    ];
+    for (label, case, changes, fields) in survey_cases {
+        let route = route(&routes, label);
+        let body = route.with(changes);
+        bench.value(route, case, &body, Want::InvalidOneOf(&fields));
+    }
     bench.finish("out-of-range and invalid values");
 }
 
@@ -1652,6 +2093,8 @@ fn bad_query_parameters_are_422_naming_the_parameter() {
         ("GET /api/v1/lesson-plans", "/api/v1/lesson-plans".into(), ADMIN),
         ("GET /api/v1/classes/{id}/assignments", assignments, TEACHER),
         ("GET /api/v1/me/assignments", "/api/v1/me/assignments".into(), STUDENT),
+        ("GET /api/v1/survey-instruments", "/api/v1/survey-instruments".into(), ADMIN),
+        ("GET /api/v1/survey-windows", "/api/v1/survey-windows".into(), ADMIN),
     ];
     // Not paginated: only the term is asked for.
     let progress = (
@@ -1792,6 +2235,14 @@ fn nul_characters_in_ids_names_and_queries_never_cause_a_server_error() {
         ("PUT",    "/api/v1/assignments/%00/completion".into(), Some(json!({"emotion": "calm"}))),
         ("GET",    "/api/v1/assignments/%00/completions".into(), None),
         ("GET",    "/api/v1/assignments/%00/progress".into(), None),
+        ("GET",    "/api/v1/survey-instruments/%00".into(), None),
+        ("POST",   "/api/v1/survey-instruments/%00/publish".into(), None),
+        ("GET",    "/api/v1/public/survey-instruments/%00".into(), None),
+        ("GET",    "/api/v1/survey-windows/%00".into(), None),
+        ("GET",    "/api/v1/survey-windows/a%00b/questionnaire".into(), None),
+        ("GET",    "/api/v1/survey-windows/%00/participation".into(), None),
+        ("POST",   "/api/v1/survey-windows/%00/opt-outs".into(), Some(json!({"student_id": fx.opted_out}))),
+        ("POST",   "/api/v1/survey-windows/%00/responses".into(), Some(json!({"answers": fx.answer_sheet}))),
     ];
     for (method, path, body) in lookups {
         let bytes = body.map(|b| serde_json::to_vec(&b).unwrap());
@@ -1856,6 +2307,15 @@ fn nul_characters_in_ids_names_and_queries_never_cause_a_server_error() {
         ("PATCH /api/v1/assignments/{id}", json!({"teacher_note": nul}), "teacher_note"),
         ("PUT /api/v1/assignments/{id}/completion", json!({"reflection": nul}), "reflection"),
         ("PUT /api/v1/assignments/{id}/completion", json!({"emotion": nul}), "emotion"),
+        ("POST /api/v1/survey-instruments", json!({"title": nul}), "title"),
+        ("POST /api/v1/survey-instruments", json!({"lineage_id": nul}), "lineage_id"),
+        ("POST /api/v1/survey-instruments", json!({"sections": [{"title": nul, "items": []}]}), "sections[0].title"),
+        ("POST /api/v1/survey-instruments", json!({"sections": [{"title": "S", "items": [{"prompt": nul, "scale": "yes_no", "indicator": "safety"}]}]}), "sections[0].items[0].prompt"),
+        ("POST /api/v1/survey-windows", json!({"instrument_id": nul}), "instrument_id"),
+        ("POST /api/v1/survey-windows", json!({"title": nul}), "title"),
+        ("POST /api/v1/survey-windows", json!({"school_ids": [fx.riverbend, nul]}), "school_ids[1]"),
+        ("POST /api/v1/survey-windows/{id}/opt-outs", json!({"student_id": nul}), "student_id"),
+        ("POST /api/v1/survey-windows/{id}/responses", json!({"answers": [{"item_id": nul, "value": 3}]}), "answers[0].item_id"),
     ];
     for (label, changes, field) in bodies {
         let route = route(&routes, label);
@@ -1986,6 +2446,19 @@ fn unknown_routes_are_404_problem_documents() {
         ("PATCH",  format!("/api/v1/assignments/{}/completion", fx.assignment)),
         ("DELETE", format!("/api/v1/assignments/{}/completion", fx.assignment)),
         ("POST",   "/api/v1/me/assignments".into()),
+        ("DELETE", format!("/api/v1/survey-instruments/{}", fx.survey_instrument)),
+        ("PATCH",  format!("/api/v1/survey-instruments/{}", fx.survey_instrument)),
+        ("GET",    format!("/api/v1/survey-instruments/{}/publish", fx.survey_instrument)),
+        ("POST",   format!("/api/v1/public/survey-instruments/{}", fx.survey_instrument)),
+        ("PATCH",  format!("/api/v1/survey-windows/{}", fx.survey_window)),
+        ("DELETE", format!("/api/v1/survey-windows/{}", fx.survey_window)),
+        ("GET",    format!("/api/v1/survey-windows/{}/opt-outs", fx.survey_window)),
+        ("DELETE", format!("/api/v1/survey-windows/{}/opt-outs", fx.survey_window)),
+        // Nobody reads individual responses: there is no such route.
+        ("GET",    format!("/api/v1/survey-windows/{}/responses", fx.survey_window)),
+        ("PUT",    format!("/api/v1/survey-windows/{}/responses", fx.survey_window)),
+        ("POST",   format!("/api/v1/survey-windows/{}/participation", fx.survey_window)),
+        ("POST",   "/api/v1/me/surveys".into()),
     ];
     for caller in [Some(ADMIN), None] {
         let who = if caller.is_some() {
@@ -2153,4 +2626,108 @@ fn publishing_reads_no_body_and_refuses_unknown_plans_and_empty_drafts_writing_n
         Want::Problem(409),
     );
     bench.finish("publish");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publishing a survey instrument: a write route without a body
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn publishing_an_instrument_reads_no_body_and_refuses_unknown_foreign_and_published_ones() {
+    let mut bench = Bench::new(TestApp::spawn());
+    let fx = bench.fixtures();
+    let publish = |id: &str| format!("/api/v1/survey-instruments/{id}/publish");
+    let routes = write_routes(&fx);
+    let create = route(&routes, "POST /api/v1/survey-instruments");
+    let new_draft = |bench: &mut Bench, who: &str, body: &Value| -> String {
+        let token = bench.token_for(Some(who)).unwrap();
+        let r = bench
+            .app
+            .send("POST", "/api/v1/survey-instruments", Some(&token), body);
+        assert_eq!(r.status, 201, "{who} creates a draft: {}", r.text);
+        assert_eq!(r.json()["status"], "draft", "{}", r.text);
+        bench.forget();
+        r.json()["id"].as_str().unwrap().to_owned()
+    };
+    // A draft of this district, and one of Harbor Point (its own questionnaire, no lineage).
+    let draft = new_draft(&mut bench, ADMIN, &create.valid);
+    let other_draft = new_draft(&mut bench, "hp.admin", &create.without("lineage_id"));
+    #[rustfmt::skip]
+    let cases: Vec<(&str, Option<&str>, String, Want)> = vec![
+        ("unknown instrument",                    Some(ADMIN),     "no-such-instrument".into(),          Want::Problem(404)),
+        ("very long id",                          Some(ADMIN),     "i".repeat(5000),                     Want::Problem(404)),
+        ("published instrument of another district", Some(ADMIN),  fx.other_district_instrument.clone(), Want::Problem(404)),
+        ("draft of another district",             Some(ADMIN),     other_draft.clone(),                  Want::Problem(404)),
+        ("already published",                     Some(ADMIN),     fx.survey_instrument.clone(),         Want::Problem(409)),
+        ("a school administrator, draft",         Some(PRINCIPAL), draft.clone(),                        Want::Problem(403)),
+        ("a school administrator, published",     Some(PRINCIPAL), fx.survey_instrument.clone(),         Want::Problem(403)),
+        ("a counselor, draft",                    Some(COUNSELOR), draft.clone(),                        Want::Problem(403)),
+        ("a student, draft",                      Some(STUDENT),   draft.clone(),                        Want::Problem(403)),
+        ("anonymous, draft",                      None,            draft.clone(),                        Want::Problem(401)),
+        ("anonymous, unknown instrument",         None,            "no-such-instrument".into(),          Want::Problem(401)),
+    ];
+    for (case, caller, id, want) in &cases {
+        let path = publish(id);
+        bench.send(
+            &format!("publish instrument [{case}]"),
+            "POST",
+            &path,
+            *caller,
+            &[],
+            None,
+            *want,
+        );
+        // A body is not read: garbage, or JSON asking for something, changes nothing.
+        bench.send(
+            &format!("publish instrument [{case}, with a text/plain body]"),
+            "POST",
+            &path,
+            *caller,
+            &[("Content-Type", "text/plain")],
+            Some(b"{not json"),
+            *want,
+        );
+        bench.send(
+            &format!("publish instrument [{case}, with a JSON body]"),
+            "POST",
+            &path,
+            *caller,
+            JSON,
+            Some(br#"{"status": "published", "district_id": "x", "version": 9}"#),
+            *want,
+        );
+    }
+
+    // The draft publishes once, whatever body comes along; then there is nothing to publish.
+    let token = bench.token.clone();
+    let r = bench.app.request(
+        "POST",
+        &publish(&draft),
+        Some(&token),
+        &[("Content-Type", "text/plain")],
+        Some(b"{not json"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let published = r.json();
+    assert_eq!(published["status"], "published", "{published}");
+    assert_eq!(published["version"], 2, "{published}");
+    assert!(published["published_at"].is_string(), "{published}");
+    bench.forget();
+    bench.send(
+        "publish instrument [just published]",
+        "POST",
+        &publish(&draft),
+        Some(ADMIN),
+        &[],
+        None,
+        Want::Problem(409),
+    );
+    // Harbor Point's draft is still a draft: the refusals above wrote nothing.
+    let status: String = survey_instruments::table
+        .find(&other_draft)
+        .select(survey_instruments::status)
+        .first(&mut bench.conn)
+        .unwrap();
+    assert_eq!(status, "draft");
+    bench.finish("publish instrument");
 }

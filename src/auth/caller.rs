@@ -1,16 +1,23 @@
 //! Who is calling: typed extractors every handler uses to get its caller.
 //!
-//! `Caller` proves a valid access token of an account that is active right now; `Authorized<R>` additionally proves the caller's role
-//! is in the role set `R`, so a handler taking `Authorized<RosterAdmins>` cannot run for a teacher.
+//! [`authenticate`] (middleware) verifies the token and loads the account once per request;
+//! `Caller` proves a valid access token of an account that is active right now, and
+//! `Authorized<R>` additionally proves the caller's role is in the role set `R`, so a handler
+//! taking `Authorized<RosterAdmins>` cannot run for a teacher. Both resolve before the body is
+//! read, so an authentication or role refusal always comes before input errors.
 //! Object-level scope (which school, which class) is checked in `crate::authz`.
 
 use std::marker::PhantomData;
 
+use actix_web::body::MessageBody;
 use actix_web::dev::Payload;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest};
 use diesel::prelude::*;
-use futures_util::future::LocalBoxFuture;
+use std::future::{ready, Ready};
 
 use super::role::Role;
 use super::tokens::Claims;
@@ -33,16 +40,39 @@ impl Caller {
     }
 }
 
+/// The outcome of authenticating a request, resolved once by [`authenticate`] before any
+/// extractor runs, so an authentication or role refusal always wins over input errors.
+#[derive(Clone)]
+struct Resolved(Result<Caller, ApiError>);
+
+/// Middleware: verifies the bearer token (if any) and loads the account, once per request.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let resolved = match verify_token(req.request()) {
+            Ok((state, claims)) => current_caller(&state, claims).await,
+            Err(e) => Err(e),
+        };
+        req.extensions_mut().insert(Resolved(resolved));
+    }
+    next.call(req).await
+}
+
+fn resolved_caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    match req.extensions().get::<Resolved>() {
+        Some(Resolved(result)) => result.clone(),
+        None => Err(ApiError::Unauthorized("missing bearer token")),
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
+    type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let verified = verify_token(req);
-        Box::pin(async move {
-            let (state, claims) = verified?;
-            current_caller(&state, claims).await
-        })
+        ready(resolved_caller(req))
     }
 }
 
@@ -127,12 +157,10 @@ impl<R: RoleSet> std::ops::Deref for Authorized<R> {
 
 impl<R: RoleSet> FromRequest for Authorized<R> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(resolved_caller(req).and_then(|caller| {
             if R::ROLES.contains(&caller.role) {
                 Ok(Authorized {
                     caller,
@@ -144,7 +172,7 @@ impl<R: RoleSet> FromRequest for Authorized<R> {
                     R::DESCRIPTION
                 )))
             }
-        })
+        }))
     }
 }
 

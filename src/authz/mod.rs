@@ -8,10 +8,12 @@
 //! can already see the object but may not change it (DESIGN.md, "Users, roles, scopes").
 
 mod lessons;
+mod surveys;
 
 use std::ops::Deref;
 
 pub use lessons::*;
+pub use surveys::*;
 
 use diesel::prelude::*;
 

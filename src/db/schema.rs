@@ -179,6 +179,97 @@ diesel::joinable!(assignments -> classes (class_id));
 diesel::joinable!(lesson_completions -> assignments (assignment_id));
 diesel::joinable!(lesson_completions -> users (student_id));
 
+diesel::table! {
+    survey_instruments (id) {
+        id -> Text,
+        district_id -> Text,
+        lineage_id -> Text,
+        version -> Integer,
+        status -> Text,
+        title -> Text,
+        description -> Text,
+        grade_min -> Integer,
+        grade_max -> Integer,
+        created_by -> Text,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_items (id) {
+        id -> Text,
+        instrument_id -> Text,
+        position -> Integer,
+        section -> Text,
+        prompt -> Text,
+        scale -> Text,
+        indicator -> Text,
+        reverse_scored -> Bool,
+        required -> Bool,
+        ppra_areas -> Text,
+    }
+}
+
+diesel::table! {
+    survey_windows (id) {
+        id -> Text,
+        district_id -> Text,
+        instrument_id -> Text,
+        title -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        grades -> Text,
+        min_cell_size -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_window_schools (window_id, school_id) {
+        window_id -> Text,
+        school_id -> Text,
+    }
+}
+
+diesel::table! {
+    survey_opt_outs (window_id, student_id) {
+        window_id -> Text,
+        student_id -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_participation (window_id, student_id) {
+        window_id -> Text,
+        student_id -> Text,
+        idempotency_key_hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    survey_responses (id) {
+        id -> Text,
+        window_id -> Text,
+        school_id -> Text,
+        grade -> Integer,
+        answers -> Text,
+        scores -> Text,
+        scoring_rules_version -> Text,
+    }
+}
+
+diesel::joinable!(survey_items -> survey_instruments (instrument_id));
+diesel::joinable!(survey_windows -> survey_instruments (instrument_id));
+diesel::joinable!(survey_window_schools -> survey_windows (window_id));
+diesel::joinable!(survey_window_schools -> schools (school_id));
+diesel::joinable!(survey_participation -> survey_windows (window_id));
+diesel::joinable!(survey_participation -> users (student_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     schools,
@@ -192,4 +283,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     lesson_plan_versions,
     assignments,
     lesson_completions,
+    survey_instruments,
+    survey_items,
+    survey_windows,
+    survey_window_schools,
+    survey_opt_outs,
+    survey_participation,
+    survey_responses,
 );

@@ -42,7 +42,7 @@ pub fn other_district_files() -> HashMap<&'static str, &'static str> {
 
 fn populate(conn: &mut DbConnection) {
     db::run_migrations(conn).expect("migrate template");
-    seed::load(conn, &seed::demo_files()).expect("seed demo");
+    seed::load_demo(conn).expect("seed demo");
     seed::load(conn, &other_district_files()).expect("seed other district");
 }
 
@@ -55,7 +55,16 @@ fn template_fingerprint() -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let mut files: Vec<PathBuf> = Vec::new();
-    for dir in ["migrations/postgres", "seed/demo"] {
+    // Everything that shapes the template's content. The date too: the demo survey windows
+    // are opened around the day the template is built.
+    chrono::Utc::now().date_naive().hash(&mut hasher);
+    for dir in [
+        "migrations/postgres",
+        "seed",
+        "src/seed.rs",
+        "src/lessons/library.rs",
+        "src/surveys/library.rs",
+    ] {
         for entry in walk(&repo_dir().join(dir)) {
             files.push(entry);
         }
@@ -77,6 +86,9 @@ fn template_fingerprint() -> String {
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    if dir.is_file() {
+        return vec![dir.to_path_buf()];
+    }
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {

@@ -1,0 +1,98 @@
+//! Scope rules of survey instruments and windows.
+
+use diesel::prelude::*;
+
+use super::{Managed, Visible};
+use crate::auth::{Caller, Role};
+use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows, users};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::surveys::models::{InstrumentRow, WindowRow};
+
+/// Instruments are the district's: district staff see drafts too, other staff see published
+/// versions; students see questions only through a window's questionnaire.
+pub fn instrument(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Visible<InstrumentRow>, ApiError> {
+    let row = survey_instruments::table
+        .find(id)
+        .select(InstrumentRow::as_select())
+        .first(conn)
+        .optional()?
+        .filter(|i| i.district_id == caller.district_id)
+        .filter(|i| i.is_published() || caller.role == Role::DistrictAdmin)
+        .filter(|_| caller.role != Role::Student)
+        .ok_or(ApiError::NotFound("survey instrument"))?;
+    Ok(Visible(row))
+}
+
+pub fn manage_instrument(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Managed<InstrumentRow>, ApiError> {
+    let visible = instrument(conn, caller, id)?;
+    if caller.role != Role::DistrictAdmin {
+        return Err(ApiError::forbidden(
+            "only district administrators manage instruments",
+        ));
+    }
+    Ok(Managed(visible.0))
+}
+
+/// District staff see every window of the district; school staff and teachers the windows
+/// that include their school; students the windows offered to their school and grade.
+pub fn window(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Visible<WindowRow>, ApiError> {
+    let row = survey_windows::table
+        .find(id)
+        .select(WindowRow::as_select())
+        .first(conn)
+        .optional()?
+        .filter(|w| w.district_id == caller.district_id)
+        .ok_or(ApiError::NotFound("survey window"))?;
+    let allowed = match (caller.role, caller.school()) {
+        (Role::DistrictAdmin, _) => true,
+        (_, None) => false,
+        (role, Some(school)) => {
+            let includes_school: bool = diesel::select(diesel::dsl::exists(
+                survey_window_schools::table
+                    .filter(survey_window_schools::window_id.eq(&row.id))
+                    .filter(survey_window_schools::school_id.eq(school)),
+            ))
+            .get_result(conn)?;
+            includes_school
+                && (role != Role::Student || {
+                    let grade: Option<i32> = users::table
+                        .find(&caller.user_id)
+                        .select(users::grade)
+                        .first(conn)?;
+                    grade.is_some_and(|g| row.grades().contains(&g))
+                })
+        }
+    };
+    if !allowed {
+        return Err(ApiError::NotFound("survey window"));
+    }
+    Ok(Visible(row))
+}
+
+/// Windows are opened and changed by district staff only.
+pub fn manage_window(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Managed<WindowRow>, ApiError> {
+    let visible = window(conn, caller, id)?;
+    if caller.role != Role::DistrictAdmin {
+        return Err(ApiError::forbidden(
+            "only district administrators manage survey windows",
+        ));
+    }
+    Ok(Managed(visible.0))
+}

@@ -1,0 +1,269 @@
+//! Survey rows as stored, and the shapes the API returns for them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::vocab::{Indicator, PpraArea, Scale};
+use crate::db::schema::{survey_instruments, survey_items, survey_windows};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = survey_instruments)]
+pub struct InstrumentRow {
+    pub id: String,
+    pub district_id: String,
+    pub lineage_id: String,
+    pub version: i32,
+    pub status: String,
+    pub title: String,
+    pub description: String,
+    pub grade_min: i32,
+    pub grade_max: i32,
+    pub created_by: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl InstrumentRow {
+    pub fn is_published(&self) -> bool {
+        self.status == "published"
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = survey_items)]
+pub struct ItemRow {
+    pub id: String,
+    pub instrument_id: String,
+    pub position: i32,
+    pub section: String,
+    pub prompt: String,
+    pub scale: String,
+    pub indicator: String,
+    pub reverse_scored: bool,
+    pub required: bool,
+    pub ppra_areas: String,
+}
+
+impl ItemRow {
+    pub fn scale(&self) -> Scale {
+        Scale::parse(&self.scale).unwrap_or(Scale::Agreement5)
+    }
+
+    pub fn indicator(&self) -> Indicator {
+        Indicator::parse(&self.indicator).unwrap_or(Indicator::Belonging)
+    }
+
+    pub fn ppra(&self) -> Vec<PpraArea> {
+        serde_json::from_str(&self.ppra_areas).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnswerOption {
+    pub value: i32,
+    pub label: String,
+}
+
+pub fn options(scale: Scale) -> Vec<AnswerOption> {
+    scale
+        .options()
+        .iter()
+        .map(|(value, label)| AnswerOption {
+            value: *value,
+            label: (*label).to_owned(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Item {
+    pub id: String,
+    pub position: i32,
+    pub prompt: String,
+    pub scale: Scale,
+    pub indicator: Indicator,
+    pub reverse_scored: bool,
+    pub required: bool,
+    pub ppra_areas: Vec<PpraArea>,
+    pub options: Vec<AnswerOption>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Section {
+    pub title: String,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InstrumentStatus {
+    Draft,
+    Published,
+}
+
+/// A questionnaire version with every item, exactly as students see it once published.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Instrument {
+    pub id: String,
+    pub lineage_id: String,
+    pub version: i32,
+    pub status: InstrumentStatus,
+    pub title: String,
+    pub description: String,
+    pub grade_min: i32,
+    pub grade_max: i32,
+    /// Every PPRA protected area any item touches: non-empty means parental notice and opt-out.
+    pub ppra_areas: Vec<PpraArea>,
+    pub sections: Vec<Section>,
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InstrumentSummary {
+    pub id: String,
+    pub lineage_id: String,
+    pub version: i32,
+    pub status: InstrumentStatus,
+    pub title: String,
+    pub grade_min: i32,
+    pub grade_max: i32,
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<NaiveDateTime>,
+}
+
+impl InstrumentRow {
+    pub fn status(&self) -> InstrumentStatus {
+        if self.is_published() {
+            InstrumentStatus::Published
+        } else {
+            InstrumentStatus::Draft
+        }
+    }
+
+    pub fn summary(&self) -> InstrumentSummary {
+        InstrumentSummary {
+            id: self.id.clone(),
+            lineage_id: self.lineage_id.clone(),
+            version: self.version,
+            status: self.status(),
+            title: self.title.clone(),
+            grade_min: self.grade_min,
+            grade_max: self.grade_max,
+            published_at: self.published_at,
+        }
+    }
+
+    pub fn with_items(&self, items: Vec<ItemRow>) -> Instrument {
+        let mut sections: Vec<Section> = Vec::new();
+        let mut ppra: Vec<PpraArea> = Vec::new();
+        for row in items {
+            let item = Item {
+                id: row.id.clone(),
+                position: row.position,
+                prompt: row.prompt.clone(),
+                scale: row.scale(),
+                indicator: row.indicator(),
+                reverse_scored: row.reverse_scored,
+                required: row.required,
+                ppra_areas: row.ppra(),
+                options: options(row.scale()),
+            };
+            ppra.extend(item.ppra_areas.iter().copied());
+            match sections.last_mut() {
+                Some(s) if s.title == row.section => s.items.push(item),
+                _ => sections.push(Section {
+                    title: row.section,
+                    items: vec![item],
+                }),
+            }
+        }
+        ppra.sort();
+        ppra.dedup();
+        Instrument {
+            id: self.id.clone(),
+            lineage_id: self.lineage_id.clone(),
+            version: self.version,
+            status: self.status(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            grade_min: self.grade_min,
+            grade_max: self.grade_max,
+            ppra_areas: ppra,
+            sections,
+            published_at: self.published_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = survey_windows)]
+pub struct WindowRow {
+    pub id: String,
+    pub district_id: String,
+    pub instrument_id: String,
+    pub title: String,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub grades: String,
+    pub min_cell_size: i32,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl WindowRow {
+    pub fn grades(&self) -> Vec<i32> {
+        serde_json::from_str(&self.grades).unwrap_or_default()
+    }
+
+    pub fn state_at(&self, now: NaiveDateTime) -> WindowState {
+        if now < self.opens_at {
+            WindowState::Upcoming
+        } else if now < self.closes_at {
+            WindowState::Open
+        } else {
+            WindowState::Closed
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowState {
+    Upcoming,
+    Open,
+    Closed,
+}
+
+/// A survey window: one instrument version offered to chosen schools and grades for a time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Window {
+    pub id: String,
+    pub instrument_id: String,
+    pub title: String,
+    #[serde(serialize_with = "crate::timefmt::utc")]
+    pub opens_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::timefmt::utc")]
+    pub closes_at: NaiveDateTime,
+    pub state: WindowState,
+    pub school_ids: Vec<String>,
+    pub grades: Vec<i32>,
+    /// Report cells with fewer respondents are suppressed.
+    pub min_cell_size: i32,
+}
+
+/// The questionnaire of a window, as a student answers it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Questionnaire {
+    pub window_id: String,
+    pub title: String,
+    pub description: String,
+    #[serde(serialize_with = "crate::timefmt::utc")]
+    pub closes_at: NaiveDateTime,
+    pub sections: Vec<Section>,
+}

@@ -1,0 +1,441 @@
+//! All survey queries. Submission writes the participation row and the anonymous response in
+//! one transaction; nothing else in this file ever reads both tables together.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::{InstrumentRow, ItemRow, Window, WindowRow};
+use crate::auth::{Caller, Role};
+use crate::authz::{Managed, Visible};
+use crate::db::schema::{
+    class_teachers, enrollments, survey_instruments as instruments, survey_items as items,
+    survey_opt_outs as opt_outs, survey_participation as participation,
+    survey_responses as responses, survey_window_schools as window_schools,
+    survey_windows as windows, users,
+};
+use crate::db::{self, DbConnection};
+use crate::error::ApiError;
+use crate::pagination::{Page, PageParams};
+
+type DbBackend = <DbConnection as Connection>::Backend;
+
+pub fn insert_instrument(
+    conn: &mut DbConnection,
+    row: &InstrumentRow,
+    item_rows: &[ItemRow],
+) -> Result<(), ApiError> {
+    diesel::insert_into(instruments::table)
+        .values(row)
+        .execute(conn)?;
+    for item in item_rows {
+        diesel::insert_into(items::table)
+            .values(item)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn next_version(
+    conn: &mut DbConnection,
+    district_id: &str,
+    lineage_id: &str,
+) -> Result<Option<i32>, ApiError> {
+    let versions: Vec<i32> = instruments::table
+        .filter(instruments::district_id.eq(district_id))
+        .filter(instruments::lineage_id.eq(lineage_id))
+        .select(instruments::version)
+        .load(conn)?;
+    Ok(versions.into_iter().max().map(|v| v + 1))
+}
+
+pub fn instrument_items(
+    conn: &mut DbConnection,
+    instrument_id: &str,
+) -> Result<Vec<ItemRow>, ApiError> {
+    Ok(items::table
+        .filter(items::instrument_id.eq(instrument_id))
+        .order(items::position.asc())
+        .select(ItemRow::as_select())
+        .load(conn)?)
+}
+
+pub fn list_instruments(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    paging: PageParams,
+) -> Result<Page<InstrumentRow>, ApiError> {
+    let build = || {
+        let mut q = instruments::table
+            .filter(instruments::district_id.eq(caller.district_id.clone()))
+            .into_boxed::<DbBackend>();
+        if caller.role != Role::DistrictAdmin {
+            q = q.filter(instruments::status.eq("published"));
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order((
+            instruments::title.asc(),
+            instruments::version.desc(),
+            instruments::id.asc(),
+        ))
+        .limit(paging.limit())
+        .offset(paging.offset())
+        .select(InstrumentRow::as_select())
+        .load(conn)?;
+    Ok(paging.wrap(rows, total))
+}
+
+pub fn publish_instrument(
+    conn: &mut DbConnection,
+    instrument: &Managed<InstrumentRow>,
+) -> Result<(), ApiError> {
+    if instrument.is_published() {
+        return Err(ApiError::conflict(
+            None,
+            "this version is already published; create a new version to change it",
+        ));
+    }
+    let now = db::now();
+    diesel::update(instruments::table.find(&instrument.id))
+        .set((
+            instruments::status.eq("published"),
+            instruments::published_at.eq(Some(now)),
+            instruments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A published instrument by id, for the public (PPRA inspection) view: any district.
+pub fn published_instrument(conn: &mut DbConnection, id: &str) -> Result<InstrumentRow, ApiError> {
+    instruments::table
+        .find(id)
+        .filter(instruments::status.eq("published"))
+        .select(InstrumentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound("survey instrument"))
+}
+
+pub fn insert_window(
+    conn: &mut DbConnection,
+    row: &WindowRow,
+    school_ids: &[String],
+) -> Result<(), ApiError> {
+    diesel::insert_into(windows::table)
+        .values(row)
+        .execute(conn)?;
+    for school_id in school_ids {
+        diesel::insert_into(window_schools::table)
+            .values((
+                window_schools::window_id.eq(&row.id),
+                window_schools::school_id.eq(school_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn window_view(
+    conn: &mut DbConnection,
+    row: &WindowRow,
+    now: NaiveDateTime,
+) -> Result<Window, ApiError> {
+    let school_ids = window_schools::table
+        .filter(window_schools::window_id.eq(&row.id))
+        .order(window_schools::school_id.asc())
+        .select(window_schools::school_id)
+        .load(conn)?;
+    Ok(Window {
+        id: row.id.clone(),
+        instrument_id: row.instrument_id.clone(),
+        title: row.title.clone(),
+        opens_at: row.opens_at,
+        closes_at: row.closes_at,
+        state: row.state_at(now),
+        school_ids,
+        grades: row.grades(),
+        min_cell_size: row.min_cell_size,
+    })
+}
+
+pub fn list_windows(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    paging: PageParams,
+    now: NaiveDateTime,
+) -> Result<Page<Window>, ApiError> {
+    let build = || {
+        let mut q = windows::table
+            .filter(windows::district_id.eq(caller.district_id.clone()))
+            .into_boxed::<DbBackend>();
+        if caller.role != Role::DistrictAdmin {
+            q = q.filter(
+                windows::id.eq_any(
+                    window_schools::table
+                        .filter(
+                            window_schools::school_id
+                                .eq(caller.school().unwrap_or_default().to_owned()),
+                        )
+                        .select(window_schools::window_id),
+                ),
+            );
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let rows: Vec<WindowRow> = build()
+        .order((windows::opens_at.desc(), windows::id.asc()))
+        .limit(paging.limit())
+        .offset(paging.offset())
+        .select(WindowRow::as_select())
+        .load(conn)?;
+    let items = rows
+        .iter()
+        .map(|r| window_view(conn, r, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paging.wrap(items, total))
+}
+
+pub fn window_includes_school(
+    conn: &mut DbConnection,
+    window_id: &str,
+    school_id: &str,
+) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        window_schools::table
+            .filter(window_schools::window_id.eq(window_id))
+            .filter(window_schools::school_id.eq(school_id)),
+    ))
+    .get_result(conn)?)
+}
+
+pub fn is_opted_out(
+    conn: &mut DbConnection,
+    window_id: &str,
+    student_id: &str,
+) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        opt_outs::table.find((window_id, student_id)),
+    ))
+    .get_result(conn)?)
+}
+
+/// Records a guardian opt-out. Idempotent: returns false when it was already recorded.
+pub fn record_opt_out(
+    conn: &mut DbConnection,
+    window: &Visible<WindowRow>,
+    student_id: &str,
+    recorded_by: &str,
+) -> Result<bool, ApiError> {
+    if is_opted_out(conn, &window.id, student_id)? {
+        return Ok(false);
+    }
+    diesel::insert_into(opt_outs::table)
+        .values((
+            opt_outs::window_id.eq(&window.id),
+            opt_outs::student_id.eq(student_id),
+            opt_outs::recorded_by.eq(recorded_by),
+            opt_outs::created_at.eq(db::now()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Windows open now, offered to this student's school and grade, not opted out, not yet taken.
+pub fn open_windows_for_student(
+    conn: &mut DbConnection,
+    student_id: &str,
+    school_id: &str,
+    grade: i32,
+    now: NaiveDateTime,
+) -> Result<Vec<WindowRow>, ApiError> {
+    let candidates: Vec<WindowRow> = windows::table
+        .filter(windows::opens_at.le(now))
+        .filter(windows::closes_at.gt(now))
+        .filter(
+            windows::id.eq_any(
+                window_schools::table
+                    .filter(window_schools::school_id.eq(school_id))
+                    .select(window_schools::window_id),
+            ),
+        )
+        .filter(
+            windows::id.ne_all(
+                opt_outs::table
+                    .filter(opt_outs::student_id.eq(student_id))
+                    .select(opt_outs::window_id),
+            ),
+        )
+        .filter(
+            windows::id.ne_all(
+                participation::table
+                    .filter(participation::student_id.eq(student_id))
+                    .select(participation::window_id),
+            ),
+        )
+        .order((windows::closes_at.asc(), windows::id.asc()))
+        .select(WindowRow::as_select())
+        .load(conn)?;
+    Ok(candidates
+        .into_iter()
+        .filter(|w| w.grades().contains(&grade))
+        .collect())
+}
+
+pub enum Recorded {
+    New,
+    /// A retry carrying the idempotency key of the recorded submission.
+    Replayed,
+    AlreadyTaken,
+}
+
+/// One transaction (the caller's): the participation row, then the anonymous response.
+/// The participation key (window, student) makes a second submission fail, whatever the timing.
+#[allow(clippy::too_many_arguments)]
+pub fn record_submission(
+    conn: &mut DbConnection,
+    window_id: &str,
+    student_id: &str,
+    school_id: &str,
+    grade: i32,
+    answers_json: &str,
+    scores_json: &str,
+    idempotency_key_hash: Option<&str>,
+) -> Result<Recorded, ApiError> {
+    let inserted = conn.transaction(|c| {
+        diesel::insert_into(participation::table)
+            .values((
+                participation::window_id.eq(window_id),
+                participation::student_id.eq(student_id),
+                participation::idempotency_key_hash.eq(idempotency_key_hash),
+            ))
+            .execute(c)
+    });
+    match inserted {
+        Ok(_) => {}
+        Err(e) if db::is_unique_violation(&e) => {
+            let stored: Option<String> = participation::table
+                .find((window_id, student_id))
+                .select(participation::idempotency_key_hash)
+                .first(conn)?;
+            return Ok(match (stored, idempotency_key_hash) {
+                (Some(stored), Some(given)) if stored == given => Recorded::Replayed,
+                _ => Recorded::AlreadyTaken,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    diesel::insert_into(responses::table)
+        .values((
+            // Random (v4), never time-ordered: the id must not reveal when the answer came in.
+            responses::id.eq(uuid::Uuid::new_v4().to_string()),
+            responses::window_id.eq(window_id),
+            responses::school_id.eq(school_id),
+            responses::grade.eq(grade),
+            responses::answers.eq(answers_json),
+            responses::scores.eq(scores_json),
+            responses::scoring_rules_version.eq(super::scoring::SCORING_RULES_VERSION),
+        ))
+        .execute(conn)?;
+    Ok(Recorded::New)
+}
+
+/// `(eligible, responded)` per `(school id, grade)`.
+pub type ParticipationCells = BTreeMap<(String, i32), (i64, i64)>;
+
+/// Eligible and responded counts per (school, grade): eligible are the active students of the
+/// window's schools and grades who are not opted out.
+pub fn participation_cells(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    school_ids: &[String],
+) -> Result<ParticipationCells, ApiError> {
+    let grades = window.grades();
+    let eligible: Vec<(Option<String>, Option<i32>, i64)> = users::table
+        .filter(users::role.eq("student"))
+        .filter(users::active.eq(true))
+        .filter(users::school_id.eq_any(school_ids))
+        .filter(users::grade.eq_any(&grades))
+        .filter(
+            users::id.ne_all(
+                opt_outs::table
+                    .filter(opt_outs::window_id.eq(&window.id))
+                    .select(opt_outs::student_id),
+            ),
+        )
+        .group_by((users::school_id, users::grade))
+        .select((users::school_id, users::grade, diesel::dsl::count_star()))
+        .load(conn)?;
+    let responded: Vec<(Option<String>, Option<i32>, i64)> = participation::table
+        .inner_join(users::table)
+        .filter(participation::window_id.eq(&window.id))
+        .filter(users::school_id.eq_any(school_ids))
+        .group_by((users::school_id, users::grade))
+        .select((users::school_id, users::grade, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut cells = ParticipationCells::new();
+    for (school, grade, n) in eligible {
+        if let (Some(s), Some(g)) = (school, grade) {
+            cells.entry((s, g)).or_default().0 = n;
+        }
+    }
+    for (school, grade, n) in responded {
+        if let (Some(s), Some(g)) = (school, grade) {
+            cells.entry((s, g)).or_default().1 = n;
+        }
+    }
+    Ok(cells)
+}
+
+/// For a teacher: per own class, eligible students enrolled and how many of them responded.
+pub fn participation_by_class(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    teacher_id: &str,
+) -> Result<Vec<(String, String, i64, i64)>, ApiError> {
+    use crate::db::schema::classes;
+    let grades = window.grades();
+    let own: Vec<(String, String)> = classes::table
+        .inner_join(class_teachers::table)
+        .filter(class_teachers::teacher_id.eq(teacher_id))
+        .filter(classes::active.eq(true))
+        .order((classes::name.asc(), classes::id.asc()))
+        .select((classes::id, classes::name))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (class_id, name) in own {
+        let students = || {
+            enrollments::table
+                .inner_join(users::table)
+                .filter(enrollments::class_id.eq(class_id.clone()))
+                .filter(enrollments::active.eq(true))
+                .filter(users::active.eq(true))
+                .filter(users::grade.eq_any(grades.clone()))
+                .filter(
+                    users::id.ne_all(
+                        opt_outs::table
+                            .filter(opt_outs::window_id.eq(window.id.clone()))
+                            .select(opt_outs::student_id),
+                    ),
+                )
+        };
+        let eligible: i64 = students().count().get_result(conn)?;
+        let responded: i64 = students()
+            .filter(
+                users::id.eq_any(
+                    participation::table
+                        .filter(participation::window_id.eq(window.id.clone()))
+                        .select(participation::student_id),
+                ),
+            )
+            .count()
+            .get_result(conn)?;
+        out.push((class_id, name, eligible, responded));
+    }
+    Ok(out)
+}

@@ -1,0 +1,303 @@
+//! Taking a survey: the student's open windows, the questionnaire, and the one-time anonymous
+//! submission. Nothing here logs a body, returns a response id, or stores who answered what.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::dto::{Answer, Submission};
+use super::models::{options, Questionnaire, Section, Window, WindowRow, WindowState};
+use super::queries::{self, Recorded};
+use super::scoring::{self, ScoredItem};
+use crate::auth::{Authorized, Caller, Role, Students};
+use crate::authz::{self, Visible};
+use crate::db::schema::{survey_participation, users};
+use crate::db::{self, DbConnection};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::ValidJson;
+use crate::rosters::org::IdPath;
+use crate::state::AppState;
+
+pub fn has_participated(
+    conn: &mut DbConnection,
+    window_id: &str,
+    student_id: &str,
+) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        survey_participation::table.find((window_id, student_id)),
+    ))
+    .get_result(conn)?)
+}
+
+fn student_placement(conn: &mut DbConnection, student_id: &str) -> Result<(String, i32), ApiError> {
+    let (school, grade): (Option<String>, Option<i32>) = users::table
+        .find(student_id)
+        .select((users::school_id, users::grade))
+        .first(conn)?;
+    school
+        .zip(grade)
+        .ok_or_else(|| ApiError::forbidden("only students with a school and grade take surveys"))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MySurveys {
+    /// Open windows offered to you that you have not taken yet.
+    pub items: Vec<Window>,
+}
+
+/// The surveys you can take now.
+#[utoipa::path(
+    tag = "surveys", security(("bearer" = [])),
+    responses(
+        (status = 200, body = MySurveys),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/surveys")]
+pub async fn my_surveys(
+    state: web::Data<AppState>,
+    caller: Authorized<Students>,
+) -> Result<web::Json<MySurveys>, ApiError> {
+    let items = state
+        .db
+        .run(move |conn| {
+            let (school, grade) = student_placement(conn, &caller.user_id)?;
+            let now = db::now();
+            queries::open_windows_for_student(conn, &caller.user_id, &school, grade, now)?
+                .iter()
+                .map(|w| queries::window_view(conn, w, now))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(web::Json(MySurveys { items }))
+}
+
+/// The questions of a window, each with its `id` and answer `options` (`value`, `label`).
+#[utoipa::path(
+    tag = "surveys", security(("bearer" = [])), params(IdPath),
+    responses(
+        (status = 200, body = Questionnaire),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/survey-windows/{id}/questionnaire")]
+pub async fn questionnaire(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+) -> Result<web::Json<Questionnaire>, ApiError> {
+    let id = path.into_inner().id;
+    let questionnaire = state
+        .db
+        .run(move |conn| {
+            let window = authz::window(conn, &caller, &id)?;
+            let instrument = queries::published_instrument(conn, &window.instrument_id)?;
+            let items = queries::instrument_items(conn, &instrument.id)?;
+            let mut sections: Vec<Section> = Vec::new();
+            for section in instrument.with_items(items).sections {
+                sections.push(Section {
+                    title: section.title,
+                    items: section
+                        .items
+                        .into_iter()
+                        .map(|mut i| {
+                            i.options = options(i.scale);
+                            i
+                        })
+                        .collect(),
+                });
+            }
+            Ok(Questionnaire {
+                window_id: window.id.clone(),
+                title: instrument.title,
+                description: instrument.description,
+                closes_at: window.closes_at,
+                sections,
+            })
+        })
+        .await?;
+    Ok(web::Json(questionnaire))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmissionReceipt {
+    /// A thank-you; deliberately no identifier of the response.
+    pub message: String,
+}
+
+const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// Submit all answers at once, anonymously. Answers are stored without your name, without a
+/// time, and with a random id that is never returned. A second submission is refused (409),
+/// except a retry carrying the same `Idempotency-Key`, which is answered as the first was.
+#[utoipa::path(
+    tag = "surveys", security(("bearer" = [])), params(IdPath,
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe (1-200 characters)")),
+    request_body = Submission,
+    responses(
+        (status = 201, body = SubmissionReceipt),
+        (status = 403, description = "Not a student offered this survey, or opted out by a guardian", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already taken, or the window is not open", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/survey-windows/{id}/responses")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+    req: HttpRequest,
+    body: ValidJson<Submission>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    let key_hash = match req.headers().get(IDEMPOTENCY_HEADER) {
+        None => None,
+        Some(v) => {
+            let key = v
+                .to_str()
+                .ok()
+                .filter(|k| (1..=200).contains(&k.len()))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        IDEMPOTENCY_HEADER,
+                        "must be 1 to 200 visible ASCII characters",
+                    )
+                })?;
+            // Hashed with the account id so a key reveals nothing and cannot collide across students.
+            Some(format!(
+                "{:x}",
+                Sha256::digest(format!("{}:{key}", caller.user_id).as_bytes())
+            ))
+        }
+    };
+    let answers = body.0.answers;
+    let outcome = state
+        .db
+        .write(move |conn| {
+            if caller.role != Role::Student {
+                return Err(ApiError::forbidden("only students answer climate surveys"));
+            }
+            let window = authz::window(conn, &caller, &id)?;
+            record_answers(
+                conn,
+                &window,
+                &caller.user_id,
+                &answers,
+                key_hash.as_deref(),
+                db::now(),
+            )
+        })
+        .await?;
+    match outcome {
+        Recorded::New | Recorded::Replayed => Ok(HttpResponse::Created().json(SubmissionReceipt {
+            message: "Thank you. Your answers were recorded anonymously.".to_owned(),
+        })),
+        Recorded::AlreadyTaken => Err(ApiError::conflict(
+            None,
+            "you have already taken this survey",
+        )),
+    }
+}
+
+/// Validates and records one student's answers (the submission's one code path, also used by
+/// the synthetic-data generator). Runs inside the caller's write transaction.
+pub fn record_answers(
+    conn: &mut DbConnection,
+    window: &Visible<WindowRow>,
+    student_id: &str,
+    answers: &[Answer],
+    key_hash: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Recorded, ApiError> {
+    match window.state_at(now) {
+        WindowState::Open => {}
+        WindowState::Upcoming => {
+            return Err(ApiError::conflict(None, "this survey is not open yet"))
+        }
+        WindowState::Closed => return Err(ApiError::conflict(None, "this survey has closed")),
+    }
+    if queries::is_opted_out(conn, &window.id, student_id)? {
+        return Err(ApiError::forbidden(
+            "a guardian opted you out of this survey",
+        ));
+    }
+    let (school, grade) = student_placement(conn, student_id)?;
+    let items = queries::instrument_items(conn, &window.instrument_id)?;
+    let by_id: HashMap<&str, &super::models::ItemRow> =
+        items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut scored = Vec::new();
+    let mut stored: std::collections::BTreeMap<&str, i32> = std::collections::BTreeMap::new();
+    for (i, answer) in answers.iter().enumerate() {
+        let Some(item) = by_id.get(answer.item_id.as_str()) else {
+            errors.push(FieldError::new(
+                format!("answers[{i}].item_id"),
+                "not an item of this survey",
+            ));
+            continue;
+        };
+        if !seen.insert(answer.item_id.as_str()) {
+            errors.push(FieldError::new(
+                format!("answers[{i}].item_id"),
+                "answered twice",
+            ));
+            continue;
+        }
+        if !item.scale().accepts(answer.value) {
+            let allowed: Vec<String> = item
+                .scale()
+                .options()
+                .iter()
+                .map(|(v, _)| v.to_string())
+                .collect();
+            errors.push(FieldError::new(
+                format!("answers[{i}].value"),
+                format!("must be one of {}", allowed.join(", ")),
+            ));
+            continue;
+        }
+        stored.insert(item.id.as_str(), answer.value);
+        scored.push((
+            ScoredItem {
+                scale: item.scale(),
+                indicator: item.indicator(),
+                reverse_scored: item.reverse_scored,
+            },
+            answer.value,
+        ));
+    }
+    for item in items
+        .iter()
+        .filter(|i| i.required && !seen.contains(i.id.as_str()))
+    {
+        errors.push(FieldError::new(
+            "answers",
+            format!("item {} ({}) is required", item.position, item.id),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let refs: Vec<(&ScoredItem, i32)> = scored.iter().map(|(s, v)| (s, *v)).collect();
+    let scores = scoring::score(&refs);
+    let answers_json =
+        serde_json::to_string(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
+    let scores_json =
+        serde_json::to_string(&scores).map_err(|e| ApiError::internal(e.to_string()))?;
+    queries::record_submission(
+        conn,
+        &window.id,
+        student_id,
+        &school,
+        grade,
+        &answers_json,
+        &scores_json,
+        key_hash,
+    )
+}

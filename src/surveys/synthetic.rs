@@ -1,0 +1,234 @@
+//! Synthetic load data: a district of N schools and M students per school whose survey answers
+//! are submitted through the same code path as the API (scope check, validation, scoring, the
+//! two-row transaction). For benchmarks and for exercising reports at scale.
+
+use std::time::Instant;
+
+use anyhow::anyhow;
+use chrono::TimeDelta;
+use diesel::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::dto::Answer;
+use super::models::WindowRow;
+use super::queries;
+use super::responses::record_answers;
+use crate::auth::{password, Caller, Role};
+use crate::authz;
+use crate::db::schema::districts;
+use crate::db::{self, write_transaction, DbConnection};
+use crate::rosters::models::{School, UserRow};
+use crate::rosters::queries as rosters;
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub schools: usize,
+    pub students_per_school: usize,
+    /// Share of students who answer (0–1).
+    pub response_rate: f64,
+    pub seed: u64,
+    /// Close the window after the submissions, so reports can read it.
+    pub close: bool,
+}
+
+#[derive(Debug)]
+pub struct Generated {
+    pub district_id: String,
+    pub window_id: String,
+    pub students: usize,
+    pub responses: usize,
+    pub seconds: f64,
+}
+
+/// An answer on an item's scale, drawn around a student's latent well-being (0 low – 1 high).
+fn draw(
+    rng: &mut StdRng,
+    scale: super::vocab::Scale,
+    reverse: bool,
+    victimization: bool,
+    wellbeing: f64,
+) -> i32 {
+    use super::vocab::Scale;
+    let noise: f64 = rng.gen_range(-0.25..0.25);
+    let level = (wellbeing + noise).clamp(0.0, 1.0);
+    match scale {
+        Scale::YesNo => {
+            if level > 0.3 {
+                2
+            } else {
+                1
+            }
+        }
+        Scale::Frequency5 if victimization => {
+            // Most students report "never"; low well-being raises the odds of victimization.
+            if rng.gen_bool((0.55 - 0.5 * level).clamp(0.02, 0.9)) {
+                rng.gen_range(2..=5)
+            } else {
+                1
+            }
+        }
+        _ => {
+            let v = (1.0 + level * 4.0).round() as i32;
+            if reverse {
+                6 - v
+            } else {
+                v
+            }
+        }
+    }
+}
+
+pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generated> {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(spec.seed);
+    let now = db::now();
+    let district_id = db::new_id();
+    let admin_id = db::new_id();
+    // Synthetic accounts cannot sign in: one random password hash for all of them.
+    let hash = password::hash(&db::new_id()).map_err(|e| anyhow!("{e}"))?;
+    let (window, students) =
+        write_transaction(conn, |conn| -> anyhow::Result<(WindowRow, Vec<Caller>)> {
+            diesel::insert_into(districts::table)
+                .values((
+                    districts::id.eq(&district_id),
+                    districts::name.eq(format!(
+                        "Synthetic District {} ({})",
+                        spec.seed,
+                        &district_id[..8]
+                    )),
+                    districts::created_at.eq(now),
+                    districts::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            let user = |id: &str,
+                        role: Role,
+                        school: Option<&str>,
+                        grade: Option<i32>,
+                        username: String| UserRow {
+                id: id.to_owned(),
+                district_id: district_id.clone(),
+                school_id: school.map(str::to_owned),
+                role: role.as_str().to_owned(),
+                username,
+                email: None,
+                given_name: "Synthetic".to_owned(),
+                family_name: "Student".to_owned(),
+                grade,
+                password_hash: Some(hash.clone()),
+                active: true,
+                failed_logins: 0,
+                locked_until: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let tag = &district_id[..8];
+            rosters::insert_user(
+                conn,
+                &user(
+                    &admin_id,
+                    Role::DistrictAdmin,
+                    None,
+                    None,
+                    format!("syn-{tag}-admin"),
+                ),
+            )
+            .map_err(|e| anyhow!("{e:?}"))?;
+            let instruments = super::library::install_starter(conn, &district_id, &admin_id)?;
+            let (_, instrument_id, grade_min, grade_max) = instruments
+                .iter()
+                .find(|(_, _, min, _)| *min >= 6)
+                .cloned()
+                .ok_or_else(|| anyhow!("the starter instrument has no grades 6-12 version"))?;
+            let mut school_ids = Vec::new();
+            let mut students = Vec::new();
+            for s in 0..spec.schools {
+                let school = School {
+                    id: db::new_id(),
+                    district_id: district_id.clone(),
+                    name: format!("Synthetic School {s:04}"),
+                    low_grade: grade_min,
+                    high_grade: grade_max,
+                    active: true,
+                    created_at: now,
+                    updated_at: now,
+                };
+                rosters::insert_school(conn, &school).map_err(|e| anyhow!("{e:?}"))?;
+                for i in 0..spec.students_per_school {
+                    let grade = grade_min + (i as i32 % (grade_max - grade_min + 1));
+                    let id = db::new_id();
+                    let row = user(
+                        &id,
+                        Role::Student,
+                        Some(&school.id),
+                        Some(grade),
+                        format!("syn-{tag}-{s}-{i}"),
+                    );
+                    rosters::insert_user(conn, &row).map_err(|e| anyhow!("{e:?}"))?;
+                    students.push(Caller {
+                        user_id: id,
+                        role: Role::Student,
+                        district_id: district_id.clone(),
+                        school_id: Some(school.id.clone()),
+                    });
+                }
+                school_ids.push(school.id);
+            }
+            let window = WindowRow {
+                id: db::new_id(),
+                district_id: district_id.clone(),
+                instrument_id,
+                title: format!("Synthetic window (seed {})", spec.seed),
+                opens_at: now - TimeDelta::days(30),
+                closes_at: now + TimeDelta::days(1),
+                grades: serde_json::to_string(&(grade_min..=grade_max).collect::<Vec<_>>())?,
+                min_cell_size: 10,
+                created_by: admin_id.clone(),
+                created_at: now,
+            };
+            queries::insert_window(conn, &window, &school_ids).map_err(|e| anyhow!("{e:?}"))?;
+            Ok((window, students))
+        })?;
+
+    let items =
+        queries::instrument_items(conn, &window.instrument_id).map_err(|e| anyhow!("{e:?}"))?;
+    let mut responses = 0;
+    for student in &students {
+        if !rng.gen_bool(spec.response_rate.clamp(0.0, 1.0)) {
+            continue;
+        }
+        let wellbeing: f64 = rng.gen_range(0.0..1.0);
+        let answers: Vec<Answer> = items
+            .iter()
+            .map(|item| Answer {
+                item_id: item.id.clone(),
+                value: draw(
+                    &mut rng,
+                    item.scale(),
+                    item.reverse_scored,
+                    item.indicator() == super::vocab::Indicator::BullyingVictimization,
+                    wellbeing,
+                ),
+            })
+            .collect();
+        // Each submission is its own transaction, exactly as through the API.
+        write_transaction(conn, |conn| {
+            let window = authz::window(conn, student, &window.id)?;
+            record_answers(conn, &window, &student.user_id, &answers, None, db::now())
+        })
+        .map_err(|e| anyhow!("submission failed: {e:?}"))?;
+        responses += 1;
+    }
+    if spec.close {
+        diesel::update(crate::db::schema::survey_windows::table.find(&window.id))
+            .set(crate::db::schema::survey_windows::closes_at.eq(db::now()))
+            .execute(conn)?;
+    }
+    Ok(Generated {
+        district_id,
+        window_id: window.id,
+        students: students.len(),
+        responses,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
