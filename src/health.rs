@@ -23,12 +23,12 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// The database answers: ready to serve traffic.
+/// The database answers and its schema is up to date: ready to serve traffic.
 #[utoipa::path(
     tag = "health",
     responses(
         (status = 200, body = Health),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or not migrated", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
@@ -37,7 +37,16 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .db
         .run(|conn| {
             conn.batch_execute("SELECT 1")
-                .map_err(|_| ApiError::Unavailable)
+                .map_err(|_| ApiError::Unavailable)?;
+            match crate::db::has_pending_migrations(conn) {
+                Ok(false) => Ok(()),
+                _ => {
+                    tracing::warn!(
+                        "database schema is behind this binary: run `securebase migrate`"
+                    );
+                    Err(ApiError::Unavailable)
+                }
+            }
         })
         .await?;
     Ok(HttpResponse::Ok().json(Health {

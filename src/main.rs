@@ -47,12 +47,16 @@ enum Command {
     /// Generate a synthetic district (N schools × M students) and submit its survey answers
     /// through the same code path as the API: load data for benchmarks and reports.
     Synthetic {
+        /// Number of schools (grades 6-12) to create.
         #[arg(long, default_value_t = 5)]
         schools: usize,
+        /// Students per school, spread evenly over the grades.
         #[arg(long, default_value_t = 200)]
         students_per_school: usize,
-        #[arg(long, default_value_t = 0.8)]
+        /// Share of students who answer, from 0 to 1.
+        #[arg(long, default_value_t = 0.8, value_parser = parse_rate)]
         response_rate: f64,
+        /// Random seed: the same seed gives the same answers.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Close the window after submitting, so its results become reportable.
@@ -61,7 +65,7 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
     },
-    /// Create a district and its first district administrator. Reads the password from
+    /// Create a district (or reuse the one with that name) and a district administrator. Reads the password from
     /// SECUREBASE_ADMIN_PASSWORD or, if unset, from the first line of standard input.
     CreateAdmin {
         #[arg(long)]
@@ -77,6 +81,15 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
     },
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("must be between 0 and 1".to_owned())
+    }
 }
 
 fn init_logging(json: bool) {

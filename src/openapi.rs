@@ -10,8 +10,8 @@ use crate::error::Problem;
 #[openapi(
     info(
         title = "securebase API",
-        description = "Self-hostable REST API for school social-emotional learning: rosters, SEL lessons, \
-anonymous climate surveys, peer mentoring and privacy-safe aggregate reports.\n\n\
+        description = "Self-hostable REST API for school social-emotional learning: rosters, SEL lessons \
+and anonymous climate surveys.\n\n\
 Errors are `application/problem+json` (RFC 9457) with a stable `type` URI and, for invalid input, \
 an `errors` array naming each offending field.",
         license(name = "Apache-2.0")

@@ -196,3 +196,14 @@ fn synthetic_generator_submits_through_the_real_path() {
     let again = generate(&mut conn, &spec).unwrap();
     assert_eq!(again.responses, g.responses);
 }
+
+#[test]
+fn an_unmigrated_database_is_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("empty.db").to_str().unwrap().to_owned();
+    let app = TestApp::spawn_with(|c| c.database_url = url.clone());
+    assert_eq!(app.get("/healthz", None).status, 200);
+    app.get("/readyz", None).problem(503);
+    ops::migrate(&url).unwrap();
+    assert_eq!(app.get("/readyz", None).status, 200);
+}

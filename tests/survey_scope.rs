@@ -327,10 +327,13 @@ fn world(m: &mut Matrix) -> World {
         });
     }
 
+    // A teacher's participation rows are the classes of the terms a window runs in; every
+    // window of this test runs during the Fall 2026 term of its district.
     let mut teacher_classes: HashMap<String, HashSet<String>> = HashMap::new();
     for (class, teacher) in class_teachers::table
-        .inner_join(classes::table)
+        .inner_join(classes::table.inner_join(securebase::db::schema::terms::table))
         .filter(classes::active.eq(true))
+        .filter(securebase::db::schema::terms::name.eq("Fall 2026"))
         .select((class_teachers::class_id, class_teachers::teacher_id))
         .load::<(String, String)>(&mut conn)
         .unwrap()

@@ -132,7 +132,7 @@ pub fn teaching_assignment(
     let visible = assignment(conn, caller, id)?;
     if caller.role != Role::Teacher {
         return Err(ApiError::forbidden(
-            "only the class's teachers change its assignments",
+            "only the class's teachers may do this with its assignments",
         ));
     }
     Ok(Teaching(visible.0))

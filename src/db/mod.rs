@@ -73,6 +73,18 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
     Ok(applied.len())
 }
 
+/// True when the schema lacks a migration this binary embeds (e.g. `serve --no-migrate` on a
+/// fresh database): the server must not report ready then.
+pub fn has_pending_migrations(conn: &mut DbConnection) -> QueryResult<bool> {
+    let pending = match conn {
+        DbConnection::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending.map_err(|e| {
+        diesel::result::Error::QueryBuilderError(format!("reading migrations: {e}").into())
+    })
+}
+
 /// Pool manager that picks the backend from the URL scheme (the stock r2d2 manager tries
 /// each backend in turn and hides a PostgreSQL connection error behind "invalid url").
 pub struct Manager {

@@ -398,12 +398,16 @@ pub fn participation_by_class(
     window: &WindowRow,
     teacher_id: &str,
 ) -> Result<Vec<(String, String, i64, i64)>, ApiError> {
-    use crate::db::schema::classes;
+    use crate::db::schema::{classes, terms};
     let grades = window.grades();
+    // Classes of the terms the window runs in: last year's classes say nothing about this survey.
     let own: Vec<(String, String)> = classes::table
         .inner_join(class_teachers::table)
+        .inner_join(terms::table)
         .filter(class_teachers::teacher_id.eq(teacher_id))
         .filter(classes::active.eq(true))
+        .filter(terms::starts_on.le(window.closes_at.date()))
+        .filter(terms::ends_on.ge(window.opens_at.date()))
         .order((classes::name.asc(), classes::id.asc()))
         .select((classes::id, classes::name))
         .load(conn)?;
