@@ -1,10 +1,35 @@
 //! Page-numbered lists with a stable order (every list sorts on a unique key last).
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
+
+/// The query of a list that takes nothing but paging.
+#[derive(Debug, Clone, Copy, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Page number, starting at 1.
+    #[validate(range(min = 1, max = 1_000_000))]
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Items per page (default 50, at most 200).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn paging(&self) -> PageParams {
+        PageParams {
+            page: self.page,
+            limit: self.limit,
+        }
+    }
+}
 
 /// The `page` and `limit` query parameters every list takes.
 #[derive(Debug, Clone, Copy)]

@@ -31,6 +31,8 @@ pub struct Caller {
     pub role: Role,
     pub district_id: String,
     pub school_id: Option<String>,
+    /// Grade, for students (read with the account, so survey checks need no second lookup).
+    pub grade: Option<i32>,
 }
 
 impl Caller {
@@ -98,12 +100,15 @@ fn verify_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Claims), ApiE
     Ok((state, claims))
 }
 
+/// id, district, role, school, grade, active
+type AccountState = (String, String, String, Option<String>, Option<i32>, bool);
+
 /// The token proves who signed in; the account's role, school and active flag are read now,
 /// so deactivating an account or changing its role takes effect on its very next request,
 /// not when its access token expires.
 async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiError> {
     let user_id = claims.sub;
-    let row: Option<(String, String, String, Option<String>, bool)> = state
+    let row: Option<AccountState> = state
         .db
         .run(move |conn| {
             Ok(users::table
@@ -113,13 +118,14 @@ async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiE
                     users::district_id,
                     users::role,
                     users::school_id,
+                    users::grade,
                     users::active,
                 ))
                 .first(conn)
                 .optional()?)
         })
         .await?;
-    let (user_id, district_id, role, school_id, active) =
+    let (user_id, district_id, role, school_id, grade, active) =
         row.ok_or(ApiError::Unauthorized("account not found"))?;
     if !active {
         return Err(ApiError::Unauthorized("account is deactivated"));
@@ -133,6 +139,7 @@ async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiE
         role,
         district_id,
         school_id,
+        grade,
     })
 }
 

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::{Managed, Visible};
 use crate::auth::{Caller, Role};
-use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows, users};
+use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::surveys::models::{InstrumentRow, WindowRow};
@@ -67,13 +67,8 @@ pub fn window(
             ))
             .get_result(conn)?;
             includes_school
-                && (role != Role::Student || {
-                    let grade: Option<i32> = users::table
-                        .find(&caller.user_id)
-                        .select(users::grade)
-                        .first(conn)?;
-                    grade.is_some_and(|g| row.grades().contains(&g))
-                })
+                && (role != Role::Student
+                    || caller.grade.is_some_and(|g| row.grades().contains(&g)))
         }
     };
     if !allowed {

@@ -7,8 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::dto::{
-    AssignmentPatch, AssignmentStatusChange, ClassAssignmentsFilter, CompletionRequest,
-    MyAssignmentsFilter, NewAssignment, TermQuery,
+    AssignmentPatch, AssignmentStatusChange, CompletionRequest, MyAssignmentsFilter, NewAssignment,
+    TermQuery,
 };
 use super::models::{
     Assignment, AssignmentDetail, AssignmentRow, AssignmentStatus, Completion, StudentCompletion,
@@ -20,7 +20,7 @@ use crate::authz;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageParams, PageQuery};
 use crate::rosters::models::{ClassRow, Term};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
@@ -75,7 +75,7 @@ fn check_dates(
 
 /// Lessons assigned to a class (students do not see cancelled ones).
 #[utoipa::path(
-    tag = "lessons", security(("bearer" = [])), params(IdPath, ClassAssignmentsFilter),
+    tag = "lessons", security(("bearer" = [])), params(IdPath, PageQuery),
     responses(
         (status = 200, body = Page<Assignment>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -86,13 +86,10 @@ pub async fn list_class_assignments(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<IdPath>,
-    filter: ValidQuery<ClassAssignmentsFilter>,
+    filter: ValidQuery<PageQuery>,
 ) -> Result<web::Json<Page<Assignment>>, ApiError> {
     let id = path.into_inner().id;
-    let paging = PageParams {
-        page: filter.0.page,
-        limit: filter.0.limit,
-    };
+    let paging = filter.0.paging();
     let page = state
         .db
         .run(move |conn| {
@@ -347,7 +344,7 @@ pub async fn complete_assignment(
 
 /// Who completed the lesson and their reflections: for the class's teachers only.
 #[utoipa::path(
-    tag = "lessons", security(("bearer" = [])), params(IdPath, ClassAssignmentsFilter),
+    tag = "lessons", security(("bearer" = [])), params(IdPath, PageQuery),
     responses(
         (status = 200, body = Page<StudentCompletion>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -359,13 +356,10 @@ pub async fn list_completions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<IdPath>,
-    filter: ValidQuery<ClassAssignmentsFilter>,
+    filter: ValidQuery<PageQuery>,
 ) -> Result<web::Json<Page<StudentCompletion>>, ApiError> {
     let id = path.into_inner().id;
-    let paging = PageParams {
-        page: filter.0.page,
-        limit: filter.0.limit,
-    };
+    let paging = filter.0.paging();
     let page = state
         .db
         .run(move |conn| {

@@ -196,18 +196,6 @@ pub struct MyAssignmentsFilter {
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct ClassAssignmentsFilter {
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct TermQuery {
     /// Term to report on; defaults to the term running today (or the most recent one).
     #[validate(length(min = 1, max = 64))]

@@ -119,21 +119,6 @@ pub struct SchoolPatch {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct TermFilter {
-    /// Page number, starting at 1.
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    /// Items per page (default 50, at most 200).
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-}
-paged!(TermFilter);
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "term_dates_ordered"))]

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::dto::{
     dates_ordered, grades_ordered, DistrictPatch, NewSchool, NewTerm, SchoolFilter, SchoolPatch,
-    TermFilter, TermPatch,
+    TermPatch,
 };
 use super::models::{District, School, Term};
 use super::queries;
@@ -15,7 +15,7 @@ use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::Page;
+use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -204,14 +204,14 @@ pub async fn update_school(
 
 /// Terms (school-year periods) of the caller's district, newest first.
 #[utoipa::path(
-    tag = "rosters", security(("bearer" = [])), params(TermFilter),
+    tag = "rosters", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<Term>))
 )]
 #[get("/terms")]
 pub async fn list_terms(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: ValidQuery<TermFilter>,
+    filter: ValidQuery<PageQuery>,
 ) -> Result<web::Json<Page<Term>>, ApiError> {
     let page = state
         .db

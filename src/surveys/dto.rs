@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::vocab::{Indicator, PpraArea, Scale};
@@ -66,18 +66,6 @@ fn grades_in_order(i: &NewInstrument) -> Result<(), ValidationError> {
         Err(ValidationError::new("grade_min")
             .with_message("grade_min must not exceed grade_max".into()))
     }
-}
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
 }
 
 /// Open a survey window: one published instrument for chosen schools and grades.

@@ -2,7 +2,7 @@
 
 use actix_web::{get, post, web, HttpResponse};
 
-use super::dto::{ListQuery, NewInstrument};
+use super::dto::NewInstrument;
 use super::models::{Instrument, InstrumentRow, InstrumentSummary, ItemRow};
 use super::queries;
 use crate::auth::{Authorized, DistrictAdmins, Staff};
@@ -10,7 +10,7 @@ use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageQuery};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ pub fn instrument_rows(
 
 /// Questionnaires of the district (district staff also see drafts).
 #[utoipa::path(
-    tag = "surveys", security(("bearer" = [])), params(ListQuery),
+    tag = "surveys", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, body = Page<InstrumentSummary>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -75,12 +75,9 @@ pub fn instrument_rows(
 pub async fn list_instruments(
     state: web::Data<AppState>,
     caller: Authorized<Staff>,
-    query: ValidQuery<ListQuery>,
+    query: ValidQuery<PageQuery>,
 ) -> Result<web::Json<Page<InstrumentSummary>>, ApiError> {
-    let paging = PageParams {
-        page: query.0.page,
-        limit: query.0.limit,
-    };
+    let paging = query.0.paging();
     let page = state
         .db
         .run(move |conn| queries::list_instruments(conn, &caller, paging))

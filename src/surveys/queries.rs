@@ -214,6 +214,17 @@ pub fn window_includes_school(
     .get_result(conn)?)
 }
 
+pub fn has_participated(
+    conn: &mut DbConnection,
+    window_id: &str,
+    student_id: &str,
+) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        participation::table.find((window_id, student_id)),
+    ))
+    .get_result(conn)?)
+}
+
 pub fn is_opted_out(
     conn: &mut DbConnection,
     window_id: &str,

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -16,31 +15,17 @@ use super::queries::{self, Recorded};
 use super::scoring::{self, ScoredItem};
 use crate::auth::{Authorized, Caller, Role, Students};
 use crate::authz::{self, Visible};
-use crate::db::schema::{survey_participation, users};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::ValidJson;
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
-pub fn has_participated(
-    conn: &mut DbConnection,
-    window_id: &str,
-    student_id: &str,
-) -> Result<bool, ApiError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        survey_participation::table.find((window_id, student_id)),
-    ))
-    .get_result(conn)?)
-}
-
-fn student_placement(conn: &mut DbConnection, student_id: &str) -> Result<(String, i32), ApiError> {
-    let (school, grade): (Option<String>, Option<i32>) = users::table
-        .find(student_id)
-        .select((users::school_id, users::grade))
-        .first(conn)?;
-    school
-        .zip(grade)
+/// A student's school and grade, as the caller was loaded for this request.
+fn student_placement(student: &Caller) -> Result<(&str, i32), ApiError> {
+    student
+        .school()
+        .zip(student.grade)
         .ok_or_else(|| ApiError::forbidden("only students with a school and grade take surveys"))
 }
 
@@ -66,9 +51,9 @@ pub async fn my_surveys(
     let items = state
         .db
         .run(move |conn| {
-            let (school, grade) = student_placement(conn, &caller.user_id)?;
+            let (school, grade) = student_placement(&caller)?;
             let now = db::now();
-            queries::open_windows_for_student(conn, &caller.user_id, &school, grade, now)?
+            queries::open_windows_for_student(conn, &caller.user_id, school, grade, now)?
                 .iter()
                 .map(|w| queries::window_view(conn, w, now))
                 .collect::<Result<Vec<_>, _>>()
@@ -186,7 +171,7 @@ pub async fn submit(
             record_answers(
                 conn,
                 &window,
-                &caller.user_id,
+                &caller,
                 &answers,
                 key_hash.as_deref(),
                 db::now(),
@@ -209,7 +194,7 @@ pub async fn submit(
 pub fn record_answers(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
-    student_id: &str,
+    student: &Caller,
     answers: &[Answer],
     key_hash: Option<&str>,
     now: NaiveDateTime,
@@ -221,12 +206,12 @@ pub fn record_answers(
         }
         WindowState::Closed => return Err(ApiError::conflict(None, "this survey has closed")),
     }
-    if queries::is_opted_out(conn, &window.id, student_id)? {
+    if queries::is_opted_out(conn, &window.id, &student.user_id)? {
         return Err(ApiError::forbidden(
             "a guardian opted you out of this survey",
         ));
     }
-    let (school, grade) = student_placement(conn, student_id)?;
+    let (school, grade) = student_placement(student)?;
     let items = queries::instrument_items(conn, &window.instrument_id)?;
     let by_id: HashMap<&str, &super::models::ItemRow> =
         items.iter().map(|i| (i.id.as_str(), i)).collect();
@@ -293,8 +278,8 @@ pub fn record_answers(
     queries::record_submission(
         conn,
         &window.id,
-        student_id,
-        &school,
+        &student.user_id,
+        school,
         grade,
         &answers_json,
         &scores_json,

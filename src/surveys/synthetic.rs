@@ -170,6 +170,7 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
                         role: Role::Student,
                         district_id: district_id.clone(),
                         school_id: Some(school.id.clone()),
+                        grade: Some(grade),
                     });
                 }
                 school_ids.push(school.id);
@@ -214,7 +215,7 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
         // Each submission is its own transaction, exactly as through the API.
         write_transaction(conn, |conn| {
             let window = authz::window(conn, student, &window.id)?;
-            record_answers(conn, &window, &student.user_id, &answers, None, db::now())
+            record_answers(conn, &window, student, &answers, None, db::now())
         })
         .map_err(|e| anyhow!("submission failed: {e:?}"))?;
         responses += 1;

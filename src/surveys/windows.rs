@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::dto::{ListQuery, NewOptOut, NewWindow};
+use super::dto::{NewOptOut, NewWindow};
 use super::models::{Window, WindowRow, WindowState};
 use super::queries;
 use crate::auth::{Authorized, DistrictAdmins, Role, SchoolStaff, Staff};
@@ -13,13 +13,13 @@ use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{Page, PageQuery};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
 /// Survey windows of the district (school staff: those including their school).
 #[utoipa::path(
-    tag = "surveys", security(("bearer" = [])), params(ListQuery),
+    tag = "surveys", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, body = Page<Window>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -29,12 +29,9 @@ use crate::state::AppState;
 pub async fn list_windows(
     state: web::Data<AppState>,
     caller: Authorized<Staff>,
-    query: ValidQuery<ListQuery>,
+    query: ValidQuery<PageQuery>,
 ) -> Result<web::Json<Page<Window>>, ApiError> {
-    let paging = PageParams {
-        page: query.0.page,
-        limit: query.0.limit,
-    };
+    let paging = query.0.paging();
     let page = state
         .db
         .run(move |conn| queries::list_windows(conn, &caller, paging, db::now()))
@@ -180,7 +177,7 @@ pub async fn create_opt_out(
                     "the student is not offered this survey",
                 ));
             }
-            if super::responses::has_participated(conn, &window.id, &student.id)? {
+            if queries::has_participated(conn, &window.id, &student.id)? {
                 return Err(ApiError::conflict(
                     Some("student_id"),
                     "the student has already taken this survey",
