@@ -11,7 +11,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::ApiError;
-use crate::extract::{path_error, query_error, JsonLimit};
+use crate::extract::{path_error, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
 use crate::{auth, health, lessons, rosters, surveys};
@@ -61,7 +61,6 @@ pub fn build_app(
         .app_data(web::Data::new(state))
         .app_data(json_limit)
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .app_data(web::QueryConfig::default().error_handler(query_error))
         .configure(register)
         .split_for_parts();
     SecurityAndErrors.modify(&mut doc);

@@ -162,19 +162,6 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Error handler for `web::Query`: a wrong type or unknown value in a query parameter is a 422.
-pub fn query_error(
-    err: actix_web::error::QueryPayloadError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
-    let message = err.to_string();
-    let message = message
-        .strip_prefix("Query deserialize error: ")
-        .unwrap_or(&message)
-        .to_owned();
-    ApiError::invalid("query", message).into()
-}
-
 /// Error handler for `web::Path`: malformed path segments are 404s (the resource cannot exist).
 pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound("resource").into()

@@ -114,13 +114,11 @@ pub type Pool = r2d2::Pool<Manager>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
-    backend: Backend,
 }
 
 impl Db {
     /// Builds the pool lazily: the server starts (and `/readyz` reports) even while the database is down.
     pub fn connect(url: &str, max_size: u32, timeout: Duration) -> Db {
-        let backend = Backend::of_url(url);
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(0))
@@ -129,11 +127,7 @@ impl Db {
             .build_unchecked(Manager {
                 url: url.to_owned(),
             });
-        Db { pool, backend }
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Db { pool }
     }
 
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {

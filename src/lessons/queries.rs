@@ -305,6 +305,18 @@ pub fn search(
     Ok(paging.wrap(items, total))
 }
 
+/// The term of a class (callers hold a scope proof for the class or one of its assignments).
+pub fn term_of_class(
+    conn: &mut DbConnection,
+    class_id: &str,
+) -> Result<crate::rosters::models::Term, ApiError> {
+    Ok(classes::table
+        .inner_join(crate::db::schema::terms::table)
+        .filter(classes::id.eq(class_id))
+        .select(crate::rosters::models::Term::as_select())
+        .first(conn)?)
+}
+
 pub fn insert_assignment(conn: &mut DbConnection, row: &AssignmentRow) -> Result<(), ApiError> {
     diesel::insert_into(assignments::table)
         .values(row)
