@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{path_error, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
-use crate::{auth, health, lessons, rosters, surveys};
+use crate::{auth, health, lessons, mentoring, rosters, surveys};
 
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -24,7 +24,8 @@ fn register(cfg: &mut ServiceConfig) {
                 .configure(auth::routes::routes)
                 .configure(rosters::routes)
                 .configure(lessons::routes)
-                .configure(surveys::routes),
+                .configure(surveys::routes)
+                .configure(mentoring::routes),
         );
 }
 

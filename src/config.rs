@@ -56,6 +56,11 @@ pub struct Config {
     /// Maximum JSON request body, in bytes.
     #[arg(long, env = "MAX_JSON_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_json_body: usize,
+
+    /// Seconds an idle keep-alive connection stays open. Respondents reading a questionnaire
+    /// keep their connection between requests; a reverse proxy usually sets its own.
+    #[arg(long, env = "KEEP_ALIVE_SECS", default_value_t = 60)]
+    pub keep_alive_secs: u64,
 }
 
 impl Config {
@@ -74,6 +79,7 @@ impl Config {
             lockout_secs: 900,
             trust_forwarded_for: false,
             max_json_body: 64 * 1024,
+            keep_alive_secs: 60,
         }
     }
 

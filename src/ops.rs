@@ -73,8 +73,13 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         }
     }
     let bind = config.bind_addr.clone();
+    let keep_alive = std::time::Duration::from_secs(config.keep_alive_secs);
     let state = AppState::new(config, &secret);
     let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+        .keep_alive(keep_alive)
+        // A class opening the survey at once arrives as a burst of connections; the kernel
+        // caps this at net.core.somaxconn.
+        .backlog(4096)
         .bind(&bind)
         .with_context(|| format!("binding {bind}"))?
         .shutdown_timeout(10)
@@ -152,4 +157,32 @@ pub fn create_admin(database_url: &str, admin: NewAdmin) -> anyhow::Result<(Stri
         }
         Ok((district_id, row.id))
     })
+}
+
+/// Signs an access token for each caller and writes them one per line: the distinct respondents
+/// of a load benchmark, without a login (and its deliberate Argon2 cost) per student.
+pub fn write_tokens(
+    path: &Path,
+    secret: &[u8],
+    ttl_secs: i64,
+    callers: &[crate::auth::Caller],
+) -> anyhow::Result<usize> {
+    use std::io::Write;
+    let keys = crate::auth::tokens::TokenKeys::new(secret, ttl_secs);
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    for caller in callers {
+        let token = keys
+            .issue(
+                &caller.user_id,
+                caller.role,
+                &caller.district_id,
+                caller.school(),
+            )
+            .map_err(|e| anyhow!("{e:?}"))?;
+        writeln!(out, "{token}")?;
+    }
+    out.flush()?;
+    Ok(callers.len())
 }

@@ -47,6 +47,10 @@ pub fn demo_files() -> HashMap<&'static str, &'static str> {
         ),
         ("logins.csv", include_str!("../seed/demo/logins.csv")),
         (
+            "mentoring.json",
+            include_str!("../seed/demo/mentoring.json"),
+        ),
+        (
             "assignments.csv",
             include_str!("../seed/demo/assignments.csv"),
         ),
@@ -168,6 +172,7 @@ pub struct Loaded {
     pub assignments: usize,
     pub survey_instruments: usize,
     pub survey_windows: usize,
+    pub mentoring_matches: usize,
 }
 
 /// The demo district, with survey windows open around the current date so a demo student
@@ -377,6 +382,34 @@ fn load_with(
                 publisher,
                 &instruments,
                 &school_grades,
+            )?;
+        }
+        if let Some(json) = files.get("mentoring.json") {
+            let people: HashMap<String, crate::mentoring::demo::SeedStudent> = users
+                .iter()
+                .filter_map(|u| {
+                    let id = user_ids.get(u.username.as_str())?;
+                    Some((
+                        u.username.clone(),
+                        crate::mentoring::demo::SeedStudent {
+                            id: id.clone(),
+                            school_key: u.school.clone(),
+                            grade: u.grade,
+                        },
+                    ))
+                })
+                .collect();
+            let schools_by_key: HashMap<String, String> = school_ids
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            loaded.mentoring_matches = crate::mentoring::demo::load(
+                conn,
+                json.as_ref(),
+                &district_id,
+                &schools_by_key,
+                &people,
+                chrono::Utc::now().date_naive(),
             )?;
         }
         if let (Some(a), Some(c)) = (files.get("assignments.csv"), files.get("completions.csv")) {

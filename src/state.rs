@@ -12,6 +12,7 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: Arc<IpLimiter>,
     pub config: Arc<Config>,
+    pub published_items: Arc<crate::surveys::queries::PublishedItems>,
 }
 
 impl AppState {
@@ -29,6 +30,7 @@ impl AppState {
             )),
             login_limiter: Arc::new(IpLimiter::new(config.login_rate_per_ip)),
             config: Arc::new(config),
+            published_items: Arc::default(),
         }
     }
 }

@@ -18,12 +18,17 @@ use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     assignments, class_teachers, classes, districts, enrollments, lesson_completions,
-    lesson_plan_versions, lesson_plans, refresh_tokens, schools, survey_instruments, survey_items,
-    survey_opt_outs, survey_participation, survey_responses, survey_window_schools, survey_windows,
-    terms, users,
+    lesson_plan_versions, lesson_plans, mentoring_do_not_match, mentoring_matches,
+    mentoring_meetings, mentoring_participants, mentoring_programs, refresh_tokens, schools,
+    survey_instruments, survey_items, survey_opt_outs, survey_participation, survey_responses,
+    survey_window_schools, survey_windows, terms, users,
 };
 use securebase::db::DbConnection;
 use securebase::lessons::models::{AssignmentRow, CompletionRow, PlanRow, VersionRow};
+use securebase::mentoring::models::{
+    MatchRow as MentoringMatch, MeetingRow as MentoringMeeting,
+    ParticipantRow as MentoringParticipant, ProgramRow as MentoringProgram,
+};
 use securebase::surveys::models::{InstrumentRow, ItemRow, WindowRow};
 use securebase::surveys::vocab::Scale;
 use serde_json::{json, Value};
@@ -340,6 +345,55 @@ fn snapshot(conn: &mut DbConnection) -> Snapshot {
                     .load::<(String, String, String, i32, String, String, String)>(conn),
             ),
         ),
+        (
+            "mentoring_programs",
+            rows(
+                mentoring_programs::table
+                    .order(mentoring_programs::id)
+                    .select(MentoringProgram::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "mentoring_participants",
+            rows(
+                mentoring_participants::table
+                    .order(mentoring_participants::id)
+                    .select(MentoringParticipant::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "mentoring_do_not_match",
+            rows(
+                mentoring_do_not_match::table
+                    .order(mentoring_do_not_match::id)
+                    .select((
+                        mentoring_do_not_match::id,
+                        mentoring_do_not_match::student_a,
+                        mentoring_do_not_match::student_b,
+                    ))
+                    .load::<(String, String, String)>(conn),
+            ),
+        ),
+        (
+            "mentoring_matches",
+            rows(
+                mentoring_matches::table
+                    .order(mentoring_matches::id)
+                    .select(MentoringMatch::as_select())
+                    .load(conn),
+            ),
+        ),
+        (
+            "mentoring_meetings",
+            rows(
+                mentoring_meetings::table
+                    .order(mentoring_meetings::id)
+                    .select(MentoringMeeting::as_select())
+                    .load(conn),
+            ),
+        ),
     ])
 }
 
@@ -410,6 +464,106 @@ struct Fx {
     answer_sheet: Vec<Value>,
     /// The position in `answer_sheet` of a yes/no item.
     yes_no_item: usize,
+    mentoring: MentoringFx,
+}
+
+/// The demo Riverbend mentoring program and what its write routes take.
+struct MentoringFx {
+    program: String,
+    /// A Riverbend 6th grader not in the program: the participant body.
+    newcomer: String,
+    /// Two Riverbend students not yet a do-not-match pair.
+    pair: (String, String),
+    /// A mentor with an open place and an unmatched mentee they may be matched with.
+    mentor: String,
+    mentee: String,
+    /// The program's proposed match (the PATCH target) and an active match (meetings).
+    proposed_match: String,
+    active_match: String,
+    /// Yesterday: a meeting date every active demo match accepts.
+    yesterday: String,
+}
+
+fn mentoring_fixtures(conn: &mut DbConnection, riverbend: &str) -> MentoringFx {
+    let program: String = mentoring_programs::table
+        .filter(mentoring_programs::school_id.eq(riverbend))
+        .select(mentoring_programs::id)
+        .first(conn)
+        .expect("the demo Riverbend program");
+    let participants: Vec<MentoringParticipant> = mentoring_participants::table
+        .filter(mentoring_participants::program_id.eq(&program))
+        .order(mentoring_participants::id)
+        .select(MentoringParticipant::as_select())
+        .load(conn)
+        .unwrap();
+    let matches: Vec<MentoringMatch> = mentoring_matches::table
+        .filter(mentoring_matches::program_id.eq(&program))
+        .order(mentoring_matches::id)
+        .select(MentoringMatch::as_select())
+        .load(conn)
+        .unwrap();
+    let blocked: Vec<(String, String)> = mentoring_do_not_match::table
+        .select((
+            mentoring_do_not_match::student_a,
+            mentoring_do_not_match::student_b,
+        ))
+        .load(conn)
+        .unwrap();
+    let is_blocked = |a: &str, b: &str| {
+        blocked
+            .iter()
+            .any(|(x, y)| (x == a && y == b) || (x == b && y == a))
+    };
+    let open = |id: &str| {
+        matches
+            .iter()
+            .filter(|m| m.status != "closed" && (m.mentor_id == id || m.mentee_id == id))
+            .count() as i32
+    };
+    let (mentor, mentee) = participants
+        .iter()
+        .filter(|p| p.role == "mentor" && open(&p.student_id) < p.capacity)
+        .flat_map(|m| {
+            participants
+                .iter()
+                .filter(|p| p.role == "mentee" && open(&p.student_id) == 0)
+                .map(move |e| (m.student_id.clone(), e.student_id.clone()))
+        })
+        .find(|(m, e)| !is_blocked(m, e))
+        .expect("a free mentor and mentee in the demo program");
+    let enrolled: Vec<&str> = participants.iter().map(|p| p.student_id.as_str()).collect();
+    let sixth: Vec<String> = users::table
+        .filter(users::school_id.eq(riverbend))
+        .filter(users::grade.eq(6))
+        .order(users::username)
+        .select(users::id)
+        .load(conn)
+        .unwrap();
+    let newcomer = sixth
+        .iter()
+        .find(|id| !enrolled.contains(&id.as_str()))
+        .expect("a 6th grader outside the program")
+        .clone();
+    let pair = (sixth[0].clone(), sixth[1].clone());
+    assert!(!is_blocked(&pair.0, &pair.1));
+    let by_status = |status: &str| {
+        matches
+            .iter()
+            .find(|m| m.status == status)
+            .unwrap_or_else(|| panic!("a {status} demo match"))
+            .id
+            .clone()
+    };
+    MentoringFx {
+        proposed_match: by_status("proposed"),
+        active_match: by_status("active"),
+        program,
+        newcomer,
+        pair,
+        mentor,
+        mentee,
+        yesterday: (chrono::Utc::now().date_naive() - chrono::TimeDelta::days(1)).to_string(),
+    }
 }
 
 /// A district's published starter questionnaire for grades from `grade_min`: (id, lineage).
@@ -576,6 +730,7 @@ fn fixtures(conn: &mut DbConnection) -> Fx {
         opted_out,
         lakeview_student,
         answer_sheet: sheet.into_iter().map(|(answer, _)| answer).collect(),
+        mentoring: mentoring_fixtures(conn, &riverbend),
         yes_no_item,
         student: id_of_user(conn, "amaraa251"),
         samuel: id_of_user(conn, "samuel.ortega"),
@@ -881,6 +1036,82 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             caller: Some(STUDENT),
             valid: json!({"answers": fx.answer_sheet}),
             required: &["answers"],
+        },
+        Route {
+            label: "POST /api/v1/mentoring/programs",
+            method: "POST",
+            path: "/api/v1/mentoring/programs".into(),
+            caller: Some(COUNSELOR),
+            valid: json!({
+                "name": "Probe Program", "goals": "Belonging in sixth grade",
+                "mentor_grades": [8], "mentee_grades": [6], "min_grade_gap": 2,
+                "preferred_grade_gap": 2, "mentor_capacity": 2,
+                "starts_on": "2026-09-01", "ends_on": "2027-06-15",
+            }),
+            required: &[
+                "name",
+                "mentor_grades",
+                "mentee_grades",
+                "mentor_capacity",
+                "starts_on",
+                "ends_on",
+            ],
+        },
+        Route {
+            label: "POST /api/v1/mentoring/programs/{id}/participants",
+            method: "POST",
+            path: format!(
+                "/api/v1/mentoring/programs/{}/participants",
+                fx.mentoring.program
+            ),
+            caller: Some(COUNSELOR),
+            valid: json!({
+                "student_id": fx.mentoring.newcomer, "role": "mentee",
+                "interests": ["music", "animals"],
+                "availability": [{"day": "monday", "period": "lunch"}],
+            }),
+            required: &["student_id", "role", "availability"],
+        },
+        Route {
+            label: "POST /api/v1/mentoring/do-not-match",
+            method: "POST",
+            path: "/api/v1/mentoring/do-not-match".into(),
+            caller: Some(COUNSELOR),
+            valid: json!({"student_a_id": fx.mentoring.pair.0, "student_b_id": fx.mentoring.pair.1}),
+            required: &["student_a_id", "student_b_id"],
+        },
+        Route {
+            label: "POST /api/v1/mentoring/programs/{id}/matches",
+            method: "POST",
+            path: format!(
+                "/api/v1/mentoring/programs/{}/matches",
+                fx.mentoring.program
+            ),
+            caller: Some(COUNSELOR),
+            valid: json!({"matches": [{"mentor_id": fx.mentoring.mentor, "mentee_id": fx.mentoring.mentee}]}),
+            required: &["matches"],
+        },
+        Route {
+            label: "PATCH /api/v1/mentoring/matches/{id}",
+            method: "PATCH",
+            path: format!("/api/v1/mentoring/matches/{}", fx.mentoring.proposed_match),
+            caller: Some(COUNSELOR),
+            valid: json!({"status": "active"}),
+            required: &["status"],
+        },
+        Route {
+            label: "POST /api/v1/mentoring/matches/{id}/meetings",
+            method: "POST",
+            path: format!(
+                "/api/v1/mentoring/matches/{}/meetings",
+                fx.mentoring.active_match
+            ),
+            caller: Some(COUNSELOR),
+            valid: json!({
+                "met_on": fx.mentoring.yesterday, "minutes": 30,
+                "topics": ["friendships"], "note": "Planned the next check-in.",
+            }),
+            required: &["met_on", "minutes", "topics"],
         },
     ]
 }
@@ -1307,6 +1538,12 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("POST /api/v1/survey-windows", 201),
         ("POST /api/v1/survey-windows/{id}/opt-outs", 201), // the first opt-out
         ("POST /api/v1/survey-windows/{id}/responses", 201), // the first answer
+        ("POST /api/v1/mentoring/programs", 201),
+        ("POST /api/v1/mentoring/programs/{id}/participants", 201),
+        ("POST /api/v1/mentoring/do-not-match", 201),
+        ("POST /api/v1/mentoring/programs/{id}/matches", 201),
+        ("PATCH /api/v1/mentoring/matches/{id}", 200),
+        ("POST /api/v1/mentoring/matches/{id}/meetings", 201),
         ("POST /api/v1/me/password", 204),
     ];
     let routes = write_routes(&fx);

@@ -8,11 +8,13 @@
 //! can already see the object but may not change it (DESIGN.md, "Users, roles, scopes").
 
 mod lessons;
+mod mentoring;
 mod surveys;
 
 use std::ops::Deref;
 
 pub use lessons::*;
+pub use mentoring::*;
 pub use surveys::*;
 
 use diesel::prelude::*;

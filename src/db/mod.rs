@@ -191,6 +191,9 @@ where
     }
 }
 
+/// The backend type boxed queries are built for.
+pub type DbBackend = <DbConnection as diesel::Connection>::Backend;
+
 /// The current instant as stored: UTC, truncated to microseconds so both backends round-trip it exactly.
 pub fn now() -> NaiveDateTime {
     truncate(Utc::now().naive_utc())

@@ -270,6 +270,89 @@ diesel::joinable!(survey_window_schools -> schools (school_id));
 diesel::joinable!(survey_participation -> survey_windows (window_id));
 diesel::joinable!(survey_participation -> users (student_id));
 
+diesel::table! {
+    mentoring_programs (id) {
+        id -> Text,
+        district_id -> Text,
+        school_id -> Text,
+        name -> Text,
+        goals -> Text,
+        mentor_grades -> Text,
+        mentee_grades -> Text,
+        min_grade_gap -> Integer,
+        preferred_grade_gap -> Integer,
+        mentor_capacity -> Integer,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentoring_participants (id) {
+        id -> Text,
+        program_id -> Text,
+        student_id -> Text,
+        role -> Text,
+        capacity -> Integer,
+        interests -> Text,
+        availability -> Text,
+        enrolled_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentoring_do_not_match (id) {
+        id -> Text,
+        school_id -> Text,
+        student_a -> Text,
+        student_b -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentoring_matches (id) {
+        id -> Text,
+        program_id -> Text,
+        mentor_id -> Text,
+        mentee_id -> Text,
+        status -> Text,
+        score -> Nullable<Text>,
+        started_on -> Nullable<Date>,
+        closed_on -> Nullable<Date>,
+        closure_reason -> Nullable<Text>,
+        closure_note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentoring_meetings (id) {
+        id -> Text,
+        match_id -> Text,
+        met_on -> Date,
+        minutes -> Integer,
+        topics -> Text,
+        note -> Nullable<Text>,
+        logged_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(mentoring_programs -> schools (school_id));
+diesel::joinable!(mentoring_participants -> mentoring_programs (program_id));
+diesel::joinable!(mentoring_participants -> users (student_id));
+diesel::joinable!(mentoring_matches -> mentoring_programs (program_id));
+diesel::joinable!(mentoring_meetings -> mentoring_matches (match_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     schools,
@@ -290,4 +373,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_opt_outs,
     survey_participation,
     survey_responses,
+    mentoring_programs,
+    mentoring_participants,
+    mentoring_do_not_match,
+    mentoring_matches,
+    mentoring_meetings,
 );

@@ -1,7 +1,7 @@
 //! All survey queries. Submission writes the participation row and the anonymous response in
 //! one transaction; nothing else in this file ever reads both tables together.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -453,4 +453,41 @@ pub fn participation_by_class(
         out.push((class_id, name, eligible, responded));
     }
     Ok(out)
+}
+
+/// Items of published instruments, kept per server: publishing freezes an instrument, so its
+/// items never change, and every submission needs them to validate and score the answers.
+#[derive(Default)]
+pub struct PublishedItems {
+    by_instrument: std::sync::RwLock<HashMap<String, std::sync::Arc<Vec<ItemRow>>>>,
+}
+
+/// Instruments are few; the bound only guards against unbounded growth.
+const PUBLISHED_ITEMS_CAPACITY: usize = 256;
+
+impl PublishedItems {
+    /// The items of a published instrument (the caller knows it is published: windows only
+    /// administer published versions).
+    pub fn get(
+        &self,
+        conn: &mut DbConnection,
+        instrument_id: &str,
+    ) -> Result<std::sync::Arc<Vec<ItemRow>>, ApiError> {
+        if let Some(items) = self
+            .by_instrument
+            .read()
+            .ok()
+            .and_then(|m| m.get(instrument_id).cloned())
+        {
+            return Ok(items);
+        }
+        let items = std::sync::Arc::new(instrument_items(conn, instrument_id)?);
+        if let Ok(mut map) = self.by_instrument.write() {
+            if map.len() >= PUBLISHED_ITEMS_CAPACITY {
+                map.clear();
+            }
+            map.insert(instrument_id.to_owned(), items.clone());
+        }
+        Ok(items)
+    }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::dto::{Answer, Submission};
-use super::models::{options, Questionnaire, Section, Window, WindowRow, WindowState};
+use super::models::{options, ItemRow, Questionnaire, Section, Window, WindowRow, WindowState};
 use super::queries::{self, Recorded};
 use super::scoring::{self, ScoredItem};
 use crate::auth::{Authorized, Caller, Role, Students};
@@ -161,6 +161,7 @@ pub async fn submit(
         }
     };
     let answers = body.0.answers;
+    let published_items = state.published_items.clone();
     let outcome = state
         .db
         .write(move |conn| {
@@ -168,9 +169,11 @@ pub async fn submit(
                 return Err(ApiError::forbidden("only students answer climate surveys"));
             }
             let window = authz::window(conn, &caller, &id)?;
+            let items = published_items.get(conn, &window.instrument_id)?;
             record_answers(
                 conn,
                 &window,
+                &items,
                 &caller,
                 &answers,
                 key_hash.as_deref(),
@@ -190,10 +193,12 @@ pub async fn submit(
 }
 
 /// Validates and records one student's answers (the submission's one code path, also used by
-/// the synthetic-data generator). Runs inside the caller's write transaction.
+/// the synthetic-data generator). Runs inside the caller's write transaction; `items` are the
+/// items of the window's instrument.
 pub fn record_answers(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
+    items: &[ItemRow],
     student: &Caller,
     answers: &[Answer],
     key_hash: Option<&str>,
@@ -211,8 +216,10 @@ pub fn record_answers(
             "a guardian opted you out of this survey",
         ));
     }
+    debug_assert!(items
+        .iter()
+        .all(|i| i.instrument_id == window.instrument_id));
     let (school, grade) = student_placement(student)?;
-    let items = queries::instrument_items(conn, &window.instrument_id)?;
     let by_id: HashMap<&str, &super::models::ItemRow> =
         items.iter().map(|i| (i.id.as_str(), i)).collect();
     let mut errors = Vec::new();

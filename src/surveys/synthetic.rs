@@ -38,6 +38,9 @@ pub struct Generated {
     pub window_id: String,
     pub students: usize,
     pub responses: usize,
+    /// Students who did not answer (all of them at a response rate of 0): the respondents a load
+    /// benchmark signs in as.
+    pub pending: Vec<Caller>,
     pub seconds: f64,
 }
 
@@ -194,8 +197,10 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
     let items =
         queries::instrument_items(conn, &window.instrument_id).map_err(|e| anyhow!("{e:?}"))?;
     let mut responses = 0;
+    let mut pending = Vec::new();
     for student in &students {
         if !rng.gen_bool(spec.response_rate.clamp(0.0, 1.0)) {
+            pending.push(student.clone());
             continue;
         }
         let wellbeing: f64 = rng.gen_range(0.0..1.0);
@@ -215,7 +220,7 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
         // Each submission is its own transaction, exactly as through the API.
         write_transaction(conn, |conn| {
             let window = authz::window(conn, student, &window.id)?;
-            record_answers(conn, &window, student, &answers, None, db::now())
+            record_answers(conn, &window, &items, student, &answers, None, db::now())
         })
         .map_err(|e| anyhow!("submission failed: {e:?}"))?;
         responses += 1;
@@ -230,6 +235,7 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
         window_id: window.id,
         students: students.len(),
         responses,
+        pending,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

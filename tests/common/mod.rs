@@ -64,6 +64,7 @@ fn template_fingerprint() -> String {
         "src/seed.rs",
         "src/lessons/library.rs",
         "src/surveys/library.rs",
+        "src/mentoring/demo.rs",
     ] {
         for entry in walk(&repo_dir().join(dir)) {
             files.push(entry);

@@ -1,0 +1,22 @@
+-- pgbench script: the statements the API issues for one survey submission, in the same order
+-- and transaction shape (captured with log_statement = 'all'), with the same concurrency.
+-- Variables (-D): i=0, offset, clients, window, answers, scores.
+-- (The items of the window's published instrument are read once per server process: publishing
+-- freezes them.) The only extra statement is the lookup of the next unused student in bench_queue (a primary-key
+-- read), which the API does not need because the student comes from the access token.
+\set i :i + 1
+\set n :offset + :client_id + 1 + (:i - 1) * :clients
+SELECT student_id FROM bench_queue WHERE n = :n \gset
+-- Authentication middleware: the caller's account.
+SELECT id, district_id, role, school_id, grade AS student_grade, active FROM users WHERE id = :student_id LIMIT 1 \gset
+BEGIN;
+SELECT id, district_id, instrument_id, title, opens_at, closes_at, grades, min_cell_size, created_by, created_at
+  FROM survey_windows WHERE id = :window LIMIT 1;
+SELECT EXISTS (SELECT window_id, school_id FROM survey_window_schools WHERE window_id = :window AND school_id = :school_id);
+SELECT EXISTS (SELECT window_id, student_id, recorded_by, created_at FROM survey_opt_outs WHERE window_id = :window AND student_id = :student_id);
+SAVEPOINT diesel_savepoint_1;
+INSERT INTO survey_participation (window_id, student_id, idempotency_key_hash) VALUES (:window, :student_id, NULL);
+RELEASE SAVEPOINT diesel_savepoint_1;
+INSERT INTO survey_responses (id, window_id, school_id, grade, answers, scores, scoring_rules_version)
+  VALUES (gen_random_uuid()::text, :window, :school_id, :student_grade, :answers, :scores, '2026-11-27.1');
+COMMIT;
