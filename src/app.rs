@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{path_error, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
-use crate::{auth, health, lessons, mentoring, rosters, surveys};
+use crate::{auth, health, lessons, mentoring, reports, rosters, surveys};
 
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -25,7 +25,8 @@ fn register(cfg: &mut ServiceConfig) {
                 .configure(rosters::routes)
                 .configure(lessons::routes)
                 .configure(surveys::routes)
-                .configure(mentoring::routes),
+                .configure(mentoring::routes)
+                .configure(reports::routes),
         );
 }
 

@@ -17,6 +17,7 @@ pub mod mentoring;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod reports;
 pub mod rosters;
 pub mod seed;
 pub mod state;

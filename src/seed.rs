@@ -383,6 +383,13 @@ fn load_with(
                 &instruments,
                 &school_grades,
             )?;
+            loaded.survey_windows += crate::surveys::demo::closed_demo_windows(
+                conn,
+                &district_id,
+                publisher,
+                &instruments,
+                &school_grades,
+            )?;
         }
         if let Some(json) = files.get("mentoring.json") {
             let people: HashMap<String, crate::mentoring::demo::SeedStudent> = users

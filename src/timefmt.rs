@@ -3,8 +3,12 @@
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serializer;
 
+pub fn format_utc(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
 pub fn utc<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true))
+    s.serialize_str(&format_utc(*t))
 }
 
 pub fn utc_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {

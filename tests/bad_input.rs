@@ -673,6 +673,8 @@ fn fixtures(conn: &mut DbConnection) -> Fx {
     let (survey_window, survey_instrument): (String, String) = survey_windows::table
         .filter(survey_windows::district_id.eq(&district))
         .filter(survey_windows::id.eq_any(riverbend_windows))
+        // The open one: the demo also has closed windows with answers.
+        .filter(survey_windows::closes_at.gt(securebase::db::now()))
         .order(survey_windows::id)
         .select((survey_windows::id, survey_windows::instrument_id))
         .first(conn)

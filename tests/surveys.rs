@@ -82,6 +82,7 @@ fn a_student_answers_once_and_is_refused_the_second_time() {
     assert_eq!(mine["items"].as_array().unwrap().len(), 0);
     let mut conn = app.conn();
     let n: i64 = survey_responses::table
+        .filter(survey_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -103,6 +104,8 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
     // The response table has exactly these columns: no student, no time, no sequence.
     let response_rows: Vec<(String, String, String, i32, String, String, String)> =
         survey_responses::table
+            // The demo's closed windows hold earlier answers; this window's are the subject.
+            .filter(survey_responses::window_id.eq(&window))
             .order(survey_responses::id.asc())
             .select((
                 survey_responses::id,
@@ -117,6 +120,7 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
             .unwrap();
     assert_eq!(response_rows.len(), 8);
     let participation_rows: Vec<(String, String, Option<String>)> = survey_participation::table
+        .filter(survey_participation::window_id.eq(&window))
         .order((
             survey_participation::window_id.asc(),
             survey_participation::student_id.asc(),
@@ -219,10 +223,12 @@ fn fifty_concurrent_submissions_by_one_student_record_exactly_one() {
     );
     let mut conn = app.conn();
     let responses: i64 = survey_responses::table
+        .filter(survey_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
     let participation: i64 = survey_participation::table
+        .filter(survey_participation::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -255,6 +261,7 @@ fn a_retry_with_the_same_idempotency_key_is_answered_as_the_first() {
     send("another-key").problem(409);
     let mut conn = app.conn();
     let n: i64 = survey_responses::table
+        .filter(survey_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -306,10 +313,12 @@ fn bad_submissions_are_refused_whole_with_the_field_named() {
     // Nothing was written by any of these.
     let mut conn = app.conn();
     let n: i64 = survey_responses::table
+        .filter(survey_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
     let p: i64 = survey_participation::table
+        .filter(survey_participation::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();

@@ -269,6 +269,7 @@ diesel::joinable!(survey_window_schools -> survey_windows (window_id));
 diesel::joinable!(survey_window_schools -> schools (school_id));
 diesel::joinable!(survey_participation -> survey_windows (window_id));
 diesel::joinable!(survey_participation -> users (student_id));
+diesel::joinable!(survey_opt_outs -> users (student_id));
 
 diesel::table! {
     mentoring_programs (id) {
@@ -353,6 +354,47 @@ diesel::joinable!(mentoring_participants -> users (student_id));
 diesel::joinable!(mentoring_matches -> mentoring_programs (program_id));
 diesel::joinable!(mentoring_meetings -> mentoring_matches (match_id));
 
+diesel::table! {
+    survey_window_cells (window_id, school_id, grade) {
+        window_id -> Text,
+        school_id -> Text,
+        grade -> Integer,
+        eligible -> Integer,
+        opted_out -> Integer,
+        respondents -> Integer,
+        aggregates -> Text,
+    }
+}
+
+diesel::table! {
+    survey_window_aggregations (window_id) {
+        window_id -> Text,
+        responses -> Integer,
+        built_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_window_reports (window_id, scope) {
+        window_id -> Text,
+        scope -> Text,
+        json -> Text,
+        csv -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        district_id -> Text,
+        actor_id -> Text,
+        actor_role -> Text,
+        action -> Text,
+        scope -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     schools,
@@ -378,4 +420,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentoring_do_not_match,
     mentoring_matches,
     mentoring_meetings,
+    survey_window_cells,
+    survey_window_aggregations,
+    survey_window_reports,
+    audit_events,
 );

@@ -177,3 +177,74 @@ pub fn school_progress(
         delivered_by_competency,
     })
 }
+
+/// Lessons of a school's classes in a term, per competency (for reports).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CompetencyActivity {
+    pub competency: Competency,
+    /// Assignments not cancelled.
+    pub assigned: i64,
+    pub delivered: i64,
+    /// Completions ÷ (students enrolled × delivered lessons), for delivered lessons; null if none.
+    pub completion_rate: Option<f64>,
+}
+
+pub fn competency_activity(
+    conn: &mut DbConnection,
+    school_id: &str,
+    term_id: &str,
+) -> Result<Vec<CompetencyActivity>, ApiError> {
+    let class_ids: Vec<String> = classes::table
+        .filter(classes::school_id.eq(school_id))
+        .filter(classes::term_id.eq(term_id))
+        .select(classes::id)
+        .load(conn)?;
+    let rows: Vec<(String, String, String, String)> = assignments::table
+        .inner_join(versions::table)
+        .filter(assignments::class_id.eq_any(&class_ids))
+        .filter(assignments::status.ne("cancelled"))
+        .select((
+            assignments::id,
+            assignments::class_id,
+            assignments::status,
+            versions::competency,
+        ))
+        .load(conn)?;
+    let enrolled: Vec<(String, i64)> = enrollments::table
+        .filter(enrollments::class_id.eq_any(&class_ids))
+        .filter(enrollments::active.eq(true))
+        .group_by(enrollments::class_id)
+        .select((enrollments::class_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let enrolled: std::collections::HashMap<String, i64> = enrolled.into_iter().collect();
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let done: Vec<(String, i64)> = lesson_completions::table
+        .filter(lesson_completions::assignment_id.eq_any(ids))
+        .group_by(lesson_completions::assignment_id)
+        .select((lesson_completions::assignment_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let done: std::collections::HashMap<String, i64> = done.into_iter().collect();
+    Ok(Competency::ALL
+        .iter()
+        .map(|c| {
+            let mine: Vec<&(String, String, String, String)> =
+                rows.iter().filter(|r| r.3 == c.as_str()).collect();
+            let delivered: Vec<&&(String, String, String, String)> =
+                mine.iter().filter(|r| r.2 == "delivered").collect();
+            let expected: i64 = delivered
+                .iter()
+                .map(|r| enrolled.get(&r.1).copied().unwrap_or(0))
+                .sum();
+            let completed: i64 = delivered
+                .iter()
+                .map(|r| done.get(&r.0).copied().unwrap_or(0))
+                .sum();
+            CompetencyActivity {
+                competency: *c,
+                assigned: mine.len() as i64,
+                delivered: delivered.len() as i64,
+                completion_rate: rate(completed, expected),
+            }
+        })
+        .collect())
+}

@@ -45,7 +45,7 @@ fn item(mut entry: serde_json::Value) -> anyhow::Result<NewItem> {
     Ok(serde_json::from_value(entry)?)
 }
 
-fn stable_id(district_id: &str, kind: &str, key: &str) -> String {
+pub(super) fn stable_id(district_id: &str, kind: &str, key: &str) -> String {
     let namespace = Uuid::from_u128(0x7f3a_0c2e_55b1_4d98_8e07_b6c4_1a9d_2e53);
     Uuid::new_v5(&namespace, format!("{district_id}:{kind}:{key}").as_bytes()).to_string()
 }

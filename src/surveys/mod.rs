@@ -5,6 +5,7 @@
 //! records who took a window; `survey_responses` (random id, window, school, grade, answers,
 //! scores) records what was answered. No column, key, timestamp or sequence joins them.
 
+pub mod demo;
 pub mod dto;
 pub mod instruments;
 pub mod library;

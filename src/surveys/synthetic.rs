@@ -45,7 +45,7 @@ pub struct Generated {
 }
 
 /// An answer on an item's scale, drawn around a student's latent well-being (0 low – 1 high).
-fn draw(
+pub(crate) fn draw(
     rng: &mut StdRng,
     scale: super::vocab::Scale,
     reverse: bool,

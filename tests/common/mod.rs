@@ -65,6 +65,8 @@ fn template_fingerprint() -> String {
         "src/lessons/library.rs",
         "src/surveys/library.rs",
         "src/mentoring/demo.rs",
+        "src/surveys/demo.rs",
+        "src/surveys/synthetic.rs",
     ] {
         for entry in walk(&repo_dir().join(dir)) {
             files.push(entry);

@@ -1,0 +1,143 @@
+//! The CSV form of a climate report: the same numbers as the JSON, one line per row and
+//! indicator and per item option, each line carrying the report's metadata.
+
+use super::climate::{ClimateReport, IndicatorResult, ReportRow, RowKind};
+use super::stats::Percent;
+
+const HEADER: [&str; 26] = [
+    "window_id",
+    "instrument_id",
+    "instrument_version",
+    "window_opens_at",
+    "window_closes_at",
+    "scoring_rules_version",
+    "min_cell_size",
+    "section",
+    "school_id",
+    "grade",
+    "eligible",
+    "opted_out",
+    "respondents",
+    "response_rate_pct",
+    "indicator",
+    "n",
+    "mean",
+    "mean_ci_low",
+    "mean_ci_high",
+    "percent",
+    "percent_ci_low",
+    "percent_ci_high",
+    "item_id",
+    "option_value",
+    "count",
+    "suppressed",
+];
+
+fn num<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn json_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub fn render(report: &ClimateReport) -> Result<String, csv::Error> {
+    let m = &report.meta;
+    let meta = [
+        m.window_id.clone(),
+        m.instrument_id.clone(),
+        m.instrument_version.to_string(),
+        crate::timefmt::format_utc(m.opens_at),
+        crate::timefmt::format_utc(m.closes_at),
+        m.scoring_rules_version.clone(),
+        m.min_cell_size.to_string(),
+    ];
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(HEADER)?;
+    let rows = std::iter::once(&report.total)
+        .chain(report.schools.iter())
+        .chain(report.grades.iter());
+    for row in rows {
+        let section = match row.kind {
+            RowKind::Total => "total",
+            RowKind::School => "school",
+            RowKind::Grade => "grade",
+        };
+        let head = row_fields(section, row);
+        for ind in &row.indicators {
+            let mut line: Vec<String> = meta.to_vec();
+            line.extend(head.clone());
+            line.extend(indicator_fields(ind));
+            line.extend([String::new(), String::new(), String::new()]);
+            line.push(num(ind.suppressed.as_ref().map(json_name)));
+            out.write_record(&line)?;
+        }
+    }
+    for item in &report.items {
+        let values: Vec<(String, String)> = match &item.distribution {
+            Some(d) => match &d.counts {
+                Some(counts) => counts
+                    .iter()
+                    .map(|c| (c.value.to_string(), c.count.to_string()))
+                    .collect(),
+                None => vec![(String::new(), String::new())],
+            },
+            None => vec![(String::new(), String::new())],
+        };
+        let coarsened = item.distribution.as_ref().is_some_and(|d| d.coarsened);
+        for (value, count) in values {
+            let mut line: Vec<String> = meta.to_vec();
+            line.extend(row_fields("item", &report.total));
+            line.extend([
+                json_name(&item.indicator),
+                num(item.distribution.as_ref().map(|d| d.n)),
+            ]);
+            line.extend(std::iter::repeat_n(String::new(), 6));
+            line.extend([item.item_id.clone(), value, count]);
+            line.push(match (&item.suppressed, coarsened) {
+                (Some(s), _) => json_name(s),
+                (None, true) => "coarsened".to_owned(),
+                (None, false) => String::new(),
+            });
+            out.write_record(&line)?;
+        }
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn row_fields(section: &str, row: &ReportRow) -> Vec<String> {
+    vec![
+        section.to_owned(),
+        num(row.school_id.clone()),
+        num(row.grade),
+        row.eligible.to_string(),
+        row.opted_out.to_string(),
+        num(row.respondents),
+        num(row.response_rate),
+    ]
+}
+
+fn percent_fields(p: Option<&Percent>) -> [String; 3] {
+    match p {
+        Some(p) => [p.display.clone(), num(p.low), num(p.high)],
+        None => [String::new(), String::new(), String::new()],
+    }
+}
+
+fn indicator_fields(ind: &IndicatorResult) -> Vec<String> {
+    let mut v = vec![
+        json_name(&ind.indicator),
+        num(ind.n),
+        num(ind.mean),
+        num(ind.mean_ci_low),
+        num(ind.mean_ci_high),
+    ];
+    v.extend(percent_fields(
+        ind.favorable.as_ref().or(ind.prevalence.as_ref()),
+    ));
+    v
+}

@@ -1,0 +1,219 @@
+//! Report routes. Every read is recorded in the audit trail in the same transaction.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
+use validator::Validate;
+
+use super::aggregates;
+use super::audit;
+use super::climate::{self, ClimateReport, Context, Scope};
+use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
+use crate::authz::{self, Visible};
+use crate::db::schema::{survey_window_reports as reports, survey_window_schools};
+use crate::db::{self, DbConnection};
+use crate::error::{ApiError, Problem};
+use crate::extract::ValidQuery;
+use crate::rosters::org::IdPath;
+use crate::state::AppState;
+use crate::surveys::models::WindowRow;
+use crate::surveys::queries as surveys;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ClimateQuery {
+    /// A closed survey window.
+    #[validate(length(min = 1, max = 64))]
+    pub window_id: String,
+    /// `csv` for CSV (as does `Accept: text/csv`); JSON by default.
+    pub format: Option<Format>,
+}
+
+fn wants_csv(req: &HttpRequest, format: Option<Format>) -> bool {
+    match format {
+        Some(f) => f == Format::Csv,
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv")),
+    }
+}
+
+/// The stored rendering of a report, rendering and storing it on first read.
+pub(super) fn rendered(
+    conn: &mut DbConnection,
+    window: &Visible<WindowRow>,
+    scope: Scope,
+) -> Result<(String, String), ApiError> {
+    let key = match scope {
+        Scope::District => "district".to_owned(),
+        Scope::School(s) => format!("school:{s}"),
+    };
+    let stored: Option<(String, String)> = reports::table
+        .find((&window.id, &key))
+        .select((reports::json, reports::csv))
+        .first(conn)
+        .optional()?;
+    if let Some(found) = stored {
+        return Ok(found);
+    }
+    let closed = aggregates::closed(window, db::now())?;
+    let cells = aggregates::cells_of(conn, &closed)?;
+    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
+    let items = surveys::instrument_items(conn, &instrument.id)?;
+    let ctx = Context {
+        window,
+        instrument: &instrument,
+        items: &items,
+    };
+    let report: ClimateReport = climate::assemble(&ctx, cells, scope);
+    let json = serde_json::to_string(&report).map_err(|e| ApiError::internal(e.to_string()))?;
+    let csv = super::csv::render(&report).map_err(|e| ApiError::internal(e.to_string()))?;
+    diesel::insert_into(reports::table)
+        .values((
+            reports::window_id.eq(&window.id),
+            reports::scope.eq(&key),
+            reports::json.eq(&json),
+            reports::csv.eq(&csv),
+        ))
+        .execute(conn)?;
+    Ok((json, csv))
+}
+
+fn respond(csv: bool, body: (String, String), name: &str) -> HttpResponse {
+    if csv {
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ))
+            .body(body.1)
+    } else {
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body.0)
+    }
+}
+
+/// The window, visible to the caller; `window_id` names it in errors.
+fn report_window(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Visible<WindowRow>, ApiError> {
+    authz::window(conn, caller, id).map_err(|e| match e {
+        ApiError::NotFound(_) => {
+            ApiError::invalid("window_id", "no such survey window in your scope")
+        }
+        other => other,
+    })
+}
+
+/// Climate results of a closed window for one school: the school and each grade, per indicator,
+/// with item distributions. Small cells are suppressed. JSON, or CSV with `format=csv` or
+/// `Accept: text/csv`. District administrators, and the school's administrators and counselors.
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])), params(IdPath, ClimateQuery),
+    responses(
+        (status = 200, description = "The report, as JSON or CSV", content((ClimateReport = "application/json"), (String = "text/csv"))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The window is not closed yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/schools/{id}/climate")]
+pub async fn school_climate(
+    state: web::Data<AppState>,
+    caller: Authorized<SchoolStaff>,
+    path: web::Path<IdPath>,
+    query: ValidQuery<ClimateQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let school_id = path.into_inner().id;
+    let query = query.0;
+    let csv = wants_csv(&req, query.format);
+    let body = state
+        .db
+        .write(move |conn| {
+            let school = authz::school(conn, &caller, &school_id)?;
+            let window = report_window(conn, &caller, &query.window_id)?;
+            let includes: i64 = survey_window_schools::table
+                .filter(survey_window_schools::window_id.eq(&window.id))
+                .filter(survey_window_schools::school_id.eq(&school.id))
+                .count()
+                .get_result(conn)?;
+            if includes == 0 {
+                return Err(ApiError::invalid(
+                    "window_id",
+                    "this window was not offered at this school",
+                ));
+            }
+            let body = rendered(conn, &window, Scope::School(&school.id))?;
+            audit::record(
+                conn,
+                &caller,
+                if csv { "report.export" } else { "report.read" },
+                json!({"report": "school_climate", "school_id": school.id, "window_id": window.id,
+                       "format": if csv { "csv" } else { "json" }}),
+            )?;
+            Ok(body)
+        })
+        .await?;
+    Ok(respond(csv, body, "school-climate"))
+}
+
+/// Climate results of a closed window for the district: the district, each school and each
+/// grade, per indicator, with item distributions. District administrators.
+#[utoipa::path(
+    tag = "reports", security(("bearer" = [])), params(IdPath, ClimateQuery),
+    responses(
+        (status = 200, description = "The report, as JSON or CSV", content((ClimateReport = "application/json"), (String = "text/csv"))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The window is not closed yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/districts/{id}/climate")]
+pub async fn district_climate(
+    state: web::Data<AppState>,
+    caller: Authorized<DistrictAdmins>,
+    path: web::Path<IdPath>,
+    query: ValidQuery<ClimateQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let district_id = path.into_inner().id;
+    let query = query.0;
+    let csv = wants_csv(&req, query.format);
+    let body = state
+        .db
+        .write(move |conn| {
+            let district = authz::district(conn, &caller, &district_id)?;
+            let window = report_window(conn, &caller, &query.window_id)?;
+            let body = rendered(conn, &window, Scope::District)?;
+            audit::record(
+                conn,
+                &caller,
+                if csv { "report.export" } else { "report.read" },
+                json!({"report": "district_climate", "district_id": district.id, "window_id": window.id,
+                       "format": if csv { "csv" } else { "json" }}),
+            )?;
+            Ok(body)
+        })
+        .await?;
+    Ok(respond(csv, body, "district-climate"))
+}

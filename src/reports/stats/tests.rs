@@ -1,0 +1,175 @@
+use super::*;
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance
+}
+
+#[test]
+fn t_975_matches_published_critical_values() {
+    for (df, t) in [
+        (1, 12.706),
+        (2, 4.303),
+        (9, 2.262),
+        (29, 2.045),
+        (30, 2.042),
+        (31, 2.040),
+        (40, 2.021),
+        (60, 2.000),
+        (100, 1.984),
+        (120, 1.980),
+        (1000, 1.962),
+    ] {
+        assert!(close(t_975(df), t, 5e-4), "df {df}: {}", t_975(df));
+    }
+    assert!(close(t_975(1_000_000), Z_975, 1e-5));
+    assert_eq!(t_975(0), f64::INFINITY);
+}
+
+#[test]
+fn t_975_approximation_joins_the_table_smoothly() {
+    // 31 from mpmath: 2.039513446.
+    assert!(close(t_975(31), 2.039_513_446, 1e-6));
+    assert!(t_975(31) < t_975(30));
+    assert!((31..500).all(|df| t_975(df + 1) < t_975(df)));
+}
+
+#[test]
+fn mean_ci_of_a_small_sample_by_hand() {
+    // Mean 5; squared deviations 9+1+1+1+0+0+4+16 = 32, so s² = 32/7 and
+    // half width = t(7) · √(32/7/8) = 2.364624 · 0.7559289 = 1.7874879.
+    let mut s = Sums::default();
+    for v in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
+        s.add(Some(v), Some(v >= 4.0));
+    }
+    let ci = mean_ci(&s).unwrap();
+    assert_eq!(ci.mean, 5.0);
+    assert!(close(ci.low, 3.212_512, 1e-5), "{ci:?}");
+    assert!(close(ci.high, 6.787_488, 1e-5), "{ci:?}");
+    assert_eq!(s.hits, 7);
+}
+
+#[test]
+fn mean_ci_needs_two_and_allows_no_spread() {
+    let mut s = Sums::default();
+    s.add(Some(3.0), Some(false));
+    assert_eq!(mean_ci(&s), None);
+    s.add(Some(3.0), Some(false));
+    let ci = mean_ci(&s).unwrap();
+    assert_eq!((ci.mean, ci.low, ci.high), (3.0, 3.0, 3.0));
+}
+
+#[test]
+fn wilson_matches_published_intervals() {
+    // Newcombe (1998), Statistics in Medicine 17:857, table I (method 3).
+    for (hits, n, low, high) in [
+        (0, 10, 0.0, 0.2775),
+        (5, 10, 0.2366, 0.7634),
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ] {
+        let w = wilson(hits, n).unwrap();
+        assert!(
+            close(w.low, low, 5e-5) && close(w.high, high, 5e-5),
+            "{hits}/{n}: {w:?}"
+        );
+        assert_eq!(w.p, hits as f64 / n as f64);
+    }
+    assert_eq!(wilson(10, 10).unwrap().high, 1.0);
+    assert_eq!(wilson(0, 0), None);
+    assert_eq!(wilson(3, 2), None);
+}
+
+fn share(p: f64) -> Percent {
+    percent(&Proportion {
+        p,
+        low: p / 2.0,
+        high: (p + 1.0) / 2.0,
+    })
+}
+
+#[test]
+fn percent_coarsens_at_and_beyond_five_and_ninety_five() {
+    for p in [0.0, 0.03, 0.05] {
+        assert_eq!(
+            (share(p).display.as_str(), share(p).coarsened),
+            ("<5", true)
+        );
+        assert_eq!(
+            (share(p).value, share(p).low, share(p).high),
+            (None, None, None)
+        );
+    }
+    for p in [0.95, 0.99, 1.0] {
+        assert_eq!(
+            (share(p).display.as_str(), share(p).coarsened),
+            (">95", true)
+        );
+    }
+    let just_above = share(0.0501);
+    assert_eq!((just_above.value, just_above.coarsened), (Some(5.0), false));
+    assert_eq!(just_above.display, "5.0");
+    assert_eq!(share(0.9499).display, "95.0");
+    // Shares computed from counts land on the thresholds exactly or within rounding.
+    for (hits, n) in [(1, 20), (19, 20), (5, 100), (95, 100), (3, 60), (57, 60)] {
+        assert!(percent(&wilson(hits, n).unwrap()).coarsened, "{hits}/{n}");
+    }
+}
+
+#[test]
+fn percent_rounds_value_and_interval_to_a_tenth() {
+    let shown = percent(&wilson(3, 8).unwrap());
+    assert_eq!(shown.display, "37.5");
+    assert_eq!(shown.value, Some(37.5));
+    // Wilson 3/8: 0.1368 to 0.6943.
+    assert_eq!((shown.low, shown.high), (Some(13.7), Some(69.4)));
+    assert!(!shown.coarsened);
+}
+
+#[test]
+fn distribution_coarsens_all_or_all_but_one_in_one_option() {
+    let all = distribution(&[(1, 0), (2, 12), (3, 0)]);
+    assert_eq!(
+        (all.n, all.counts.as_ref(), all.coarsened),
+        (12, None, true)
+    );
+    let all_but_one = distribution(&[(1, 1), (2, 11), (3, 0)]);
+    assert!(all_but_one.coarsened && all_but_one.counts.is_none());
+    let spread = distribution(&[(1, 2), (2, 10), (3, 0)]);
+    assert!(!spread.coarsened);
+    assert_eq!(
+        spread.counts,
+        Some(vec![
+            OptionCount { value: 1, count: 2 },
+            OptionCount {
+                value: 2,
+                count: 10
+            },
+            OptionCount { value: 3, count: 0 },
+        ])
+    );
+    assert!(distribution(&[]).coarsened);
+    assert!(distribution(&[(1, 0), (2, 0)]).coarsened);
+}
+
+#[test]
+fn merged_sums_equal_sums_over_all_respondents() {
+    // Quarter steps are exact in binary, so the sums agree exactly in any order.
+    let values = [1.0, 4.25, 5.0, 2.5, 3.75, 4.0, 1.5, 4.5, 3.0, 5.0];
+    let score = |v: f64| (Some(v), Some(v >= 4.0));
+    let mut all = Sums::default();
+    let (mut left, mut right) = (Sums::default(), Sums::default());
+    for (i, v) in values.into_iter().enumerate() {
+        let (value, hit) = score(v);
+        all.add(value, hit);
+        if i % 3 == 0 { &mut left } else { &mut right }.add(value, hit);
+    }
+    // A victimization-style respondent has a flag and no value.
+    all.add(None, Some(true));
+    right.add(None, Some(true));
+    all.add(None, None);
+    left.merge(&right);
+    assert_eq!(left, all);
+    assert_eq!((all.n, all.hits), (11, 6));
+}
