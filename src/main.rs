@@ -67,6 +67,13 @@ enum Command {
         /// Close the window after submitting, so its results become reportable.
         #[arg(long)]
         close: bool,
+        /// Also create this many earlier, closed windows that the same students answered.
+        #[arg(long, default_value_t = 0)]
+        past_windows: usize,
+        /// Write an access token of the district's administrator to this file (for report
+        /// benchmarks); needs the server's JWT secret.
+        #[arg(long, requires = "jwt_secret")]
+        admin_token_out: Option<PathBuf>,
         /// Write an access token for every student who has not answered to this file, one per
         /// line (for load benchmarks); needs the server's JWT secret.
         #[arg(long, requires = "jwt_secret")]
@@ -159,6 +166,8 @@ fn main() -> anyhow::Result<()> {
             response_rate,
             seed,
             close,
+            past_windows,
+            admin_token_out,
             tokens_out,
             jwt_secret,
             token_ttl_secs,
@@ -173,16 +182,31 @@ fn main() -> anyhow::Result<()> {
                 response_rate,
                 seed,
                 close,
+                past_windows,
             };
             let g = securebase::surveys::synthetic::generate(&mut conn, &spec)?;
             println!(
                 "district {}\nwindow {}\n{} students, {} responses in {:.1} s",
                 g.district_id, g.window_id, g.students, g.responses, g.seconds
             );
-            if let (Some(path), Some(secret)) = (tokens_out, jwt_secret) {
+            if let (Some(path), Some(secret)) = (tokens_out, jwt_secret.as_ref()) {
                 let written =
                     ops::write_tokens(&path, secret.as_bytes(), token_ttl_secs, &g.pending)?;
                 println!("{written} tokens written to {}", path.display());
+            }
+            for id in &g.past_window_ids {
+                println!("past window {id}");
+            }
+            if let (Some(path), Some(secret)) = (admin_token_out, jwt_secret.as_ref()) {
+                let admin = securebase::auth::Caller {
+                    user_id: g.admin_id.clone(),
+                    role: securebase::auth::Role::DistrictAdmin,
+                    district_id: g.district_id.clone(),
+                    school_id: None,
+                    grade: None,
+                };
+                ops::write_tokens(&path, secret.as_bytes(), token_ttl_secs, &[admin])?;
+                println!("administrator token written to {}", path.display());
             }
             Ok(())
         }

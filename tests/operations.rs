@@ -166,24 +166,32 @@ fn synthetic_generator_submits_through_the_real_path() {
         response_rate: 0.8,
         seed: 7,
         close: true,
+        past_windows: 1,
     };
     let g = generate(&mut conn, &spec).unwrap();
     assert_eq!(g.students, 70);
-    assert!((40..=70).contains(&g.responses), "{g:?}");
+    assert_eq!(g.past_window_ids.len(), 1);
+    // The same students answered the past window and the current one.
+    assert!((80..=140).contains(&g.responses), "{g:?}");
+    let all: i64 = survey_responses::table
+        .filter(survey_responses::window_id.eq_any([&g.window_id, &g.past_window_ids[0]]))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(all, g.responses as i64);
     let responses: i64 = survey_responses::table
         .filter(survey_responses::window_id.eq(&g.window_id))
         .count()
         .get_result(&mut conn)
         .unwrap();
+    assert!((40..=70).contains(&responses), "{responses}");
     let participation: i64 = survey_participation::table
         .filter(survey_participation::window_id.eq(&g.window_id))
         .count()
         .get_result(&mut conn)
         .unwrap();
-    assert_eq!(
-        (responses, participation),
-        (g.responses as i64, g.responses as i64)
-    );
+    assert_eq!(responses, participation);
+    assert_eq!(g.pending.len() as i64, 70 - responses);
     let scores: Vec<String> = survey_responses::table
         .filter(survey_responses::window_id.eq(&g.window_id))
         .select(survey_responses::scores)

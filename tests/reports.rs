@@ -219,6 +219,7 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
             response_rate: 0.85,
             seed: 7,
             close: true,
+            past_windows: 0,
         },
     )
     .unwrap();

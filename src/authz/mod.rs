@@ -122,6 +122,15 @@ pub fn district(
     Ok(Visible(row))
 }
 
+/// The caller's own district, without reading it: an account always belongs to an existing
+/// district, so only the id needs checking (for reads that must stay cheap).
+pub fn own_district(caller: &Caller, id: &str) -> Result<(), ApiError> {
+    if caller.district_id != id {
+        return Err(ApiError::NotFound("district"));
+    }
+    Ok(())
+}
+
 pub fn manage_district(
     conn: &mut DbConnection,
     caller: &Caller,

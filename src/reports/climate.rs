@@ -106,9 +106,9 @@ pub struct ClimateReport {
 }
 
 /// Which part of the window a report shows.
-pub enum Scope<'a> {
+pub enum Scope {
     District,
-    School(&'a str),
+    School(String),
 }
 
 /// The window's cells as a schools × grades table, with merged margins.
@@ -345,7 +345,8 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
             let row = row_at(RowKind::Total, &total, At::Total, None, None);
             (row, (total, At::Total), schools, grades, None)
         }
-        Scope::School(school) => {
+        Scope::School(ref school) => {
+            let school = school.as_str();
             let r = table.schools.iter().position(|s| s == school);
             match r {
                 Some(r) => {

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use utoipa::IntoParams;
 use validator::Validate;
 
@@ -51,24 +51,37 @@ fn wants_csv(req: &HttpRequest, format: Option<Format>) -> bool {
     }
 }
 
-/// The stored rendering of a report, rendering and storing it on first read.
+fn scope_key(scope: &Scope) -> String {
+    match scope {
+        Scope::District => "district".to_owned(),
+        Scope::School(s) => format!("school:{s}"),
+    }
+}
+
+/// The stored rendering of a report, if it was rendered before.
+fn stored(
+    conn: &mut DbConnection,
+    window: &Visible<WindowRow>,
+    scope: &Scope,
+) -> Result<Option<(String, String)>, ApiError> {
+    Ok(reports::table
+        .find((&window.id, scope_key(scope)))
+        .select((reports::json, reports::csv))
+        .first(conn)
+        .optional()?)
+}
+
+/// The stored rendering of a report, rendering and storing it on first read (in the caller's
+/// write transaction).
 pub(super) fn rendered(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
     scope: Scope,
 ) -> Result<(String, String), ApiError> {
-    let key = match scope {
-        Scope::District => "district".to_owned(),
-        Scope::School(s) => format!("school:{s}"),
-    };
-    let stored: Option<(String, String)> = reports::table
-        .find((&window.id, &key))
-        .select((reports::json, reports::csv))
-        .first(conn)
-        .optional()?;
-    if let Some(found) = stored {
+    if let Some(found) = stored(conn, window, &scope)? {
         return Ok(found);
     }
+    let key = scope_key(&scope);
     let closed = aggregates::closed(window, db::now())?;
     let cells = aggregates::cells_of(conn, &closed)?;
     let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
@@ -90,6 +103,50 @@ pub(super) fn rendered(
         ))
         .execute(conn)?;
     Ok((json, csv))
+}
+
+/// Serves a report. A report already rendered costs its scope checks, one row and the audit
+/// row, without a transaction; the first read of a window renders in a write transaction.
+async fn read<F>(
+    state: &AppState,
+    caller: Caller,
+    csv: bool,
+    checks: F,
+) -> Result<(String, String), ApiError>
+where
+    F: Fn(&mut DbConnection, &Caller) -> Result<(Visible<WindowRow>, Scope, Value), ApiError>
+        + Send
+        + Sync
+        + Clone
+        + 'static,
+{
+    let action = if csv { "report.export" } else { "report.read" };
+    let (first_caller, first_checks) = (caller.clone(), checks.clone());
+    let found = state
+        .db
+        .run(move |conn| {
+            let (window, scope, audited) = first_checks(conn, &first_caller)?;
+            match stored(conn, &window, &scope)? {
+                Some(body) => {
+                    audit::record(conn, &first_caller, action, audited)?;
+                    Ok(Some(body))
+                }
+                None => Ok(None),
+            }
+        })
+        .await?;
+    if let Some(body) = found {
+        return Ok(body);
+    }
+    state
+        .db
+        .write(move |conn| {
+            let (window, scope, audited) = checks(conn, &caller)?;
+            let body = rendered(conn, &window, scope)?;
+            audit::record(conn, &caller, action, audited)?;
+            Ok(body)
+        })
+        .await
 }
 
 fn respond(csv: bool, body: (String, String), name: &str) -> HttpResponse {
@@ -146,33 +203,26 @@ pub async fn school_climate(
     let school_id = path.into_inner().id;
     let query = query.0;
     let csv = wants_csv(&req, query.format);
-    let body = state
-        .db
-        .write(move |conn| {
-            let school = authz::school(conn, &caller, &school_id)?;
-            let window = report_window(conn, &caller, &query.window_id)?;
-            let includes: i64 = survey_window_schools::table
-                .filter(survey_window_schools::window_id.eq(&window.id))
-                .filter(survey_window_schools::school_id.eq(&school.id))
-                .count()
-                .get_result(conn)?;
-            if includes == 0 {
-                return Err(ApiError::invalid(
-                    "window_id",
-                    "this window was not offered at this school",
-                ));
-            }
-            let body = rendered(conn, &window, Scope::School(&school.id))?;
-            audit::record(
-                conn,
-                &caller,
-                if csv { "report.export" } else { "report.read" },
-                json!({"report": "school_climate", "school_id": school.id, "window_id": window.id,
-                       "format": if csv { "csv" } else { "json" }}),
-            )?;
-            Ok(body)
-        })
-        .await?;
+    let format = if csv { "csv" } else { "json" };
+    let checks = move |conn: &mut DbConnection, caller: &Caller| {
+        let school = authz::school(conn, caller, &school_id)?;
+        let window = report_window(conn, caller, &query.window_id)?;
+        let includes: i64 = survey_window_schools::table
+            .filter(survey_window_schools::window_id.eq(&window.id))
+            .filter(survey_window_schools::school_id.eq(&school.id))
+            .count()
+            .get_result(conn)?;
+        if includes == 0 {
+            return Err(ApiError::invalid(
+                "window_id",
+                "this window was not offered at this school",
+            ));
+        }
+        let audited = json!({"report": "school_climate", "school_id": school.id,
+                             "window_id": window.id, "format": format});
+        Ok((window, Scope::School(school.id.clone()), audited))
+    };
+    let body = read(&state, (*caller).clone(), csv, checks).await?;
     Ok(respond(csv, body, "school-climate"))
 }
 
@@ -199,21 +249,14 @@ pub async fn district_climate(
     let district_id = path.into_inner().id;
     let query = query.0;
     let csv = wants_csv(&req, query.format);
-    let body = state
-        .db
-        .write(move |conn| {
-            let district = authz::district(conn, &caller, &district_id)?;
-            let window = report_window(conn, &caller, &query.window_id)?;
-            let body = rendered(conn, &window, Scope::District)?;
-            audit::record(
-                conn,
-                &caller,
-                if csv { "report.export" } else { "report.read" },
-                json!({"report": "district_climate", "district_id": district.id, "window_id": window.id,
-                       "format": if csv { "csv" } else { "json" }}),
-            )?;
-            Ok(body)
-        })
-        .await?;
+    let format = if csv { "csv" } else { "json" };
+    let checks = move |conn: &mut DbConnection, caller: &Caller| {
+        authz::own_district(caller, &district_id)?;
+        let window = report_window(conn, caller, &query.window_id)?;
+        let audited = json!({"report": "district_climate", "district_id": district_id,
+                             "window_id": window.id, "format": format});
+        Ok((window, Scope::District, audited))
+    };
+    let body = read(&state, (*caller).clone(), csv, checks).await?;
     Ok(respond(csv, body, "district-climate"))
 }

@@ -30,12 +30,18 @@ pub struct Spec {
     pub seed: u64,
     /// Close the window after the submissions, so reports can read it.
     pub close: bool,
+    /// Earlier windows of the same questionnaire, already closed, that the same students
+    /// answered (for trends and for report benchmarks at scale).
+    pub past_windows: usize,
 }
 
 #[derive(Debug)]
 pub struct Generated {
     pub district_id: String,
     pub window_id: String,
+    /// The past windows, oldest first.
+    pub past_window_ids: Vec<String>,
+    pub admin_id: String,
     pub students: usize,
     pub responses: usize,
     /// Students who did not answer (all of them at a response rate of 0): the respondents a load
@@ -90,8 +96,9 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
     let admin_id = db::new_id();
     // Synthetic accounts cannot sign in: one random password hash for all of them.
     let hash = password::hash(&db::new_id()).map_err(|e| anyhow!("{e}"))?;
-    let (window, students) =
-        write_transaction(conn, |conn| -> anyhow::Result<(WindowRow, Vec<Caller>)> {
+    let (windows, students) = write_transaction(
+        conn,
+        |conn| -> anyhow::Result<(Vec<WindowRow>, Vec<Caller>)> {
             diesel::insert_into(districts::table)
                 .values((
                     districts::id.eq(&district_id),
@@ -178,53 +185,87 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
                 }
                 school_ids.push(school.id);
             }
-            let window = WindowRow {
+            let window_at = |n: usize, opens_at, closes_at| WindowRow {
                 id: db::new_id(),
                 district_id: district_id.clone(),
-                instrument_id,
-                title: format!("Synthetic window (seed {})", spec.seed),
-                opens_at: now - TimeDelta::days(30),
-                closes_at: now + TimeDelta::days(1),
-                grades: serde_json::to_string(&(grade_min..=grade_max).collect::<Vec<_>>())?,
+                instrument_id: instrument_id.clone(),
+                title: format!("Synthetic window {n} (seed {})", spec.seed),
+                opens_at,
+                closes_at,
+                grades: serde_json::to_string(&(grade_min..=grade_max).collect::<Vec<_>>())
+                    .unwrap_or_default(),
                 min_cell_size: 10,
                 created_by: admin_id.clone(),
                 created_at: now,
             };
-            queries::insert_window(conn, &window, &school_ids).map_err(|e| anyhow!("{e:?}"))?;
-            Ok((window, students))
-        })?;
+            // Past windows lie 60 days apart, each open for two weeks.
+            let mut windows = Vec::new();
+            for n in 0..spec.past_windows {
+                let opens = now - TimeDelta::days(60 * (spec.past_windows - n) as i64 + 30);
+                windows.push(window_at(n + 1, opens, opens + TimeDelta::days(14)));
+            }
+            windows.push(window_at(
+                spec.past_windows + 1,
+                now - TimeDelta::days(30),
+                now + TimeDelta::days(1),
+            ));
+            for window in &windows {
+                queries::insert_window(conn, window, &school_ids).map_err(|e| anyhow!("{e:?}"))?;
+            }
+            Ok((windows, students))
+        },
+    )?;
 
     let items =
-        queries::instrument_items(conn, &window.instrument_id).map_err(|e| anyhow!("{e:?}"))?;
+        queries::instrument_items(conn, &windows[0].instrument_id).map_err(|e| anyhow!("{e:?}"))?;
     let mut responses = 0;
     let mut pending = Vec::new();
-    for student in &students {
-        if !rng.gen_bool(spec.response_rate.clamp(0.0, 1.0)) {
-            pending.push(student.clone());
-            continue;
+    let last = windows.len() - 1;
+    for (n, window) in windows.iter().enumerate() {
+        // Answered while the window was open; the current one, now.
+        let answered_at = if n == last {
+            db::now()
+        } else {
+            window.opens_at + TimeDelta::days(1)
+        };
+        // Each submission runs the API's code path; they are committed a thousand at a time
+        // only because one commit per answer would make a million-answer data set take hours.
+        for chunk in students.chunks(1000) {
+            let mut answered = 0;
+            write_transaction(conn, |conn| -> anyhow::Result<()> {
+                for student in chunk {
+                    if !rng.gen_bool(spec.response_rate.clamp(0.0, 1.0)) {
+                        if n == last {
+                            pending.push(student.clone());
+                        }
+                        continue;
+                    }
+                    let wellbeing: f64 = rng.gen_range(0.0..1.0);
+                    let answers: Vec<Answer> = items
+                        .iter()
+                        .map(|item| Answer {
+                            item_id: item.id.clone(),
+                            value: draw(
+                                &mut rng,
+                                item.scale(),
+                                item.reverse_scored,
+                                item.indicator() == super::vocab::Indicator::BullyingVictimization,
+                                wellbeing,
+                            ),
+                        })
+                        .collect();
+                    let visible =
+                        authz::window(conn, student, &window.id).map_err(|e| anyhow!("{e:?}"))?;
+                    record_answers(conn, &visible, &items, student, &answers, None, answered_at)
+                        .map_err(|e| anyhow!("submission failed: {e:?}"))?;
+                    answered += 1;
+                }
+                Ok(())
+            })?;
+            responses += answered;
         }
-        let wellbeing: f64 = rng.gen_range(0.0..1.0);
-        let answers: Vec<Answer> = items
-            .iter()
-            .map(|item| Answer {
-                item_id: item.id.clone(),
-                value: draw(
-                    &mut rng,
-                    item.scale(),
-                    item.reverse_scored,
-                    item.indicator() == super::vocab::Indicator::BullyingVictimization,
-                    wellbeing,
-                ),
-            })
-            .collect();
-        // Each submission is its own transaction, exactly as through the API.
-        write_transaction(conn, |conn| {
-            let window = authz::window(conn, student, &window.id)?;
-            record_answers(conn, &window, &items, student, &answers, None, db::now())
-        })
-        .map_err(|e| anyhow!("submission failed: {e:?}"))?;
-        responses += 1;
     }
+    let window = windows[last].clone();
     if spec.close {
         diesel::update(crate::db::schema::survey_windows::table.find(&window.id))
             .set(crate::db::schema::survey_windows::closes_at.eq(db::now()))
@@ -233,6 +274,8 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
     Ok(Generated {
         district_id,
         window_id: window.id,
+        past_window_ids: windows[..last].iter().map(|w| w.id.clone()).collect(),
+        admin_id,
         students: students.len(),
         responses,
         pending,
