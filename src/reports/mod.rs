@@ -9,6 +9,7 @@ pub mod csv;
 pub mod disclosure;
 pub mod routes;
 pub mod stats;
+mod table;
 pub mod trend;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
