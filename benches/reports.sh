@@ -23,7 +23,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/target/bench
 WORK=$OUT/reports-$BACKEND
-rm -rf "$WORK" && mkdir -p "$WORK"
+# REUSE=1 measures the data set of the previous run again (generating 1,000,000 answers takes
+# minutes).
+[ -n "${REUSE:-}" ] || rm -rf "$WORK"
+mkdir -p "$WORK"
 REPORT=$OUT/reports-$BACKEND.txt
 : >"$REPORT"
 log() { echo "$*" | tee -a "$REPORT"; }
@@ -38,10 +41,12 @@ export RUST_LOG=warn
 
 case $BACKEND in
   postgres)
-    psql "$BENCH_PG/postgres" -qc 'DROP DATABASE IF EXISTS securebase_reports' -c 'CREATE DATABASE securebase_reports'
+    [ -n "${REUSE:-}" ] ||
+      psql "$BENCH_PG/postgres" -qc 'DROP DATABASE IF EXISTS securebase_reports' -c 'CREATE DATABASE securebase_reports'
     export DATABASE_URL=$BENCH_PG/securebase_reports
     SIZES="125 1250" ;;
   sqlite)
+    [ -n "${REUSE:-}" ] || rm -f "$WORK"/reports.db*
     export DATABASE_URL=$WORK/reports.db
     SIZES="125" ;;
   *) echo "usage: $0 postgres|sqlite" >&2; exit 2 ;;
@@ -51,6 +56,7 @@ log "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' 
 $BIN migrate >/dev/null
 for size in $SIZES; do
   responses=$((SCHOOLS * size * 4))
+  [ -n "${REUSE:-}" ] && [ -f "$WORK/admin-$responses.token" ] && continue
   start=$(date +%s)
   $BIN synthetic --schools "$SCHOOLS" --students-per-school "$size" --response-rate 1 --past-windows 3 \
     --close --seed "$size" --admin-token-out "$WORK/admin-$responses.token" --token-ttl-secs 14400 \
@@ -87,6 +93,8 @@ for size in $SIZES; do
   log "$responses responses: first read (builds the aggregates of its $((responses / 4)) responses) ${first}s; report body $(wc -c <"$WORK/report-$responses.json") bytes"
   REPORT_MS[$responses]=$(measure "report-$responses" "$token" "$path")
   log "$responses responses: district climate report median ${REPORT_MS[$responses]} ms ($RUNS runs of ${DURATION}s, 1 connection)"
+  curl -fs -o "$WORK/report-schools-$responses.json" -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT$path&breakdown=schools"
+  log "$responses responses: with breakdown=schools ($(wc -c <"$WORK/report-schools-$responses.json") bytes) median $(measure "schools-$responses" "$token" "$path&breakdown=schools") ms"
 done
 smallest=$((SCHOOLS * 125 * 4))
 ME=$(measure me "$(cat "$WORK/admin-$smallest.token")" /api/v1/me)

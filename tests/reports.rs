@@ -78,6 +78,13 @@ fn the_demo_district_reads_closed_windows_with_suppressed_cells_in_json_and_csv(
     assert!(report["meta"]["scoring_rules_version"].is_string());
     let total = report["total"]["respondents"].as_i64().unwrap();
     assert!(total > 100, "{total}");
+    // A row per school on request only (it is the bulk of a large district's report).
+    assert_eq!(report["schools"], serde_json::json!([]));
+    let by_school = app
+        .get(&format!("{path}&breakdown=schools"), Some(&token))
+        .json();
+    assert_eq!(by_school["schools"].as_array().unwrap().len(), 2);
+    assert_eq!(by_school["total"], report["total"]);
     let grades = report["grades"].as_array().unwrap();
     let twelve = grades.iter().find(|g| g["grade"] == 12).unwrap();
     assert_eq!(twelve["suppressed"], "small_cell", "{twelve}");
@@ -258,7 +265,7 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
     let report = app
         .get(
             &format!(
-                "/api/v1/reports/districts/{}/climate?window_id={}",
+                "/api/v1/reports/districts/{}/climate?window_id={}&breakdown=schools",
                 g.district_id, g.window_id
             ),
             Some(&token),
@@ -425,7 +432,7 @@ fn no_suppressed_count_can_be_derived_from_all_the_reports_an_administrator_can_
         let district = app
             .get(
                 &format!(
-                    "/api/v1/reports/districts/{}/climate?window_id={id}",
+                    "/api/v1/reports/districts/{}/climate?window_id={id}&breakdown=schools",
                     district_id()
                 ),
                 Some(&token),

@@ -29,12 +29,43 @@ pub fn record(
     action: &str,
     scope: serde_json::Value,
 ) -> Result<(), ApiError> {
-    conn.transaction(|conn| {
-        if let DbConnection::Pg(pg) = conn {
-            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
+    match conn {
+        DbConnection::Pg(_) => conn.transaction(|conn| {
+            if let DbConnection::Pg(pg) = conn {
+                diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
+            }
+            insert(conn, caller, action, &scope)
+        }),
+        // SQLite in WAL mode does not flush on commit: one statement is enough.
+        DbConnection::Sqlite(_) => insert(conn, caller, action, &scope),
+    }
+}
+
+/// Like `record`, for a caller outside any transaction (a report served from its stored
+/// rendering): on PostgreSQL the transaction is opened and set in one round trip.
+pub fn record_alone(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    action: &str,
+    scope: serde_json::Value,
+) -> Result<(), ApiError> {
+    use diesel::connection::SimpleConnection;
+    let DbConnection::Pg(pg) = conn else {
+        return insert(conn, caller, action, &scope);
+    };
+    pg.batch_execute("BEGIN; SET LOCAL synchronous_commit TO OFF")?;
+    let inserted = insert(conn, caller, action, &scope);
+    let DbConnection::Pg(pg) = conn else {
+        unreachable!("the connection was PostgreSQL a moment ago")
+    };
+    match inserted {
+        Ok(()) => pg.batch_execute("COMMIT")?,
+        Err(e) => {
+            pg.batch_execute("ROLLBACK")?;
+            return Err(e);
         }
-        insert(conn, caller, action, &scope)
-    })
+    }
+    Ok(())
 }
 
 fn insert(

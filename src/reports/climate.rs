@@ -108,7 +108,10 @@ pub struct ClimateReport {
 
 /// Which part of the window a report shows.
 pub enum Scope {
-    District,
+    /// The district total and grades; with `schools`, a row per school too.
+    District {
+        schools: bool,
+    },
     School(String),
 }
 
@@ -206,12 +209,13 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
         }
     };
     let (total, total_at, schools, grades, school_id) = match scope {
-        Scope::District => {
+        Scope::District { schools } => {
             let total = table.total();
             let schools = table
                 .schools
                 .iter()
                 .enumerate()
+                .filter(|_| schools)
                 .map(|(r, s)| row_at(RowKind::School, &table.row(r), At::Row(r), Some(s), None))
                 .collect();
             let grades = table

@@ -40,6 +40,25 @@ pub struct ClimateQuery {
     pub format: Option<Format>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Breakdown {
+    Schools,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DistrictClimateQuery {
+    /// A closed survey window.
+    #[validate(length(min = 1, max = 64))]
+    pub window_id: String,
+    /// `csv` for CSV (as does `Accept: text/csv`); JSON by default.
+    pub format: Option<Format>,
+    /// `schools` adds a row per school (a larger report: about 1.5 kB per school).
+    pub breakdown: Option<Breakdown>,
+}
+
 fn wants_csv(req: &HttpRequest, format: Option<Format>) -> bool {
     match format {
         Some(f) => f == Format::Csv,
@@ -51,24 +70,32 @@ fn wants_csv(req: &HttpRequest, format: Option<Format>) -> bool {
     }
 }
 
+/// Changes whenever a report's content or form changes, so renderings stored by an older
+/// version are not served (they are rendered again on the next read).
+const RENDERING_VERSION: &str = "r1";
+
 fn scope_key(scope: &Scope) -> String {
-    match scope {
-        Scope::District => "district".to_owned(),
+    let scope = match scope {
+        Scope::District { schools: false } => "district".to_owned(),
+        Scope::District { schools: true } => "district+schools".to_owned(),
         Scope::School(s) => format!("school:{s}"),
-    }
+    };
+    format!("{RENDERING_VERSION}:{scope}")
 }
 
-/// The stored rendering of a report, if it was rendered before.
-fn stored(
+/// The stored rendering of a report in one format, if it was rendered before.
+fn stored_as(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
     scope: &Scope,
-) -> Result<Option<(String, String)>, ApiError> {
-    Ok(reports::table
-        .find((&window.id, scope_key(scope)))
-        .select((reports::json, reports::csv))
-        .first(conn)
-        .optional()?)
+    csv: bool,
+) -> Result<Option<String>, ApiError> {
+    let row = reports::table.find((&window.id, scope_key(scope)));
+    Ok(if csv {
+        row.select(reports::csv).first(conn).optional()?
+    } else {
+        row.select(reports::json).first(conn).optional()?
+    })
 }
 
 /// The stored rendering of a report, rendering and storing it on first read (in the caller's
@@ -78,10 +105,15 @@ pub(super) fn rendered(
     window: &Visible<WindowRow>,
     scope: Scope,
 ) -> Result<(String, String), ApiError> {
-    if let Some(found) = stored(conn, window, &scope)? {
+    let key = scope_key(&scope);
+    let found: Option<(String, String)> = reports::table
+        .find((&window.id, &key))
+        .select((reports::json, reports::csv))
+        .first(conn)
+        .optional()?;
+    if let Some(found) = found {
         return Ok(found);
     }
-    let key = scope_key(&scope);
     let closed = aggregates::closed(window, db::now())?;
     let cells = aggregates::cells_of(conn, &closed)?;
     let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
@@ -107,12 +139,7 @@ pub(super) fn rendered(
 
 /// Serves a report. A report already rendered costs its scope checks, one row and the audit
 /// row, without a transaction; the first read of a window renders in a write transaction.
-async fn read<F>(
-    state: &AppState,
-    caller: Caller,
-    csv: bool,
-    checks: F,
-) -> Result<(String, String), ApiError>
+async fn read<F>(state: &AppState, caller: Caller, csv: bool, checks: F) -> Result<String, ApiError>
 where
     F: Fn(&mut DbConnection, &Caller) -> Result<(Visible<WindowRow>, Scope, Value), ApiError>
         + Send
@@ -126,9 +153,9 @@ where
         .db
         .run(move |conn| {
             let (window, scope, audited) = first_checks(conn, &first_caller)?;
-            match stored(conn, &window, &scope)? {
+            match stored_as(conn, &window, &scope, csv)? {
                 Some(body) => {
-                    audit::record(conn, &first_caller, action, audited)?;
+                    audit::record_alone(conn, &first_caller, action, audited)?;
                     Ok(Some(body))
                 }
                 None => Ok(None),
@@ -142,14 +169,14 @@ where
         .db
         .write(move |conn| {
             let (window, scope, audited) = checks(conn, &caller)?;
-            let body = rendered(conn, &window, scope)?;
+            let (json, csv_body) = rendered(conn, &window, scope)?;
             audit::record(conn, &caller, action, audited)?;
-            Ok(body)
+            Ok(if csv { csv_body } else { json })
         })
         .await
 }
 
-fn respond(csv: bool, body: (String, String), name: &str) -> HttpResponse {
+fn respond(csv: bool, body: String, name: &str) -> HttpResponse {
     if csv {
         HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
@@ -157,11 +184,11 @@ fn respond(csv: bool, body: (String, String), name: &str) -> HttpResponse {
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}.csv\""),
             ))
-            .body(body.1)
+            .body(body)
     } else {
         HttpResponse::Ok()
             .content_type("application/json")
-            .body(body.0)
+            .body(body)
     }
 }
 
@@ -226,10 +253,11 @@ pub async fn school_climate(
     Ok(respond(csv, body, "school-climate"))
 }
 
-/// Climate results of a closed window for the district: the district, each school and each
-/// grade, per indicator, with item distributions. District administrators.
+/// Climate results of a closed window for the district: the district and each grade (and with
+/// `breakdown=schools` each school), per indicator, with item distributions. District
+/// administrators.
 #[utoipa::path(
-    tag = "reports", security(("bearer" = [])), params(IdPath, ClimateQuery),
+    tag = "reports", security(("bearer" = [])), params(IdPath, DistrictClimateQuery),
     responses(
         (status = 200, description = "The report, as JSON or CSV", content((ClimateReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -243,7 +271,7 @@ pub async fn district_climate(
     state: web::Data<AppState>,
     caller: Authorized<DistrictAdmins>,
     path: web::Path<IdPath>,
-    query: ValidQuery<ClimateQuery>,
+    query: ValidQuery<DistrictClimateQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let district_id = path.into_inner().id;
@@ -253,9 +281,10 @@ pub async fn district_climate(
     let checks = move |conn: &mut DbConnection, caller: &Caller| {
         authz::own_district(caller, &district_id)?;
         let window = report_window(conn, caller, &query.window_id)?;
+        let schools = query.breakdown == Some(Breakdown::Schools);
         let audited = json!({"report": "district_climate", "district_id": district_id,
-                             "window_id": window.id, "format": format});
-        Ok((window, Scope::District, audited))
+                             "window_id": window.id, "format": format, "schools": schools});
+        Ok((window, Scope::District { schools }, audited))
     };
     let body = read(&state, (*caller).clone(), csv, checks).await?;
     Ok(respond(csv, body, "district-climate"))

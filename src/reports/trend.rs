@@ -142,7 +142,9 @@ fn trend(
     let mut by_indicator: Vec<IndicatorTrend> = Vec::new();
     for window in windows {
         let visible = authz::window(conn, caller, &window.id)?;
-        let scope = school.map_or(Scope::District, |s| Scope::School(s.to_owned()));
+        let scope = school.map_or(Scope::District { schools: false }, |s| {
+            Scope::School(s.to_owned())
+        });
         let (json, _) = rendered(conn, &visible, scope)?;
         let report: Value =
             serde_json::from_str(&json).map_err(|e| ApiError::internal(e.to_string()))?;
