@@ -991,3 +991,55 @@ fn the_attention_list_orders_matches_by_urgency_on_known_dates() {
     let all = app.get("/api/v1/mentoring/attention", Some(&admin)).json();
     assert!(all["items"].as_array().unwrap().len() > list["items"].as_array().unwrap().len());
 }
+
+#[test]
+fn a_pair_closed_for_a_safety_concern_is_never_paired_again() {
+    let app = TestApp::spawn();
+    let token = app.login(COUNSELOR);
+    let program = create_program(
+        &app,
+        &token,
+        json!({"mentor_grades": [8], "mentee_grades": [6]}),
+    );
+    let (mentor, mentee) = (
+        &students(&app, MIDDLE, 8)[20].0,
+        &students(&app, MIDDLE, 6)[20].0,
+    );
+    assert_eq!(
+        enrol(&app, &token, &program, mentor, json!({"role": "mentor"})).status,
+        201
+    );
+    assert_eq!(
+        enrol(&app, &token, &program, mentee, json!({"role": "mentee"})).status,
+        201
+    );
+    let r = pair_matches(
+        &app,
+        &token,
+        &program,
+        &[(mentor, mentee)],
+        json!({"status": "active", "started_on": days_ago(10)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    let r = app.patch(
+        &format!("/api/v1/mentoring/matches/{id}"),
+        Some(&token),
+        &json!({"status": "closed", "closure_reason": "safety_concern"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let suggested = app
+        .get(
+            &format!("/api/v1/mentoring/programs/{program}/suggestions"),
+            Some(&token),
+        )
+        .json();
+    assert_eq!(suggested["pairs"], json!([]), "{suggested}");
+    assert_eq!(
+        suggested["unmatched_mentees"][0]["reason"],
+        "no_eligible_mentor"
+    );
+    pair_matches(&app, &token, &program, &[(mentor, mentee)], json!({}))
+        .invalid_field("matches[0].mentee_id");
+    assert_eq!(open_matches_in(&app, &program), 0);
+}

@@ -23,7 +23,8 @@ fn validate_grades(grades: &[i32]) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "program_rules"))]
 pub struct NewProgram {
-    /// Required for district administrators; others create programs in their own school.
+    /// Optional: programs are created in the caller's own school (counselors and school
+    /// administrators); another school's id is refused.
     #[validate(length(min = 1, max = 64))]
     pub school_id: Option<String>,
     #[validate(length(min = 1, max = 200), custom(function = "validate_not_blank"))]

@@ -55,6 +55,7 @@ pub(super) fn create(
         .collect();
     let refs = queries::active_student_refs(conn, &ids)?;
     let rules = rules(program);
+    let unsafe_before = queries::closed_pairs(conn, &program.id, &["safety_concern"])?;
     let mut errors = Vec::new();
     let mut seen_mentees = HashSet::new();
     let mut new_per_mentor: HashMap<&str, i64> = HashMap::new();
@@ -125,6 +126,13 @@ pub(super) fn create(
                     "grades {} and {} are not eligible (the mentor must be {} or more grades above)",
                     as_matcher_mentor.grade, as_matcher_mentee.grade, program.min_grade_gap
                 ),
+            ));
+            continue;
+        }
+        if unsafe_before.contains(&(mentor.student_id.clone(), mentee.student_id.clone())) {
+            errors.push(FieldError::new(
+                field("mentee_id"),
+                "these two students' match in this program was closed for a safety concern",
             ));
             continue;
         }

@@ -464,3 +464,22 @@ pub fn meeting_dates(
     }
     Ok(out)
 }
+
+/// Pairs of a program whose match was closed for one of `reasons`, in both orders: a pair that
+/// ended for a safety concern or a mismatch is not suggested again.
+pub fn closed_pairs(
+    conn: &mut DbConnection,
+    program_id: &str,
+    reasons: &[&str],
+) -> Result<std::collections::HashSet<(String, String)>, ApiError> {
+    let rows: Vec<(String, String)> = matches::table
+        .filter(matches::program_id.eq(program_id))
+        .filter(matches::status.eq("closed"))
+        .filter(matches::closure_reason.eq_any(reasons))
+        .select((matches::mentor_id, matches::mentee_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|(a, b)| [(a.clone(), b.clone()), (b, a)])
+        .collect())
+}

@@ -122,7 +122,13 @@ pub fn suggestions(
             availability,
         })
         .collect();
-    let do_not_match = queries::do_not_match_pairs(conn, &program.school_id)?;
+    let mut do_not_match = queries::do_not_match_pairs(conn, &program.school_id)?;
+    // A pair that already ended for a safety concern or a mismatch is not proposed again.
+    do_not_match.extend(queries::closed_pairs(
+        conn,
+        &program.id,
+        &["safety_concern", "mismatch"],
+    )?);
     let rules = rules(program);
     let result = matching::suggest(&matching::Problem {
         rules: &rules,
