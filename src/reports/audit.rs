@@ -29,11 +29,10 @@ pub fn record(
     action: &str,
     scope: serde_json::Value,
 ) -> Result<(), ApiError> {
+    use diesel::connection::SimpleConnection;
     match conn {
         DbConnection::Pg(_) => conn.transaction(|conn| {
-            if let DbConnection::Pg(pg) = conn {
-                diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
-            }
+            conn.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
             insert(conn, caller, action, &scope)
         }),
         // SQLite in WAL mode does not flush on commit: one statement is enough.
@@ -50,22 +49,17 @@ pub fn record_alone(
     scope: serde_json::Value,
 ) -> Result<(), ApiError> {
     use diesel::connection::SimpleConnection;
-    let DbConnection::Pg(pg) = conn else {
+    if !matches!(conn, DbConnection::Pg(_)) {
         return insert(conn, caller, action, &scope);
-    };
-    pg.batch_execute("BEGIN; SET LOCAL synchronous_commit TO OFF")?;
-    let inserted = insert(conn, caller, action, &scope);
-    let DbConnection::Pg(pg) = conn else {
-        unreachable!("the connection was PostgreSQL a moment ago")
-    };
-    match inserted {
-        Ok(()) => pg.batch_execute("COMMIT")?,
-        Err(e) => {
-            pg.batch_execute("ROLLBACK")?;
-            return Err(e);
-        }
     }
-    Ok(())
+    conn.batch_execute("BEGIN; SET LOCAL synchronous_commit TO OFF")?;
+    let inserted = insert(conn, caller, action, &scope);
+    conn.batch_execute(if inserted.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    })?;
+    inserted
 }
 
 fn insert(
