@@ -736,3 +736,39 @@ fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
     )
     .invalid_field("term_id");
 }
+
+#[test]
+fn concurrent_first_reads_of_a_report_all_succeed_and_store_it_once() {
+    use securebase::db::schema::{survey_window_aggregations, survey_window_reports};
+    let app = TestApp::spawn();
+    let token = app.login(ADMIN);
+    let window = closed_windows(&app, &token)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "/api/v1/reports/districts/{}/climate?window_id={window}",
+        district_id()
+    );
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| app.get(&path, Some(&token)).status))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, vec![200; 8]);
+    let mut conn = app.conn();
+    let stored: i64 = survey_window_reports::table
+        .filter(survey_window_reports::window_id.eq(&window))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let built: i64 = survey_window_aggregations::table
+        .filter(survey_window_aggregations::window_id.eq(&window))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!((stored, built), (1, 1));
+    let audited: i64 = audit_events::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(audited, 8, "every read is recorded");
+}

@@ -106,16 +106,23 @@ pub(super) fn rendered(
     scope: Scope,
 ) -> Result<(String, String), ApiError> {
     let key = scope_key(&scope);
-    let found: Option<(String, String)> = reports::table
-        .find((&window.id, &key))
-        .select((reports::json, reports::csv))
-        .first(conn)
-        .optional()?;
-    if let Some(found) = found {
+    let stored_pair = |conn: &mut DbConnection| -> Result<Option<(String, String)>, ApiError> {
+        Ok(reports::table
+            .find((&window.id, &key))
+            .select((reports::json, reports::csv))
+            .first(conn)
+            .optional()?)
+    };
+    if let Some(found) = stored_pair(conn)? {
         return Ok(found);
     }
     let closed = aggregates::closed(window, db::now())?;
+    // Takes the window's row lock; a concurrent first reader may have stored the rendering
+    // while this one waited for it.
     let cells = aggregates::cells_of(conn, &closed)?;
+    if let Some(found) = stored_pair(conn)? {
+        return Ok(found);
+    }
     let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
     let items = surveys::instrument_items(conn, &instrument.id)?;
     let ctx = Context {
