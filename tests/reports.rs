@@ -666,6 +666,19 @@ fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
     );
     assert_eq!(r.status, 200, "{}", r.text);
     let trend = r.json();
+    // Without a lineage, the two questionnaire versions that closed together are ambiguous.
+    let r = app.get(
+        &format!("/api/v1/reports/districts/{}/climate/trend", district_id()),
+        Some(&admin),
+    );
+    let problem = r.invalid_field("lineage_id");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(lineage),
+        "{problem}"
+    );
     let belonging = trend["indicators"]
         .as_array()
         .unwrap()
@@ -705,6 +718,13 @@ fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
         Some(&counselor),
     )
     .problem(404);
+    // Riverbend takes one questionnaire version: its default lineage is unambiguous.
+    let r = app.get(
+        &format!("/api/v1/reports/schools/{riverbend}/climate/trend"),
+        Some(&counselor),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["lineage_id"], lineage);
 
     let r = app.get(
         &format!("/api/v1/reports/schools/{riverbend}/sel-activity"),

@@ -30,7 +30,7 @@ use crate::surveys::vocab::Indicator;
 #[serde(deny_unknown_fields)]
 pub struct TrendQuery {
     /// The questionnaire lineage (`instrument_lineage_id` of a report); by default the lineage
-    /// of the most recently closed window in scope.
+    /// of the most recently closed window in scope (422 when several closed together).
     #[validate(length(min = 1, max = 64))]
     pub lineage_id: Option<String>,
 }
@@ -121,9 +121,35 @@ fn lineage_windows(
         .order((survey_windows::closes_at.asc(), survey_windows::id.asc()))
         .select((WindowRow::as_select(), survey_instruments::lineage_id))
         .load(conn)?;
-    let lineage = lineage
-        .map(str::to_owned)
-        .or_else(|| rows.last().map(|(_, l)| l.clone()));
+    let lineage = match lineage {
+        Some(l) => Some(l.to_owned()),
+        None => {
+            // Two questionnaire versions (say grades 3–5 and 6–12) often close together; the
+            // caller must then say which one to follow rather than get one at random.
+            let latest = rows.last().map(|(w, _)| w.closes_at);
+            let mut newest: Vec<&String> = rows
+                .iter()
+                .filter(|(w, _)| Some(w.closes_at) == latest)
+                .map(|(_, l)| l)
+                .collect();
+            newest.sort();
+            newest.dedup();
+            if newest.len() > 1 {
+                return Err(ApiError::invalid(
+                    "lineage_id",
+                    format!(
+                        "several questionnaires closed together; choose one of {}",
+                        newest
+                            .iter()
+                            .map(|l| l.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            newest.first().map(|l| (*l).clone())
+        }
+    };
     let windows = rows
         .into_iter()
         .filter(|(_, l)| Some(l) == lineage.as_ref())
@@ -223,6 +249,7 @@ fn trend(
         (status = 200, body = ClimateTrend),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Several questionnaires closed together: choose `lineage_id`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/reports/schools/{id}/climate/trend")]
@@ -254,6 +281,7 @@ pub async fn school_trend(
         (status = 200, body = ClimateTrend),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Several questionnaires closed together: choose `lineage_id`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/reports/districts/{id}/climate/trend")]
@@ -306,6 +334,7 @@ pub struct SelActivity {
         (status = 200, body = SelActivity),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/reports/schools/{id}/sel-activity")]
