@@ -264,6 +264,8 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
                         Some(school.to_owned()),
                     )
                 }
+                // Every school of a window has cells, so this is not reached; if it were, the
+                // report would show nothing rather than fail.
                 None => {
                     let empty = table.merged(std::iter::empty());
                     let row = ReportRow {

@@ -19,25 +19,25 @@ impl Table {
         let mut grades: Vec<i32> = cells.iter().map(|c| c.grade).collect();
         grades.sort_unstable();
         grades.dedup();
-        cells.sort_by(|a, b| (&a.school_id, a.grade).cmp(&(&b.school_id, b.grade)));
+        // Moved into a map once: a district has thousands of cells.
+        let mut by_key: std::collections::HashMap<(String, i32), Cell> = cells
+            .drain(..)
+            .map(|c| ((c.school_id.clone(), c.grade), c))
+            .collect();
         let grid = schools
             .iter()
             .map(|s| {
                 grades
                     .iter()
                     .map(|g| {
-                        cells
-                            .iter()
-                            .find(|c| &c.school_id == s && c.grade == *g)
-                            .cloned()
-                            .unwrap_or_else(|| Cell {
-                                school_id: s.clone(),
-                                grade: *g,
-                                eligible: 0,
-                                opted_out: 0,
-                                respondents: 0,
-                                aggregates: Aggregates::default(),
-                            })
+                        by_key.remove(&(s.clone(), *g)).unwrap_or_else(|| Cell {
+                            school_id: s.clone(),
+                            grade: *g,
+                            eligible: 0,
+                            opted_out: 0,
+                            respondents: 0,
+                            aggregates: Aggregates::default(),
+                        })
                     })
                     .collect()
             })
