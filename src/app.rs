@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::extract::{path_error, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
-use crate::{auth, health, lessons, mentoring, reports, rosters, surveys};
+use crate::{auth, health, lessons, mentoring, oneroster, reports, rosters, surveys};
 
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -23,6 +23,7 @@ fn register(cfg: &mut ServiceConfig) {
             utoipa_actix_web::scope("/api/v1")
                 .configure(auth::routes::routes)
                 .configure(rosters::routes)
+                .configure(oneroster::routes::routes)
                 .configure(lessons::routes)
                 .configure(surveys::routes)
                 .configure(mentoring::routes)

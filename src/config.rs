@@ -61,6 +61,19 @@ pub struct Config {
     /// keep their connection between requests; a reverse proxy usually sets its own.
     #[arg(long, env = "KEEP_ALIVE_SECS", default_value_t = 60)]
     pub keep_alive_secs: u64,
+
+    /// Largest OneRoster bundle (zip) accepted for upload, in bytes; larger ones are refused
+    /// before they are read.
+    #[arg(long, env = "IMPORT_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub import_max_bytes: u64,
+
+    /// Most bytes a OneRoster bundle may expand to when unzipped (a guard against zip bombs).
+    #[arg(long, env = "IMPORT_MAX_UNCOMPRESSED_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub import_max_uncompressed_bytes: u64,
+
+    /// Account activation attempts allowed per client IP per minute.
+    #[arg(long, env = "ACTIVATION_RATE_PER_IP", default_value_t = 60)]
+    pub activation_rate_per_ip: u32,
 }
 
 impl Config {
@@ -80,6 +93,9 @@ impl Config {
             trust_forwarded_for: false,
             max_json_body: 64 * 1024,
             keep_alive_secs: 60,
+            import_max_bytes: 256 * 1024 * 1024,
+            import_max_uncompressed_bytes: 2 * 1024 * 1024 * 1024,
+            activation_rate_per_ip: 60,
         }
     }
 

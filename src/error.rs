@@ -66,6 +66,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// An uploaded roster bundle with problems: answered with the whole import report.
+    #[error("import rejected")]
+    ImportRejected(Box<crate::oneroster::ImportReport>),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -102,6 +105,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("service-unavailable", "Service unavailable"),
+            ApiError::ImportRejected(_) => ("import-rejected", "Import rejected"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
     }
@@ -143,6 +147,13 @@ impl ApiError {
                 "the database is unreachable; retry shortly".to_owned(),
                 None,
             ),
+            ApiError::ImportRejected(report) => (
+                format!(
+                    "the bundle has {} problem(s); nothing was imported (see report.errors)",
+                    report.error_count
+                ),
+                None,
+            ),
             // Internal details go to the log, never to the client.
             ApiError::Internal(_) => ("an unexpected error occurred".to_owned(), None),
         };
@@ -169,6 +180,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -190,6 +202,10 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             _ => {}
+        }
+        if let ApiError::ImportRejected(report) = self {
+            let body = crate::oneroster::ImportProblem::new(self.problem(), report);
+            return response.body(serde_json::to_string(&body).unwrap_or_default());
         }
         let body = serde_json::to_string(&self.problem())
             .unwrap_or_else(|_| String::from("{\"title\":\"error\"}"));

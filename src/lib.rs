@@ -14,6 +14,7 @@ pub mod extract;
 pub mod health;
 pub mod lessons;
 pub mod mentoring;
+pub mod oneroster;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;

@@ -23,6 +23,29 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ImportSource {
+    /// A OneRoster 1.1 CSV bundle: a zip file or a folder holding manifest.csv, orgs.csv,
+    /// academicSessions.csv, users.csv, classes.csv, enrollments.csv (and courses.csv).
+    Oneroster {
+        path: PathBuf,
+        /// The securebase district to import into.
+        #[arg(long)]
+        district: String,
+        /// Check the bundle and report what would change, without writing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the whole report as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+        /// Most bytes the bundle may expand to when unzipped.
+        #[arg(long, env = "IMPORT_MAX_UNCOMPRESSED_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+        max_uncompressed_bytes: u64,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (applies pending migrations first).
     Serve {
@@ -48,6 +71,11 @@ enum Command {
         dir: PathBuf,
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
+    },
+    /// Import roster data from a student information system.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
     },
     /// Generate a synthetic district (N schools × M students) and submit its survey answers
     /// through the same code path as the API: load data for benchmarks and reports.
@@ -142,6 +170,33 @@ fn main() -> anyhow::Result<()> {
             init_logging(false);
             let applied = ops::migrate(&database_url)?;
             println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::Import {
+            source:
+                ImportSource::Oneroster {
+                    path,
+                    district,
+                    dry_run,
+                    json,
+                    database_url,
+                    max_uncompressed_bytes,
+                },
+        } => {
+            init_logging(false);
+            ops::migrate(&database_url)?;
+            let limits = securebase::oneroster::Limits {
+                max_uncompressed_bytes,
+            };
+            let report = ops::import_oneroster(&database_url, &district, &path, limits, dry_run)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_import_summary(&report);
+            }
+            if report.error_count > 0 {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Seed { dir, database_url } => {
@@ -242,4 +297,47 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn print_import_summary(report: &securebase::oneroster::ImportReport) {
+    for file in &report.files {
+        println!("{:<22} {:>9} rows  ({})", file.file, file.rows, file.mode);
+    }
+    let kinds = [
+        ("schools", &report.schools),
+        ("terms", &report.terms),
+        ("users", &report.users),
+        ("classes", &report.classes),
+        ("enrollments", &report.enrollments),
+        ("class teachers", &report.class_teachers),
+    ];
+    for (kind, c) in kinds {
+        println!(
+            "{kind:<15} created {:>7}  updated {:>7}  deactivated {:>7}  unchanged {:>7}  stale {:>5}",
+            c.created, c.updated, c.deactivated, c.unchanged, c.stale
+        );
+    }
+    for (reason, count) in &report.skipped {
+        println!("skipped: {reason}: {count}");
+    }
+    for notice in &report.notices {
+        println!("notice: {notice}");
+    }
+    for line in report.error_lines() {
+        eprintln!("error: {line}");
+    }
+    if report.error_count > report.errors.len() as u64 {
+        eprintln!(
+            "... and {} more problems",
+            report.error_count - report.errors.len() as u64
+        );
+    }
+    println!(
+        "{}",
+        match (report.error_count, report.dry_run) {
+            (0, true) => "dry run: nothing was written".to_owned(),
+            (0, false) => "imported".to_owned(),
+            (n, _) => format!("{n} problem(s): nothing was written"),
+        }
+    );
 }

@@ -41,6 +41,20 @@ pub fn seed_dir(database_url: &str, dir: &Path) -> anyhow::Result<seed::Loaded> 
     seed::load(&mut conn, &files)
 }
 
+/// `securebase import oneroster`: imports a bundle into a district, without an acting user.
+pub fn import_oneroster(
+    database_url: &str,
+    district_id: &str,
+    path: &Path,
+    limits: crate::oneroster::Limits,
+    dry_run: bool,
+) -> anyhow::Result<crate::oneroster::ImportReport> {
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    crate::oneroster::import(&mut conn, district_id, path, limits, dry_run, None)
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))
+}
+
 pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow::Result<()> {
     let secret = config.resolve_secret(demo)?;
     let url = config.database_url.clone();

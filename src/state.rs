@@ -11,6 +11,7 @@ pub struct AppState {
     pub db: Db,
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: Arc<IpLimiter>,
+    pub activation_limiter: Arc<IpLimiter>,
     pub config: Arc<Config>,
     pub published_items: Arc<crate::surveys::queries::PublishedItems>,
 }
@@ -29,6 +30,7 @@ impl AppState {
                 config.access_token_ttl_secs as i64,
             )),
             login_limiter: Arc::new(IpLimiter::new(config.login_rate_per_ip)),
+            activation_limiter: Arc::new(IpLimiter::new(config.activation_rate_per_ip)),
             config: Arc::new(config),
             published_items: Arc::default(),
         }

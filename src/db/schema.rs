@@ -6,6 +6,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        source_id -> Nullable<Text>,
     }
 }
 
@@ -19,6 +20,8 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        source_id -> Nullable<Text>,
+        source_modified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -31,6 +34,8 @@ diesel::table! {
         ends_on -> Date,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        source_id -> Nullable<Text>,
+        source_modified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -52,6 +57,8 @@ diesel::table! {
         search_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        source_id -> Nullable<Text>,
+        source_modified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -66,6 +73,8 @@ diesel::table! {
         search_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        source_id -> Nullable<Text>,
+        source_modified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -73,6 +82,8 @@ diesel::table! {
     class_teachers (class_id, teacher_id) {
         class_id -> Text,
         teacher_id -> Text,
+        source_id -> Nullable<Text>,
+        source_modified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -83,6 +94,19 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        source_id -> Nullable<Text>,
+        source_modified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    activation_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_by -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -404,6 +428,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     class_teachers,
     enrollments,
     refresh_tokens,
+    activation_codes,
     lesson_plans,
     lesson_plan_versions,
     assignments,

@@ -62,6 +62,17 @@ pub fn record_alone(
     inserted
 }
 
+/// Records an event inside the caller's write transaction, with that transaction's durability
+/// (for actions that change data, such as a roster import).
+pub fn record_in_transaction(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    action: &str,
+    scope: serde_json::Value,
+) -> Result<(), ApiError> {
+    insert(conn, caller, action, &scope)
+}
+
 fn insert(
     conn: &mut DbConnection,
     caller: &Caller,

@@ -3,6 +3,8 @@
 //! whole suite to PostgreSQL (a fresh database per test, created from a template database).
 #![allow(dead_code)]
 
+pub mod oneroster;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{mpsc, OnceLock};

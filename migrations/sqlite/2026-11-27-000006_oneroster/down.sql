@@ -1,0 +1,18 @@
+DROP TABLE activation_codes;
+ALTER TABLE class_teachers DROP COLUMN source_modified_at;
+ALTER TABLE class_teachers DROP COLUMN source_id;
+ALTER TABLE enrollments DROP COLUMN source_modified_at;
+ALTER TABLE enrollments DROP COLUMN source_id;
+DROP INDEX classes_source;
+ALTER TABLE classes DROP COLUMN source_modified_at;
+ALTER TABLE classes DROP COLUMN source_id;
+DROP INDEX users_source;
+ALTER TABLE users DROP COLUMN source_modified_at;
+ALTER TABLE users DROP COLUMN source_id;
+DROP INDEX terms_source;
+ALTER TABLE terms DROP COLUMN source_modified_at;
+ALTER TABLE terms DROP COLUMN source_id;
+DROP INDEX schools_source;
+ALTER TABLE schools DROP COLUMN source_modified_at;
+ALTER TABLE schools DROP COLUMN source_id;
+ALTER TABLE districts DROP COLUMN source_id;

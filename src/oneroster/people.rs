@@ -1,0 +1,212 @@
+//! users.csv: accounts of students, teachers and school administrators.
+
+use super::fields::{self, Grade, Status, USERS};
+use super::plan::State;
+use super::report::Problems;
+use super::slots::{Slot, UserData};
+use super::table::Row;
+use crate::db;
+use crate::rosters::dto::validate_username;
+
+/// OneRoster roles securebase has no account for: counted, and their enrollments skipped.
+const NOT_IMPORTED_ROLES: [&str; 5] = ["aide", "guardian", "parent", "relative", "proctor"];
+
+impl State {
+    pub fn read_user(&mut self, row: &Row, problems: &mut Problems) {
+        let Some(header) = self.new_row(row, problems) else {
+            return;
+        };
+        let source_id = header.sourced_id;
+        let one_roster_role = row.get("role");
+        let role = match one_roster_role {
+            "student" => "student",
+            "teacher" => "teacher",
+            "administrator" => "school_admin",
+            other if NOT_IMPORTED_ROLES.contains(&other) => {
+                self.skipped_users.insert(source_id.to_owned());
+                self.skip(format!("user role {other}"));
+                return;
+            }
+            other => {
+                row.problem(
+                    problems,
+                    "role",
+                    format!(
+                        "unknown role \"{other}\" (expected student, teacher, administrator, aide, \
+                         guardian, parent, relative or proctor)"
+                    ),
+                );
+                return;
+            }
+        };
+        let Ok(school) = self.school_of(row, problems) else {
+            return;
+        };
+        let Some(school) = school else {
+            if role == "school_admin" {
+                self.skipped_users.insert(source_id.to_owned());
+                self.skip("administrator of no school (district level)");
+            } else {
+                row.problem(
+                    problems,
+                    "orgSourcedIds",
+                    format!("a {one_roster_role} must belong to a school org"),
+                );
+            }
+            return;
+        };
+        let grade = if role == "student" {
+            match fields::first_grade(row, problems) {
+                Err(()) => return,
+                Ok(None) => {
+                    row.problem(problems, "grades", "a student needs a grade (KG or 01-12)");
+                    return;
+                }
+                Ok(Some(Grade::NotServed)) => {
+                    self.skipped_users.insert(source_id.to_owned());
+                    self.skip("student in a grade outside KG-12");
+                    return;
+                }
+                Ok(Some(Grade::Served(grade))) => Some(grade),
+            }
+        } else {
+            None
+        };
+        let username = row.get("username").to_lowercase();
+        if let Err(e) = validate_username(&username) {
+            let why = e.message.map(|m| m.to_string()).unwrap_or_default();
+            row.problem(problems, "username", format!("\"{username}\" {why}"));
+            return;
+        }
+        for column in ["givenName", "familyName"] {
+            if row.get(column).is_empty() {
+                row.problem(problems, column, "required value is empty");
+                return;
+            }
+        }
+        let email = row.opt("email").map(str::to_owned);
+        if email
+            .as_ref()
+            .is_some_and(|e| e.len() > 254 || !e.contains('@'))
+        {
+            row.problem(problems, "email", "not an email address");
+            return;
+        }
+        let enabled = fields::boolean(row, "enabledUser", true, problems);
+
+        let Some(index) = self.user_slot(row, source_id, &username, problems) else {
+            return;
+        };
+        let stored = self.roster.users.list[index].current_modified;
+        let exists = self.roster.users.list[index].current.is_some();
+        if self.is_stale(USERS.file, stored, header.modified)
+            || (header.status == Status::ToBeDeleted && !exists)
+        {
+            self.roster.users.list[index].seen = true;
+            return;
+        }
+        let slot = &self.roster.users.list[index];
+        // OneRoster has no counselor role: one set here survives re-imports.
+        let kept_role = match slot.current.as_ref().map(|c| c.role.as_str()) {
+            Some("counselor") if role != "student" => "counselor",
+            _ => role,
+        };
+        let data = UserData {
+            username: username.clone(),
+            role: kept_role.to_owned(),
+            school_id: Some(self.roster.schools.list[school].id.clone()),
+            grade,
+            given_name: row.get("givenName").to_owned(),
+            family_name: row.get("familyName").to_owned(),
+            email,
+            active: enabled && header.status == Status::Active,
+        };
+        if let Some(old) = slot.effective().map(|d| d.username.clone()) {
+            if old != username && self.roster.user_by_username.get(&old) == Some(&index) {
+                self.roster.user_by_username.remove(&old);
+            }
+        }
+        self.roster.user_by_username.insert(username, index);
+        let slot = &mut self.roster.users.list[index];
+        slot.seen = true;
+        slot.line = row.line;
+        slot.desired_modified = header.modified;
+        slot.desired = Some(data);
+    }
+
+    /// The first school among `orgSourcedIds`; Err when a listed org is unknown or foreign.
+    fn school_of(&self, row: &Row, problems: &mut Problems) -> Result<Option<usize>, ()> {
+        let mut school = None;
+        let mut ok = true;
+        for org in fields::list(row.get("orgSourcedIds")) {
+            if let Some(index) = self.roster.schools.find(org) {
+                school = school.or(Some(index));
+            } else if self.foreign_orgs.contains(org) {
+                row.problem(
+                    problems,
+                    "orgSourcedIds",
+                    format!("org \"{org}\" is outside the district being imported into"),
+                );
+                ok = false;
+            } else if !self.district_orgs.contains(org) && !self.other_orgs.contains(org) {
+                row.problem(problems, "orgSourcedIds", format!("unknown org \"{org}\""));
+                ok = false;
+            }
+        }
+        if ok {
+            Ok(school)
+        } else {
+            Err(())
+        }
+    }
+
+    /// The account a row describes: found by sourcedId, adopted by username (an account made by
+    /// hand), or new. None (with a problem) when the username belongs to another account.
+    fn user_slot(
+        &mut self,
+        row: &Row,
+        source_id: &str,
+        username: &str,
+        problems: &mut Problems,
+    ) -> Option<usize> {
+        let users = &mut self.roster.users;
+        let holder = self.roster.user_by_username.get(username).copied();
+        let owner = match (users.find(source_id), holder) {
+            (Some(index), Some(other)) if other != index => other,
+            (Some(index), _) => return Some(index),
+            (None, Some(other)) if adoptable(&users.list[other]) => {
+                users.adopt(other, source_id);
+                return Some(other);
+            }
+            (None, Some(other)) => other,
+            (None, None) => return Some(users.push(Slot::new(db::new_id(), source_id))),
+        };
+        let owner = &users.list[owner];
+        let message = if owner.seen {
+            format!(
+                "username \"{username}\" is used twice in this file (line {})",
+                owner.line
+            )
+        } else {
+            format!(
+                "username \"{username}\" is already used by another account{}",
+                owner
+                    .source_id
+                    .as_deref()
+                    .map(|s| format!(" (sourcedId \"{s}\")"))
+                    .unwrap_or_default()
+            )
+        };
+        row.problem(problems, "username", message);
+        None
+    }
+}
+
+/// An account made by hand that a OneRoster row may take over (never a district administrator).
+fn adoptable(slot: &Slot<UserData>) -> bool {
+    slot.source_id.is_none()
+        && slot
+            .current
+            .as_ref()
+            .is_some_and(|c| c.role != "district_admin")
+}

@@ -1,0 +1,161 @@
+//! `POST /api/v1/districts/{id}/imports/oneroster`: a district administrator uploads a bundle.
+
+use std::io::Write;
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{post, web, HttpRequest};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::{ImportProblem, ImportReport, Limits};
+use crate::auth::{Authorized, DistrictAdmins};
+use crate::authz;
+use crate::error::{ApiError, Problem};
+use crate::extract::ValidQuery;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(import_oneroster);
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Check the bundle and report what would change, without writing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportUpload {
+    /// A zip of the OneRoster 1.1 CSV files (`manifest.csv`, `orgs.csv`, `users.csv`…).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Import a OneRoster 1.1 CSV bundle into the district.
+///
+/// The bundle is read completely and every row checked before anything is written; then all
+/// changes are written in one transaction. With problems, nothing is written and the answer is
+/// 422 with the report listing each (file, line, column, message). Re-importing the same bundle
+/// changes nothing. Files marked `bulk` in the manifest are the whole truth: imported users,
+/// classes and enrollments they no longer list are deactivated (never deleted).
+#[utoipa::path(
+    tag = "rosters",
+    params(("id" = String, Path, description = "District id"), ImportQuery),
+    request_body(content = inline(ImportUpload), content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Imported (or, with `dry_run=true`, checked)", body = ImportReport),
+        (status = 404, description = "Not your district", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The upload exceeds `IMPORT_MAX_BYTES`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a multipart/form-data upload", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The bundle has problems; nothing was written", body = ImportProblem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/districts/{id}/imports/oneroster")]
+pub async fn import_oneroster(
+    state: web::Data<AppState>,
+    caller: Authorized<DistrictAdmins>,
+    path: web::Path<String>,
+    query: ValidQuery<ImportQuery>,
+    req: HttpRequest,
+    payload: Multipart,
+) -> Result<web::Json<ImportReport>, ApiError> {
+    let district_id = path.into_inner();
+    authz::own_district(&caller, &district_id)?;
+    let limit = state.config.import_max_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
+    let upload = receive_file(payload, limit).await?;
+    let limits = Limits {
+        max_uncompressed_bytes: state.config.import_max_uncompressed_bytes,
+    };
+    let dry_run = query.0.dry_run;
+    let caller = caller.caller.clone();
+    let report = state
+        .db
+        .run(move |conn| {
+            super::import(
+                conn,
+                &district_id,
+                upload.path(),
+                limits,
+                dry_run,
+                Some(&caller),
+            )
+        })
+        .await?;
+    if report.error_count > 0 {
+        return Err(ApiError::ImportRejected(Box::new(report)));
+    }
+    Ok(web::Json(report))
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::PayloadTooLarge {
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    }
+}
+
+/// Streams the multipart field `file` into a temporary file, refusing it past `limit` bytes.
+async fn receive_file(
+    mut payload: Multipart,
+    limit: u64,
+) -> Result<tempfile::NamedTempFile, ApiError> {
+    let malformed = |e: actix_multipart::MultipartError| match e {
+        actix_multipart::MultipartError::ContentTypeMissing
+        | actix_multipart::MultipartError::ContentTypeParse
+        | actix_multipart::MultipartError::ContentTypeIncompatible
+        | actix_multipart::MultipartError::BoundaryMissing => ApiError::UnsupportedMediaType,
+        other => ApiError::Malformed {
+            detail: format!("unreadable multipart body: {other}"),
+            field: None,
+        },
+    };
+    let mut upload = None;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(malformed)?;
+        let is_file = field.name() == Some("file");
+        let mut file = if is_file && upload.is_none() {
+            Some(
+                tempfile::NamedTempFile::new()
+                    .map_err(|e| ApiError::internal(format!("temporary file: {e}")))?,
+            )
+        } else {
+            None
+        };
+        let mut received = 0u64;
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            received += chunk.len() as u64;
+            if received > limit {
+                return Err(too_large(limit));
+            }
+            if let Some(file) = file.as_mut() {
+                file.write_all(&chunk)
+                    .map_err(|e| ApiError::internal(format!("temporary file: {e}")))?;
+            }
+        }
+        if file.is_some() {
+            upload = file;
+        }
+    }
+    upload.ok_or_else(|| {
+        ApiError::invalid(
+            "file",
+            "attach the OneRoster bundle (a zip) as the multipart field `file`",
+        )
+    })
+}

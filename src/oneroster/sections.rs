@@ -1,0 +1,308 @@
+//! classes.csv and enrollments.csv, then what follows from the whole bundle: bulk
+//! deactivation and school grade ranges.
+
+use std::collections::HashMap;
+
+use super::fields::{self, Grade, Mode, Status, CLASSES, ENROLLMENTS};
+use super::plan::State;
+use super::report::Problems;
+use super::slots::{ClassData, Link, Slot};
+use super::table::Row;
+use crate::db;
+use crate::rosters::dto::MAX_GRADE;
+
+/// Enrollment roles that give no access to a class in securebase.
+const NOT_IMPORTED_ENROLLMENTS: [&str; 6] = [
+    "administrator",
+    "aide",
+    "guardian",
+    "parent",
+    "proctor",
+    "relative",
+];
+
+impl State {
+    pub fn read_class(&mut self, row: &Row, problems: &mut Problems) {
+        let Some(header) = self.new_row(row, problems) else {
+            return;
+        };
+        let title = row.get("title");
+        if title.is_empty() {
+            row.problem(problems, "title", "required value is empty");
+        }
+        let school = self.resolve_school(row, "schoolSourcedId", problems);
+        let term = match fields::list(row.get("termSourcedIds")).next() {
+            None => {
+                row.problem(problems, "termSourcedIds", "required value is empty");
+                None
+            }
+            Some(term) => match self.roster.terms.find(term) {
+                Some(index) => Some(index),
+                None => {
+                    row.problem(
+                        problems,
+                        "termSourcedIds",
+                        format!("unknown academic session \"{term}\""),
+                    );
+                    None
+                }
+            },
+        };
+        let Ok(grade) = fields::first_grade(row, problems) else {
+            return;
+        };
+        let course = row.get("courseSourcedId");
+        let course_title = if course.is_empty() || !self.modes.contains_key("courses.csv") {
+            None
+        } else {
+            match self.courses.get(course) {
+                Some(title) => Some(title.clone()),
+                None => {
+                    row.problem(
+                        problems,
+                        "courseSourcedId",
+                        format!("unknown course \"{course}\""),
+                    );
+                    return;
+                }
+            }
+        };
+        let (Some(school), Some(term)) = (school, term) else {
+            return;
+        };
+        if title.is_empty() {
+            return;
+        }
+        // The course says what is taught; the class title often only says when ("Period 2").
+        let name = match course_title {
+            Some(course) if !title.contains(course.as_str()) => format!("{course} — {title}"),
+            _ => title.to_owned(),
+        };
+        let classes = &mut self.roster.classes;
+        let index = classes
+            .find(header.sourced_id)
+            .unwrap_or_else(|| classes.push(Slot::new(db::new_id(), header.sourced_id)));
+        let stored = classes.list[index].current_modified;
+        let exists = classes.list[index].current.is_some();
+        if self.is_stale(CLASSES.file, stored, header.modified)
+            || (header.status == Status::ToBeDeleted && !exists)
+        {
+            self.roster.classes.list[index].seen = true;
+            return;
+        }
+        let data = ClassData {
+            school_id: self.roster.schools.list[school].id.clone(),
+            term_id: self.roster.terms.list[term].id.clone(),
+            name,
+            grade: match grade {
+                Some(Grade::Served(grade)) => Some(grade),
+                Some(Grade::NotServed) | None => None,
+            },
+            active: header.status == Status::Active,
+        };
+        let slot = &mut self.roster.classes.list[index];
+        slot.seen = true;
+        slot.line = row.line;
+        slot.desired_modified = header.modified;
+        slot.desired = Some(data);
+    }
+
+    /// A school org named in `column`, which must be one of this district's schools.
+    fn resolve_school(&self, row: &Row, column: &str, problems: &mut Problems) -> Option<usize> {
+        let org = row.get(column);
+        if org.is_empty() {
+            row.problem(problems, column, "required value is empty");
+            return None;
+        }
+        if let Some(index) = self.roster.schools.find(org) {
+            return Some(index);
+        }
+        let message = if self.foreign_orgs.contains(org) {
+            format!("school \"{org}\" is outside the district being imported into")
+        } else {
+            format!("unknown school org \"{org}\"")
+        };
+        row.problem(problems, column, message);
+        None
+    }
+
+    pub fn read_enrollment(&mut self, row: &Row, problems: &mut Problems) {
+        let Some(header) = self.new_row(row, problems) else {
+            return;
+        };
+        let role = row.get("role");
+        let is_student = match role {
+            "student" => true,
+            "teacher" => false,
+            other if NOT_IMPORTED_ENROLLMENTS.contains(&other) => {
+                self.skip(format!("enrollment role {other}"));
+                return;
+            }
+            other => {
+                row.problem(
+                    problems,
+                    "role",
+                    format!("unknown enrollment role \"{other}\" (expected student or teacher)"),
+                );
+                return;
+            }
+        };
+        let class_source = row.get("classSourcedId");
+        let class = self.roster.classes.find(class_source);
+        if class.is_none() {
+            row.problem(
+                problems,
+                "classSourcedId",
+                format!("unknown class \"{class_source}\""),
+            );
+        }
+        let user_source = row.get("userSourcedId");
+        if self.skipped_users.contains(user_source) {
+            self.skip("enrollment of a user who is not imported");
+            return;
+        }
+        let Some(user) = self.roster.users.find(user_source) else {
+            row.problem(
+                problems,
+                "userSourcedId",
+                format!("unknown user \"{user_source}\""),
+            );
+            return;
+        };
+        let Some(class) = class else { return };
+        let user_role = self.roster.users.list[user]
+            .effective()
+            .map(|u| u.role.as_str())
+            .unwrap_or_default();
+        match (is_student, user_role) {
+            (true, "student") | (false, "teacher" | "counselor") => {}
+            (false, "school_admin") => {
+                self.skip("teacher enrollment of an administrator");
+                return;
+            }
+            (true, _) => {
+                row.problem(
+                    problems,
+                    "role",
+                    format!("user \"{user_source}\" is not a student"),
+                );
+                return;
+            }
+            (false, _) => {
+                row.problem(
+                    problems,
+                    "role",
+                    format!("user \"{user_source}\" is not a teacher"),
+                );
+                return;
+            }
+        }
+        let links = if is_student {
+            &mut self.roster.enrollments
+        } else {
+            &mut self.roster.teachers
+        };
+        let slot = links
+            .entry((class, user))
+            .or_insert_with(|| Slot::new(String::new(), header.sourced_id));
+        if slot.seen {
+            self.skip("repeated enrollment of a user in the same class");
+            return;
+        }
+        slot.seen = true;
+        let stored = slot.current_modified;
+        let exists = slot.current.is_some();
+        slot.source_id = Some(header.sourced_id.to_owned());
+        if self.is_stale(ENROLLMENTS.file, stored, header.modified)
+            || (header.status == Status::ToBeDeleted && !exists)
+        {
+            return;
+        }
+        let links = if is_student {
+            &mut self.roster.enrollments
+        } else {
+            &mut self.roster.teachers
+        };
+        let slot = links.get_mut(&(class, user)).expect("inserted above");
+        slot.line = row.line;
+        slot.desired_modified = header.modified;
+        slot.desired = Some(Link {
+            active: header.status == Status::Active,
+        });
+    }
+
+    /// Bulk files are the whole truth: imported records they no longer name are deactivated.
+    pub fn deactivate_absent(&mut self) {
+        if self.modes.get(fields::USERS.file) == Some(&Mode::Bulk) {
+            self.roster.users.deactivate_unseen();
+        }
+        if self.modes.get(CLASSES.file) == Some(&Mode::Bulk) {
+            self.roster.classes.deactivate_unseen();
+        }
+        if self.modes.get(ENROLLMENTS.file) == Some(&Mode::Bulk) {
+            for links in [&mut self.roster.enrollments, &mut self.roster.teachers] {
+                for slot in links.values_mut() {
+                    if slot.stored_source_id.is_some() && !slot.seen {
+                        slot.deactivate();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Schools created by the import span the grades of their students and classes; existing
+    /// schools widen to include them (never narrow).
+    pub fn fit_school_grades(&mut self) {
+        let by_id: HashMap<&str, usize> = self
+            .roster
+            .schools
+            .list
+            .iter()
+            .enumerate()
+            .map(|(index, slot)| (slot.id.as_str(), index))
+            .collect();
+        let mut spans: HashMap<usize, (i32, i32)> = HashMap::new();
+        let mut widen = |school: &str, grade: i32| {
+            if let Some(&index) = by_id.get(school) {
+                let span = spans.entry(index).or_insert((grade, grade));
+                *span = (span.0.min(grade), span.1.max(grade));
+            }
+        };
+        for user in &self.roster.users.list {
+            if let Some(data) = user.effective() {
+                if let (Some(school), Some(grade)) = (&data.school_id, data.grade) {
+                    widen(school, grade);
+                }
+            }
+        }
+        for class in &self.roster.classes.list {
+            if let Some(ClassData {
+                school_id,
+                grade: Some(grade),
+                ..
+            }) = class.effective()
+            {
+                widen(school_id, *grade);
+            }
+        }
+        for (index, slot) in self.roster.schools.list.iter_mut().enumerate() {
+            let span = spans.get(&index).copied();
+            let base = slot.desired.clone().or_else(|| slot.current.clone());
+            let Some(mut data) = base else { continue };
+            let (low, high) = match (slot.current.as_ref(), span) {
+                (Some(current), Some((lo, hi))) => {
+                    (current.low_grade.min(lo), current.high_grade.max(hi))
+                }
+                (Some(current), None) => (current.low_grade, current.high_grade),
+                (None, Some(span)) => span,
+                (None, None) => (0, MAX_GRADE),
+            };
+            if slot.desired.is_none() && (low, high) == (data.low_grade, data.high_grade) {
+                continue;
+            }
+            data.low_grade = low;
+            data.high_grade = high;
+            slot.desired = Some(data);
+        }
+    }
+}

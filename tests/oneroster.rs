@@ -1,0 +1,716 @@
+//! OneRoster 1.1 import: the sample bundle end to end, re-import, bulk and delta semantics,
+//! every kind of malformed bundle (a report, nothing written) and who may import.
+
+mod common;
+
+use common::oneroster::{upload, upload_bytes, Bundle};
+use common::*;
+use diesel::prelude::*;
+use securebase::db::schema::{class_teachers, classes, enrollments, schools, terms, users};
+use securebase::db::DbConnection;
+use securebase::seed::district_id;
+use serde_json::Value;
+
+const DEMO_DISTRICT: &str = "Maple Valley Unified School District";
+const OTHER_DISTRICT: &str = "Harbor Point School District";
+const DISTRICT_ADMIN: &str = "denise.whitfield";
+
+fn demo_district() -> String {
+    district_id(DEMO_DISTRICT)
+}
+
+fn imported_users(conn: &mut DbConnection) -> i64 {
+    users::table
+        .filter(users::source_id.is_not_null())
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
+fn user_by_source(conn: &mut DbConnection, source: &str) -> (String, bool, String, Option<i32>) {
+    users::table
+        .filter(users::source_id.eq(source))
+        .select((
+            users::username,
+            users::active,
+            users::family_name,
+            users::grade,
+        ))
+        .first(conn)
+        .unwrap_or_else(|e| panic!("user {source}: {e}"))
+}
+
+/// Every table an import writes, counted, to prove a rejected import wrote nothing.
+fn roster_counts(conn: &mut DbConnection) -> [i64; 6] {
+    [
+        schools::table.count().get_result(conn).unwrap(),
+        terms::table.count().get_result(conn).unwrap(),
+        users::table.count().get_result(conn).unwrap(),
+        classes::table.count().get_result(conn).unwrap(),
+        enrollments::table.count().get_result(conn).unwrap(),
+        class_teachers::table.count().get_result(conn).unwrap(),
+    ]
+}
+
+fn import_ok(app: &TestApp, token: &str, bundle: &Bundle) -> Value {
+    let r = upload(app, token, &demo_district(), bundle);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let report = r.json();
+    assert_eq!(report["applied"], true, "{report}");
+    assert_eq!(report["error_count"], 0, "{report}");
+    report
+}
+
+/// Uploads a bad bundle: 422 with a report naming the problem, and nothing written.
+fn rejected(app: &TestApp, bundle_bytes: &[u8]) -> Vec<Value> {
+    let token = app.login(DISTRICT_ADMIN);
+    let before = roster_counts(&mut app.conn());
+    let r = upload_bytes(app, &token, &demo_district(), bundle_bytes, false);
+    let body = r.problem(422);
+    assert_eq!(body["type"], "urn:securebase:problem:import-rejected");
+    let report = &body["report"];
+    assert_eq!(report["applied"], false);
+    assert!(report["error_count"].as_u64().unwrap() >= 1, "{report}");
+    assert_eq!(
+        roster_counts(&mut app.conn()),
+        before,
+        "a rejected import wrote rows"
+    );
+    report["errors"].as_array().unwrap().clone()
+}
+
+fn has_error(errors: &[Value], file: &str, line: Option<u64>, column: Option<&str>, text: &str) {
+    let found = errors.iter().any(|e| {
+        e["file"] == file
+            && line.is_none_or(|l| e["line"] == l)
+            && column.is_none_or(|c| e["column"] == c)
+            && e["message"].as_str().unwrap().contains(text)
+    });
+    assert!(
+        found,
+        "expected {file}:{line:?} {column:?} \"{text}\" in {}",
+        serde_json::to_string_pretty(errors).unwrap()
+    );
+}
+
+#[test]
+fn the_sample_bundle_imports_end_to_end_and_a_second_import_changes_nothing() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let report = import_ok(&app, &token, &Bundle::sample());
+    assert_eq!(report["schools"]["created"], 2, "{report}");
+    assert_eq!(report["users"]["created"], 44);
+    assert_eq!(report["classes"]["created"], 6);
+    assert_eq!(report["enrollments"]["created"], 42);
+    assert_eq!(report["class_teachers"]["created"], 7);
+    assert_eq!(report["skipped"]["user role parent"], 2);
+    assert_eq!(report["skipped"]["user role guardian"], 1);
+    assert_eq!(report["files"].as_array().unwrap().len(), 6);
+
+    let mut conn = app.conn();
+    assert_eq!(imported_users(&mut conn), 44);
+    // Imported accounts wait for activation: no password.
+    let without_password: i64 = users::table
+        .filter(users::source_id.is_not_null())
+        .filter(users::password_hash.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(without_password, 44);
+    let (username, active, _, grade) = user_by_source(&mut conn, "usr-s-0001");
+    assert!(username.starts_with("cf."));
+    assert!(active);
+    assert!(grade.is_some());
+    let (_, disabled_active, _, _) = user_by_source(&mut conn, "usr-s-0022");
+    assert!(
+        !disabled_active,
+        "enabledUser=false imports an inactive account"
+    );
+    let admin_role: String = users::table
+        .filter(users::source_id.eq("usr-a-0001"))
+        .select(users::role)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(admin_role, "school_admin");
+    // The class title joins its course: "Period 1" alone says nothing.
+    let class_name: String = classes::table
+        .filter(classes::source_id.eq("cls-cfms-adv6-p1"))
+        .select(classes::name)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(class_name, "Advisory 6 — Period 1");
+    let school: (String, i32, i32) = schools::table
+        .filter(schools::source_id.eq("org-cfms"))
+        .select((schools::name, schools::low_grade, schools::high_grade))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(school, ("Cedar Falls Middle School".to_owned(), 6, 8));
+
+    // The district administrator sees the new school through the API.
+    let listed = app.get("/api/v1/schools?limit=200", Some(&token)).json();
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "Cedar Falls Middle School"));
+
+    let before = roster_counts(&mut conn);
+    let stamps: Vec<chrono::NaiveDateTime> = users::table
+        .filter(users::source_id.is_not_null())
+        .order(users::id)
+        .select(users::updated_at)
+        .load(&mut conn)
+        .unwrap();
+    let again = import_ok(&app, &token, &Bundle::sample());
+    for kind in [
+        "schools",
+        "terms",
+        "users",
+        "classes",
+        "enrollments",
+        "class_teachers",
+    ] {
+        assert_eq!(again[kind]["created"], 0, "{kind}: {again}");
+        assert_eq!(again[kind]["updated"], 0, "{kind}: {again}");
+        assert_eq!(again[kind]["deactivated"], 0, "{kind}: {again}");
+    }
+    assert_eq!(again["users"]["unchanged"], 44);
+    assert_eq!(roster_counts(&mut conn), before);
+    let stamps_after: Vec<chrono::NaiveDateTime> = users::table
+        .filter(users::source_id.is_not_null())
+        .order(users::id)
+        .select(users::updated_at)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(stamps, stamps_after, "an unchanged row was rewritten");
+}
+
+#[test]
+fn a_dry_run_reports_the_same_counts_and_writes_nothing() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let before = roster_counts(&mut app.conn());
+    let r = upload_bytes(
+        &app,
+        &token,
+        &demo_district(),
+        &Bundle::sample().zip(),
+        true,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let report = r.json();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["applied"], false);
+    assert_eq!(report["users"]["created"], 44);
+    assert_eq!(report["enrollments"]["created"], 42);
+    assert_eq!(roster_counts(&mut app.conn()), before);
+}
+
+#[test]
+fn the_command_line_imports_a_folder() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    Bundle::sample().write_dir(dir.path());
+    let limits = securebase::oneroster::Limits {
+        max_uncompressed_bytes: 1 << 30,
+    };
+    let dry =
+        securebase::ops::import_oneroster(app.db.url(), &demo_district(), dir.path(), limits, true)
+            .unwrap();
+    assert_eq!(dry.users.created, 44);
+    assert_eq!(imported_users(&mut app.conn()), 0);
+    let report = securebase::ops::import_oneroster(
+        app.db.url(),
+        &demo_district(),
+        dir.path(),
+        limits,
+        false,
+    )
+    .unwrap();
+    assert!(report.applied);
+    assert_eq!(imported_users(&mut app.conn()), 44);
+    let unknown = securebase::ops::import_oneroster(
+        app.db.url(),
+        "no-such-district",
+        dir.path(),
+        limits,
+        false,
+    );
+    assert!(unknown.is_err());
+}
+
+#[test]
+fn a_bulk_file_deactivates_what_it_no_longer_lists_and_keeps_the_rows() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    import_ok(&app, &token, &Bundle::sample());
+    let mut conn = app.conn();
+    let class_id: String = classes::table
+        .filter(classes::source_id.eq("cls-cfms-adv6-p1"))
+        .select(classes::id)
+        .first(&mut conn)
+        .unwrap();
+    let enrolled_in_class: i64 = enrollments::table
+        .filter(enrollments::class_id.eq(&class_id))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+
+    // A student left, a class closed (with its enrollments) and one enrollment ended.
+    let enrollments_text = Bundle::sample().text("enrollments.csv");
+    let class_rows: Vec<&str> = enrollments_text
+        .lines()
+        .filter(|l| l.contains(",cls-cfms-adv6-p1,"))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let student_rows: Vec<&str> = enrollments_text
+        .lines()
+        .filter(|l| l.contains(",usr-s-0002,"))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let mut bundle = Bundle::sample();
+    bundle
+        .drop_rows("users.csv", &["usr-s-0002"])
+        .drop_rows("classes.csv", &["cls-cfms-adv6-p1"])
+        .drop_rows("enrollments.csv", &class_rows)
+        .drop_rows("enrollments.csv", &student_rows);
+    let report = import_ok(&app, &token, &bundle);
+    assert_eq!(report["users"]["deactivated"], 1, "{report}");
+    assert_eq!(report["classes"]["deactivated"], 1, "{report}");
+    assert!(report["enrollments"]["deactivated"].as_u64().unwrap() >= 1);
+
+    let (_, active, _, _) = user_by_source(&mut conn, "usr-s-0002");
+    assert!(!active, "the student who left is inactive");
+    let class_active: bool = classes::table
+        .find(&class_id)
+        .select(classes::active)
+        .first(&mut conn)
+        .unwrap();
+    assert!(!class_active);
+    // Nothing was deleted: the enrollments are still there, inactive.
+    let still_there: Vec<bool> = enrollments::table
+        .filter(enrollments::class_id.eq(&class_id))
+        .select(enrollments::active)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(still_there.len() as i64, enrolled_in_class);
+    assert!(still_there.iter().all(|a| !a));
+    // A teacher's assignment to the closed class no longer grants access.
+    let teachers_left: i64 = class_teachers::table
+        .filter(class_teachers::class_id.eq(&class_id))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(teachers_left, 0);
+
+    // The student comes back: the same account is reactivated, not duplicated.
+    let report = import_ok(&app, &token, &Bundle::sample());
+    assert_eq!(report["users"]["created"], 0);
+    assert_eq!(report["users"]["updated"], 1, "{report}");
+    let (_, active, _, _) = user_by_source(&mut conn, "usr-s-0002");
+    assert!(active);
+    assert_eq!(imported_users(&mut conn), 44);
+}
+
+#[test]
+fn hand_made_accounts_are_not_deactivated_by_a_bulk_import() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let mut conn = app.conn();
+    let active_before: i64 = users::table
+        .filter(users::source_id.is_null())
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    import_ok(&app, &token, &Bundle::sample());
+    let active_after: i64 = users::table
+        .filter(users::source_id.is_null())
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(active_before, active_after);
+}
+
+const DELTA_USERS_HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\n";
+const DELTA_ENROLLMENTS_HEADER: &str =
+    "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n";
+
+fn user_line(bundle: &Bundle, source: &str) -> Vec<String> {
+    bundle
+        .text("users.csv")
+        .lines()
+        .find(|l| l.starts_with(&format!("{source},")))
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_delta_applies_status_and_date_last_modified_and_leaves_the_rest_alone() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    import_ok(&app, &token, &Bundle::sample());
+    let sample = Bundle::sample();
+
+    // usr-s-0003 renamed (newer), usr-s-0004 renamed by an older row (stale), usr-s-0005 deleted.
+    let mut renamed = user_line(&sample, "usr-s-0003");
+    renamed[2] = "2026-09-01T08:00:00Z".into();
+    renamed[9] = "Renamed".into();
+    let mut stale = user_line(&sample, "usr-s-0004");
+    stale[2] = "2026-07-01T08:00:00Z".into();
+    stale[9] = "Stale".into();
+    let mut deleted = user_line(&sample, "usr-s-0005");
+    deleted[1] = "tobedeleted".into();
+    deleted[2] = "2026-09-01T08:00:00Z".into();
+    let users_csv = format!(
+        "{DELTA_USERS_HEADER}{}\n{}\n{}\n",
+        renamed.join(","),
+        stale.join(","),
+        deleted.join(",")
+    );
+    // One enrollment ends, one begins.
+    let ending = sample
+        .text("enrollments.csv")
+        .lines()
+        .find(|l| l.contains(",student,"))
+        .unwrap()
+        .to_owned();
+    let ending_fields: Vec<&str> = ending.split(',').collect();
+    let class = ending_fields[3];
+    let school = ending_fields[4];
+    let mut ended: Vec<String> = ending_fields.iter().map(|s| s.to_string()).collect();
+    ended[1] = "tobedeleted".into();
+    ended[2] = "2026-09-01T08:00:00Z".into();
+    let newcomer = "usr-s-0006";
+    let began = format!(
+        "enr-delta-1,active,2026-09-01T08:00:00Z,{class},{school},{newcomer},student,false,2026-09-01,\n"
+    );
+    let enrollments_csv = format!("{DELTA_ENROLLMENTS_HEADER}{}\n{began}", ended.join(","));
+
+    let mut delta = Bundle::sample();
+    for table in ["orgs", "academicSessions", "courses", "classes"] {
+        delta.manifest_mode(table, "absent");
+        let file = if table == "academicSessions" {
+            "academicSessions.csv".to_owned()
+        } else {
+            format!("{table}.csv")
+        };
+        delta.remove(&file);
+    }
+    delta
+        .manifest_mode("users", "delta")
+        .manifest_mode("enrollments", "delta")
+        .set("users.csv", users_csv)
+        .set("enrollments.csv", enrollments_csv);
+    let report = import_ok(&app, &token, &delta);
+    assert_eq!(report["users"]["updated"], 1, "{report}");
+    assert_eq!(report["users"]["deactivated"], 1, "{report}");
+    assert_eq!(report["users"]["stale"], 1, "{report}");
+    assert_eq!(report["enrollments"]["deactivated"], 1, "{report}");
+
+    let mut conn = app.conn();
+    assert_eq!(user_by_source(&mut conn, "usr-s-0003").2, "Renamed");
+    assert_ne!(user_by_source(&mut conn, "usr-s-0004").2, "Stale");
+    assert!(!user_by_source(&mut conn, "usr-s-0005").1);
+    // Users the delta does not name are untouched (a delta never deactivates by absence).
+    assert!(user_by_source(&mut conn, "usr-s-0007").1);
+    assert_eq!(imported_users(&mut conn), 44);
+    let newcomer_enrolled: i64 = enrollments::table
+        .inner_join(users::table)
+        .inner_join(classes::table)
+        .filter(users::source_id.eq(newcomer))
+        .filter(classes::source_id.eq(class))
+        .filter(enrollments::active.eq(true))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(newcomer_enrolled, 1);
+}
+
+#[test]
+fn headers_are_matched_by_name_in_any_order_with_a_bom_and_quoted_fields() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let mut bundle = Bundle::sample();
+    // Columns reversed, a BOM, CRLF line ends, and a quoted name holding a comma and a newline.
+    let text = bundle.text("orgs.csv");
+    let mut reordered = String::from("\u{feff}");
+    for line in text.lines() {
+        let mut fields: Vec<&str> = line.split(',').collect();
+        fields.reverse();
+        reordered.push_str(&fields.join(","));
+        reordered.push_str("\r\n");
+    }
+    let reordered = reordered.replace(
+        "Cedar Falls Middle School",
+        "\"Cedar Falls Middle School, North\nCampus\"",
+    );
+    bundle.set("orgs.csv", reordered);
+    import_ok(&app, &token, &bundle);
+    let name: String = schools::table
+        .filter(schools::source_id.eq("org-cfms"))
+        .select(schools::name)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(name, "Cedar Falls Middle School, North\nCampus");
+}
+
+#[test]
+fn a_missing_or_misspelled_column_is_reported_with_its_file() {
+    let app = TestApp::spawn();
+    let mut bundle = Bundle::sample();
+    bundle.edit("users.csv", |t| t.replacen(",username,", ",userName,", 1));
+    let errors = rejected(&app, &bundle.zip());
+    has_error(
+        &errors,
+        "users.csv",
+        Some(1),
+        Some("username"),
+        "required column is missing",
+    );
+}
+
+#[test]
+fn a_zip_without_a_manifest_or_not_a_zip_at_all_is_reported() {
+    let app = TestApp::spawn();
+    let mut bundle = Bundle::sample();
+    bundle.remove("manifest.csv");
+    let errors = rejected(&app, &bundle.zip());
+    has_error(&errors, "bundle", None, None, "manifest.csv is missing");
+    let errors = rejected(&app, b"sourcedId,name\nnot,a zip\n");
+    has_error(&errors, "bundle", None, None, "not a zip archive");
+}
+
+#[test]
+fn a_manifest_naming_a_missing_file_is_reported() {
+    let app = TestApp::spawn();
+    let mut bundle = Bundle::sample();
+    bundle.remove("classes.csv");
+    let errors = rejected(&app, &bundle.zip());
+    has_error(
+        &errors,
+        "manifest.csv",
+        None,
+        Some("value"),
+        "no classes.csv",
+    );
+}
+
+#[test]
+fn rows_with_bad_values_are_each_reported_with_line_and_column() {
+    let app = TestApp::spawn();
+    let mut bundle = Bundle::sample();
+    bundle
+        // Line 2 of users.csv: a grade code that does not exist.
+        .edit("users.csv", |t| t.replacen(",08,\n", ",8,\n", 1))
+        .append(
+            "users.csv",
+            // An unknown org, a duplicate sourcedId and a bad date.
+            "usr-x-1,,2026-08-01T12:00:00Z,true,org-nowhere,teacher,cf.xone,,Xavier,One,,,,,,,,\n\
+             usr-s-0001,,2026-08-01T12:00:00Z,true,org-cfms,student,cf.dup,,Dup,Licate,,,,,,,07,\n\
+             usr-x-2,,01/08/2026,true,org-cfms,teacher,cf.xtwo,,Xena,Two,,,,,,,,\n",
+        )
+        .append(
+            "enrollments.csv",
+            "enr-x-1,,,cls-missing,org-cfms,usr-s-0001,student,false,,\n\
+             enr-x-2,,,cls-cfms-adv6-p1,org-cfms,usr-missing,student,false,,\n",
+        );
+    let errors = rejected(&app, &bundle.zip());
+    has_error(
+        &errors,
+        "users.csv",
+        None,
+        Some("grades"),
+        "unknown grade code \"8\"",
+    );
+    has_error(
+        &errors,
+        "users.csv",
+        Some(49),
+        Some("orgSourcedIds"),
+        "unknown org \"org-nowhere\"",
+    );
+    has_error(
+        &errors,
+        "users.csv",
+        Some(50),
+        Some("sourcedId"),
+        "duplicate sourcedId",
+    );
+    has_error(
+        &errors,
+        "users.csv",
+        Some(51),
+        Some("dateLastModified"),
+        "bad date-time",
+    );
+    has_error(
+        &errors,
+        "enrollments.csv",
+        None,
+        Some("classSourcedId"),
+        "unknown class \"cls-missing\"",
+    );
+    has_error(
+        &errors,
+        "enrollments.csv",
+        None,
+        Some("userSourcedId"),
+        "unknown user \"usr-missing\"",
+    );
+}
+
+#[test]
+fn non_utf8_bytes_are_reported_not_guessed() {
+    let app = TestApp::spawn();
+    let mut bundle = Bundle::sample();
+    let mut users = bundle.files["users.csv"].clone();
+    // "Zoë" saved as Latin-1: the byte 0xEB is not UTF-8.
+    let line = b"usr-x-9,,,true,org-cfms,student,cf.latin,,Zo\xeb,Lat,,,,,,,07,\n";
+    users.extend_from_slice(line);
+    bundle.set("users.csv", users);
+    let errors = rejected(&app, &bundle.zip());
+    has_error(
+        &errors,
+        "users.csv",
+        Some(49),
+        Some("givenName"),
+        "not valid UTF-8",
+    );
+}
+
+#[test]
+fn a_school_of_another_district_org_is_refused() {
+    let app = TestApp::spawn();
+    let mut bundle = Bundle::sample();
+    bundle.append(
+        "orgs.csv",
+        "org-other-district,,,Elsewhere Unified,district,EU,\n\
+         org-other-school,,,Elsewhere Middle School,school,EMS,org-other-district\n",
+    );
+    let errors = rejected(&app, &bundle.zip());
+    has_error(
+        &errors,
+        "orgs.csv",
+        None,
+        Some("type"),
+        "several district orgs",
+    );
+
+    // Once the district is bound to its org, a second district org is simply foreign.
+    let token = app.login(DISTRICT_ADMIN);
+    import_ok(&app, &token, &Bundle::sample());
+    let errors = rejected(&app, &bundle.zip());
+    has_error(
+        &errors,
+        "orgs.csv",
+        Some(6),
+        Some("parentSourcedId"),
+        "not to the district being imported into",
+    );
+}
+
+#[test]
+fn an_oversized_upload_is_refused_before_it_is_read() {
+    let app = TestApp::spawn_with(|c| c.import_max_bytes = 2_000);
+    let token = app.login(DISTRICT_ADMIN);
+    let r = upload_bytes(
+        &app,
+        &token,
+        &demo_district(),
+        &Bundle::sample().zip(),
+        false,
+    );
+    let body = r.problem(413);
+    assert!(body["detail"].as_str().unwrap().contains("2000"), "{body}");
+}
+
+#[test]
+fn a_zip_bomb_is_stopped_at_the_uncompressed_limit() {
+    let app = TestApp::spawn_with(|c| c.import_max_uncompressed_bytes = 200_000);
+    let mut bundle = Bundle::sample();
+    // Two megabytes of one repeated line compress to a few kilobytes.
+    let filler = "usr-pad,,,true,org-cfms,teacher,cf.pad,,Pad,Ding,,,,,,,,\n".repeat(40_000);
+    bundle.append("users.csv", &filler);
+    let zipped = bundle.zip();
+    assert!(zipped.len() < 100_000, "the bomb should compress well");
+    let errors = rejected(&app, &zipped);
+    has_error(
+        &errors,
+        "bundle",
+        None,
+        None,
+        "IMPORT_MAX_UNCOMPRESSED_BYTES",
+    );
+}
+
+#[test]
+fn only_a_district_administrator_imports_and_only_into_their_district() {
+    let app = TestApp::spawn();
+    let zip = Bundle::sample().zip();
+    let district = demo_district();
+    for who in [
+        demo_login("school_admin", MIDDLE),
+        demo_login("counselor", MIDDLE),
+        demo_login("teacher", MIDDLE),
+        demo_login("student", MIDDLE),
+    ] {
+        let token = app.login(&who);
+        upload_bytes(&app, &token, &district, &zip, false).problem(403);
+    }
+    let (content_type, body) = common::oneroster::multipart(&zip);
+    let anonymous = app.request(
+        "POST",
+        &format!("/api/v1/districts/{district}/imports/oneroster"),
+        None,
+        &[("Content-Type", &content_type)],
+        Some(&body),
+    );
+    anonymous.problem(401);
+    // A district administrator of another district cannot even see this one.
+    let other_admin = app.login("hp.admin");
+    upload_bytes(&app, &other_admin, &district, &zip, false).problem(404);
+    // Nor can this district's administrator import into the other one.
+    let token = app.login(DISTRICT_ADMIN);
+    upload_bytes(&app, &token, &district_id(OTHER_DISTRICT), &zip, false).problem(404);
+    assert_eq!(imported_users(&mut app.conn()), 0);
+}
+
+#[test]
+fn an_upload_without_the_file_field_or_not_multipart_is_a_clear_4xx() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let path = format!("/api/v1/districts/{}/imports/oneroster", demo_district());
+    let r = app.post(&path, Some(&token), &serde_json::json!({"file": "x"}));
+    assert!(matches!(r.status, 400 | 415), "{} {}", r.status, r.text);
+    r.problem(r.status);
+    let boundary = "b0";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhello\r\n--{boundary}--\r\n"
+    );
+    let r = app.request(
+        "POST",
+        &path,
+        Some(&token),
+        &[(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )],
+        Some(body.as_bytes()),
+    );
+    r.invalid_field("file");
+    let r = app.request(
+        "POST",
+        &format!("{path}?dry_run=maybe"),
+        Some(&token),
+        &[(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(r.status / 100, 4, "{}", r.text);
+}
