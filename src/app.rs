@@ -22,6 +22,7 @@ fn register(cfg: &mut ServiceConfig) {
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(auth::routes::routes)
+                .configure(auth::activation::routes)
                 .configure(rosters::routes)
                 .configure(oneroster::routes::routes)
                 .configure(lessons::routes)

@@ -827,6 +827,30 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             required: &[],
         },
         Route {
+            label: "POST /api/v1/auth/activate",
+            method: "POST",
+            path: "/api/v1/auth/activate".into(),
+            caller: None,
+            valid: json!({"code": "AAAA-BBBB-CCCC", "password": "river-stones-42"}),
+            required: &["code", "password"],
+        },
+        Route {
+            label: "POST /api/v1/schools/{id}/activation-codes",
+            method: "POST",
+            path: format!("/api/v1/schools/{}/activation-codes", fx.riverbend),
+            caller: Some(ADMIN),
+            valid: json!({"grade": 7, "include_activated": false, "expires_in_days": 14}),
+            required: &[],
+        },
+        Route {
+            label: "POST /api/v1/users/{id}/activation-code",
+            method: "POST",
+            path: format!("/api/v1/users/{}/activation-code", fx.student),
+            caller: Some(ADMIN),
+            valid: json!({"expires_in_days": 7}),
+            required: &[],
+        },
+        Route {
             label: "POST /api/v1/schools",
             method: "POST",
             path: "/api/v1/schools".into(),
@@ -1549,6 +1573,10 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("PATCH /api/v1/mentoring/matches/{id}", 200),
         ("POST /api/v1/mentoring/matches/{id}/meetings", 201),
         ("POST /api/v1/me/password", 204),
+        // A well-formed but unknown code.
+        ("POST /api/v1/auth/activate", 422),
+        ("POST /api/v1/schools/{id}/activation-codes", 201),
+        ("POST /api/v1/users/{id}/activation-code", 201),
     ];
     let routes = write_routes(&fx);
     assert_eq!(expected.len(), routes.len());

@@ -1,5 +1,6 @@
 //! Authentication: passwords, tokens, the caller extractors, and the auth routes.
 
+pub mod activation;
 pub mod caller;
 pub mod password;
 pub mod queries;

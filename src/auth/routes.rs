@@ -53,7 +53,7 @@ pub struct PasswordChange {
 }
 
 /// The address login throttling counts against.
-fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+pub(crate) fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     let info = req.connection_info();
     let ip = if trust_forwarded_for {
         info.realip_remote_addr()

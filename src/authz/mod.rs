@@ -351,6 +351,33 @@ pub fn manage_user(
     Ok(Managed(visible.0))
 }
 
+/// An account whose activation code the caller may issue again: anyone who manages it, and for
+/// a student also the school's counselors and the student's own teachers. Never one's own.
+pub fn reissue_activation(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Managed<UserRow>, ApiError> {
+    let visible = user(conn, caller, id)?;
+    let student = visible.role() == Role::Student;
+    let allowed = visible.id != caller.user_id
+        && match caller.role {
+            Role::DistrictAdmin => visible.role() != Role::DistrictAdmin,
+            Role::SchoolAdmin => {
+                matches!(visible.role(), Role::Teacher | Role::Student)
+            }
+            // `user` already limited these to their school's accounts or their own students.
+            Role::Counselor | Role::Teacher => student,
+            Role::Student => false,
+        };
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "your role may not issue an activation code for this account",
+        ));
+    }
+    Ok(Managed(visible.0))
+}
+
 /// May the caller create or move accounts of `role` into `school`?
 pub fn may_place_account(
     caller: &Caller,
