@@ -71,6 +71,29 @@ pub struct Config {
     #[arg(long, env = "IMPORT_MAX_UNCOMPRESSED_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
     pub import_max_uncompressed_bytes: u64,
 
+    /// Seconds a client has to send a request's head (line and headers); slower ones are
+    /// disconnected, so a stalled client cannot hold a connection slot.
+    #[arg(long, env = "REQUEST_HEAD_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_head_timeout_secs: u64,
+
+    /// Seconds a client has to send a JSON body (`408` after that).
+    #[arg(long, env = "REQUEST_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_body_timeout_secs: u64,
+
+    /// Seconds an upload (a OneRoster bundle) may take to arrive (`408` after that).
+    #[arg(long, env = "UPLOAD_TIMEOUT_SECS", default_value_t = 600)]
+    pub upload_timeout_secs: u64,
+
+    /// Origins allowed to call the API from a browser (CORS), comma-separated, e.g.
+    /// `https://sel.maplevalley.org`. Empty (the default): no cross-origin access.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub cors_allowed_origins: Vec<String>,
+
     /// Account activation attempts allowed per client IP per minute.
     #[arg(long, env = "ACTIVATION_RATE_PER_IP", default_value_t = 60)]
     pub activation_rate_per_ip: u32,
@@ -96,6 +119,10 @@ impl Config {
             import_max_bytes: 256 * 1024 * 1024,
             import_max_uncompressed_bytes: 2 * 1024 * 1024 * 1024,
             activation_rate_per_ip: 60,
+            request_head_timeout_secs: 10,
+            request_body_timeout_secs: 30,
+            upload_timeout_secs: 600,
+            cors_allowed_origins: Vec::new(),
         }
     }
 

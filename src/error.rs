@@ -62,6 +62,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The client took longer than allowed to send its body.
+    #[error("request timeout")]
+    RequestTimeout { secs: u64 },
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::RequestTimeout { .. } => ("request-timeout", "Request timeout"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("service-unavailable", "Service unavailable"),
             ApiError::ImportRejected(_) => ("import-rejected", "Import rejected"),
@@ -137,6 +141,10 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType => (
                 "request body must be JSON (Content-Type: application/json)".to_owned(),
+                None,
+            ),
+            ApiError::RequestTimeout { secs } => (
+                format!("the request body did not arrive within {secs} seconds"),
                 None,
             ),
             ApiError::RateLimited { retry_after_secs } => (
@@ -178,6 +186,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -18,9 +18,17 @@ use crate::error::ApiError;
 /// Default limit for JSON bodies: rosters and lesson plans are small documents.
 pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
 
+/// Deepest nesting of arrays and objects accepted in a JSON body: no request of this API needs
+/// more than a few levels, and deep documents cost stack and time to walk.
+pub const MAX_JSON_DEPTH: usize = 32;
+
 /// Per-app (or per-scope) override of the JSON body size limit.
 #[derive(Clone, Copy)]
 pub struct JsonLimit(pub usize);
+
+/// How long a client may take to send a JSON body.
+#[derive(Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
 
 /// A JSON body that was parsed and then validated with `validator`.
 /// Syntax errors → 400; wrong types, unknown enum values, missing fields → 422 with the field path.
@@ -57,6 +65,10 @@ where
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let timeout = req
+            .app_data::<BodyTimeout>()
+            .map(|t| t.0)
+            .unwrap_or(std::time::Duration::from_secs(30));
         let mut payload = payload.take();
         Box::pin(async move {
             if !is_json {
@@ -65,17 +77,26 @@ where
             if declared.is_some_and(|len| len > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::Malformed {
-                    detail: format!("could not read request body: {e}"),
-                    field: None,
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
+            let read = async {
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| ApiError::Malformed {
+                        detail: format!("could not read request body: {e}"),
+                        field: None,
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            // A client trickling its body a byte at a time must not hold a worker's attention.
+            let body = actix_web::rt::time::timeout(timeout, read)
+                .await
+                .map_err(|_| ApiError::RequestTimeout {
+                    secs: timeout.as_secs(),
+                })??;
             let value = parse_json::<T>(&body)?;
             value.validate()?;
             Ok(ValidJson(value))
@@ -92,6 +113,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             detail: format!("request body is not valid JSON: {e}"),
             field: None,
         })?;
+    if depth(&value) > MAX_JSON_DEPTH {
+        return Err(ApiError::Malformed {
+            detail: format!(
+                "request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"
+            ),
+            field: None,
+        });
+    }
     if let Some(path) = nul_in(&value, String::new()) {
         return Err(ApiError::invalid(
             if path.is_empty() {
@@ -107,6 +136,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let message = strip_position(&e.inner().to_string());
         ApiError::invalid(field_of(&path, &message), message)
     })
+}
+
+fn depth(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// The JSON path of the first string (or key) containing NUL, if any.

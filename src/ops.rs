@@ -88,9 +88,14 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
     }
     let bind = config.bind_addr.clone();
     let keep_alive = std::time::Duration::from_secs(config.keep_alive_secs);
+    let head_timeout = config.request_head_timeout_secs.max(1);
     let state = AppState::new(config, &secret);
     let server = actix_web::HttpServer::new(move || build_app(state.clone()))
         .keep_alive(keep_alive)
+        // A client that sends its request head slowly (slowloris) is cut off; bodies have their
+        // own deadline in the extractors (REQUEST_BODY_TIMEOUT_SECS, UPLOAD_TIMEOUT_SECS).
+        .client_request_timeout(std::time::Duration::from_secs(head_timeout))
+        .client_disconnect_timeout(std::time::Duration::from_secs(5))
         // A class opening the survey at once arrives as a burst of connections; the kernel
         // caps this at net.core.somaxconn.
         .backlog(4096)

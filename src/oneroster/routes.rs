@@ -54,6 +54,7 @@ pub struct ImportUpload {
         (status = 200, description = "Imported (or, with `dry_run=true`, checked)", body = ImportReport),
         (status = 404, description = "Not your district", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The upload exceeds `IMPORT_MAX_BYTES`", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The upload did not arrive within `UPLOAD_TIMEOUT_SECS`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a multipart/form-data upload", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The bundle has problems; nothing was written", body = ImportProblem, content_type = "application/problem+json"),
     )
@@ -78,7 +79,12 @@ pub async fn import_oneroster(
     if declared.is_some_and(|length| length > limit) {
         return Err(too_large(limit));
     }
-    let upload = receive_file(payload, limit).await?;
+    let deadline = std::time::Duration::from_secs(state.config.upload_timeout_secs);
+    let upload = actix_web::rt::time::timeout(deadline, receive_file(payload, limit))
+        .await
+        .map_err(|_| ApiError::RequestTimeout {
+            secs: deadline.as_secs(),
+        })??;
     let limits = Limits {
         max_uncompressed_bytes: state.config.import_max_uncompressed_bytes,
     };

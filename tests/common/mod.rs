@@ -331,12 +331,14 @@ impl TestApp {
         let mut config = Config::for_database(db.url());
         config.pool_size = 4;
         adjust(&mut config);
+        let head_timeout = std::time::Duration::from_secs(config.request_head_timeout_secs);
         let state = AppState::new(config, securebase::config::DEMO_JWT_SECRET);
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let server = actix_web::HttpServer::new(move || build_app(state.clone()))
                     .workers(2)
+                    .client_request_timeout(head_timeout)
                     .disable_signals()
                     .shutdown_timeout(1)
                     .bind(("127.0.0.1", 0))
