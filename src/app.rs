@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::extract::{path_error, BodyTimeout, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
-use crate::{auth, health, lessons, mentoring, oneroster, reports, rosters, surveys};
+use crate::{audit, auth, health, lessons, mentoring, oneroster, reports, rosters, surveys};
 
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -32,7 +32,8 @@ fn register(cfg: &mut ServiceConfig) {
                 .configure(lessons::routes)
                 .configure(surveys::routes)
                 .configure(mentoring::routes)
-                .configure(reports::routes),
+                .configure(reports::routes)
+                .service(audit::routes::list_audit_events),
         );
 }
 

@@ -5,6 +5,7 @@
 //! HTTP once), `authz` (object-level scope checks), `extract` (validated input).
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod config;

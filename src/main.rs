@@ -23,6 +23,16 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify each district's hash chain; prints each head hash (keep it elsewhere) and exits 1
+    /// when a row was changed, removed or inserted.
+    Verify {
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ImportSource {
     /// A OneRoster 1.1 CSV bundle: a zip file or a folder holding manifest.csv, orgs.csv,
     /// academicSessions.csv, users.csv, classes.csv, enrollments.csv (and courses.csv).
@@ -71,6 +81,11 @@ enum Command {
         dir: PathBuf,
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
+    },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Import roster data from a student information system.
     Import {
@@ -170,6 +185,35 @@ fn main() -> anyhow::Result<()> {
             init_logging(false);
             let applied = ops::migrate(&database_url)?;
             println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { database_url },
+        } => {
+            init_logging(false);
+            let reports = ops::audit_verify(&database_url)?;
+            let mut broken = false;
+            for r in &reports {
+                println!(
+                    "district {}: {} events, head {}{}",
+                    r.district_id,
+                    r.events,
+                    r.head_hash,
+                    if r.unchained > 0 {
+                        format!(" ({} earlier events not chained)", r.unchained)
+                    } else {
+                        String::new()
+                    }
+                );
+                for problem in &r.problems {
+                    broken = true;
+                    println!("  BROKEN: {problem}");
+                }
+            }
+            if broken {
+                std::process::exit(1);
+            }
+            println!("audit trail intact");
             Ok(())
         }
         Command::Import {

@@ -55,6 +55,13 @@ pub fn import_oneroster(
         .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))
 }
 
+/// `securebase audit verify`: checks every district's audit hash chain.
+pub fn audit_verify(database_url: &str) -> anyhow::Result<Vec<crate::audit::ChainReport>> {
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    Ok(crate::audit::verify(&mut conn)?)
+}
+
 pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow::Result<()> {
     let secret = config.resolve_secret(demo)?;
     let url = config.database_url.clone();

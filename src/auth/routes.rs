@@ -143,13 +143,21 @@ pub async fn login(
             };
             if !password::verify(user.password_hash.as_deref().unwrap_or_default(), &password) {
                 let lock = TimeDelta::seconds(st.config.lockout_secs as i64);
-                write_transaction(conn, |c| {
-                    queries::record_failure(c, &user.id, st.config.lockout_threshold, lock)
+                write_transaction(conn, |c| -> Result<(), ApiError> {
+                    queries::record_failure(c, &user.id, st.config.lockout_threshold, lock)?;
+                    // Never the password: only that this account's sign-in failed.
+                    crate::audit::record_in_transaction(
+                        c,
+                        &user,
+                        "auth.login_failed",
+                        serde_json::json!({}),
+                    )
                 })?;
                 return Err(ApiError::Unauthorized("invalid username or password"));
             }
             write_transaction(conn, |c| {
                 queries::record_success(c, &user.id)?;
+                crate::audit::record_in_transaction(c, &user, "auth.login", serde_json::json!({}))?;
                 issue_pair(&st, c, &user, &db::new_id())
             })
         })

@@ -416,6 +416,17 @@ diesel::table! {
         action -> Text,
         scope -> Text,
         occurred_at -> Timestamp,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chains (district_id) {
+        district_id -> Text,
+        seq -> BigInt,
+        hash -> Text,
     }
 }
 
@@ -449,4 +460,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_window_aggregations,
     survey_window_reports,
     audit_events,
+    audit_chains,
 );

@@ -355,7 +355,15 @@ pub async fn list_completions(
         .db
         .run(move |conn| {
             let a = authz::teaching_assignment(conn, &caller, &id)?;
-            queries::list_completions(conn, &a, paging)
+            let page = queries::list_completions(conn, &a, paging)?;
+            // Reflections are a child's own words: every read by staff is on the record.
+            crate::audit::record(
+                conn,
+                &caller,
+                "lessons.reflections_read",
+                serde_json::json!({"assignment_id": id}),
+            )?;
+            Ok(page)
         })
         .await?;
     Ok(web::Json(page))

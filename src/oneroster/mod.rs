@@ -70,7 +70,7 @@ pub fn import(
             plan.state.bind_district_source.as_deref(),
         )?;
         if let Some(caller) = actor {
-            crate::reports::audit::record_in_transaction(
+            crate::audit::record_in_transaction(
                 conn,
                 caller,
                 "roster.import",

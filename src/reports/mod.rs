@@ -3,7 +3,6 @@
 //! them; and the audit trail of every read.
 
 pub mod aggregates;
-pub mod audit;
 pub mod climate;
 pub mod csv;
 pub mod disclosure;
@@ -17,6 +16,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(routes::district_climate)
         .service(trend::school_trend)
         .service(trend::district_trend)
-        .service(trend::sel_activity)
-        .service(audit::list_audit_events);
+        .service(trend::sel_activity);
 }

@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 use validator::Validate;
 
 use super::aggregates;
-use super::audit;
 use super::climate::{self, ClimateReport, Context, Scope};
+use crate::audit;
 use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::authz::{self, Visible};
 use crate::db::schema::{survey_window_reports as reports, survey_window_schools};

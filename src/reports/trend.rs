@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::audit;
 use super::climate::Scope;
 use super::routes::rendered;
+use crate::audit;
 use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::authz;
 use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows};

@@ -144,7 +144,17 @@ pub async fn create_user(
                 created_at: now,
                 updated_at: now,
             };
-            db::write_transaction(conn, |c| queries::insert_user(c, &row))?;
+            db::write_transaction(conn, |c| {
+                queries::insert_user(c, &row)?;
+                crate::audit::record_in_transaction(
+                    c,
+                    &caller,
+                    "user.created",
+                    serde_json::json!({
+                        "user_id": row.id, "role": row.role, "school_id": row.school_id,
+                    }),
+                )
+            })?;
             Ok(User::from(row))
         })
         .await?;
@@ -235,6 +245,22 @@ pub async fn update_user(
             };
             check_placement(changed.role(), school.as_deref(), changed.grade)?;
             queries::update_user(conn, &user, &changed)?;
+            // Role, school and active flag decide what an account may see: every change is audited.
+            if (&user.role, &user.school_id, user.active)
+                != (&changed.role, &changed.school_id, changed.active)
+            {
+                crate::audit::record_in_transaction(
+                    conn,
+                    &caller,
+                    "user.access_changed",
+                    serde_json::json!({
+                        "user_id": user.id,
+                        "role": {"from": user.role, "to": changed.role},
+                        "school_id": {"from": user.school_id, "to": changed.school_id},
+                        "active": {"from": user.active, "to": changed.active},
+                    }),
+                )?;
+            }
             Ok(User::from(changed))
         })
         .await?;

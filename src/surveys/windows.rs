@@ -183,7 +183,16 @@ pub async fn create_opt_out(
                     "the student has already taken this survey",
                 ));
             }
-            queries::record_opt_out(conn, &window, &student.id, &caller.user_id)
+            let created = queries::record_opt_out(conn, &window, &student.id, &caller.user_id)?;
+            if created {
+                crate::audit::record_in_transaction(
+                    conn,
+                    &caller,
+                    "survey.opt_out",
+                    serde_json::json!({"window_id": window.id, "student_id": student.id}),
+                )?;
+            }
+            Ok(created)
         })
         .await?;
     Ok(if created {

@@ -69,7 +69,7 @@ pub async fn issue_for_school(
                 accounts,
                 body.expires_in_days.unwrap_or(DEFAULT_DAYS),
             )?;
-            crate::reports::audit::record_in_transaction(
+            crate::audit::record_in_transaction(
                 conn,
                 &caller,
                 "activation_codes.issue",
@@ -133,7 +133,7 @@ pub async fn reissue_for_user(
                 return Err(ApiError::conflict(None, "the account is deactivated"));
             }
             let codes = issue(conn, &caller, vec![account], days)?;
-            crate::reports::audit::record_in_transaction(
+            crate::audit::record_in_transaction(
                 conn,
                 &caller,
                 "activation_codes.reissue",
@@ -238,6 +238,12 @@ pub async fn activate(
             queries::record_success(conn, &account.id)?;
             // A reset ends every session signed in with the old password.
             queries::revoke_all_for_user(conn, &account.id)?;
+            crate::audit::record_in_transaction(
+                conn,
+                &account,
+                "auth.activated",
+                serde_json::json!({}),
+            )?;
             Ok(account)
         })
         .await?;

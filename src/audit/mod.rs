@@ -1,0 +1,108 @@
+//! The audit trail: who did what to children's data — sign-ins, account and role changes,
+//! roster imports, activation codes, opt-outs, report reads and exports, reflections read by
+//! staff. Append-only (database triggers refuse updates and deletes) and hash-chained per
+//! district, so a changed or removed row is detected by `securebase audit verify`.
+
+mod chain;
+pub mod routes;
+
+pub use chain::{verify, ChainReport};
+
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+/// Who did it: the signed-in caller, or the account a sign-in attempt named.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub district_id: &'a str,
+    pub user_id: &'a str,
+    pub role: &'a str,
+}
+
+impl<'a> From<&'a Caller> for Actor<'a> {
+    fn from(caller: &'a Caller) -> Actor<'a> {
+        Actor {
+            district_id: &caller.district_id,
+            user_id: &caller.user_id,
+            role: caller.role.as_str(),
+        }
+    }
+}
+
+impl<'a, R: crate::auth::caller::RoleSet> From<&'a crate::auth::Authorized<R>> for Actor<'a> {
+    fn from(caller: &'a crate::auth::Authorized<R>) -> Actor<'a> {
+        Actor::from(&caller.caller)
+    }
+}
+
+impl<'a> From<&'a crate::rosters::models::UserRow> for Actor<'a> {
+    fn from(user: &'a crate::rosters::models::UserRow) -> Actor<'a> {
+        Actor {
+            district_id: &user.district_id,
+            user_id: &user.id,
+            role: &user.role,
+        }
+    }
+}
+
+/// Records that `actor` did `action` on `scope` (a JSON object naming what was touched), for a
+/// read: on PostgreSQL its transaction does not wait for the WAL flush
+/// (`synchronous_commit = off`, for this transaction only), as a report read would otherwise
+/// cost a disk flush. The row is still written atomically and in order; a crash of the database
+/// server itself (not of securebase) can lose the events of its last fraction of a second.
+pub fn record<'a>(
+    conn: &mut DbConnection,
+    actor: impl Into<Actor<'a>>,
+    action: &str,
+    scope: serde_json::Value,
+) -> Result<(), ApiError> {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let actor = actor.into();
+    match conn {
+        DbConnection::Pg(_) => conn.transaction(|conn| {
+            conn.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
+            chain::append(conn, actor, action, &scope)
+        }),
+        DbConnection::Sqlite(_) => {
+            conn.transaction(|conn| chain::append(conn, actor, action, &scope))
+        }
+    }
+}
+
+/// Like `record`, for a caller outside any transaction (a report served from its stored
+/// rendering): on PostgreSQL the transaction is opened and set in one round trip.
+pub fn record_alone<'a>(
+    conn: &mut DbConnection,
+    actor: impl Into<Actor<'a>>,
+    action: &str,
+    scope: serde_json::Value,
+) -> Result<(), ApiError> {
+    use diesel::connection::SimpleConnection;
+    let actor = actor.into();
+    if !matches!(conn, DbConnection::Pg(_)) {
+        return crate::db::write_transaction(conn, |conn| {
+            chain::append(conn, actor, action, &scope)
+        });
+    }
+    conn.batch_execute("BEGIN; SET LOCAL synchronous_commit TO OFF")?;
+    let appended = chain::append(conn, actor, action, &scope);
+    conn.batch_execute(if appended.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    })?;
+    appended
+}
+
+/// Records an event inside the caller's write transaction, with that transaction's durability
+/// (for actions that change data: imports, account changes, sign-ins).
+pub fn record_in_transaction<'a>(
+    conn: &mut DbConnection,
+    actor: impl Into<Actor<'a>>,
+    action: &str,
+    scope: serde_json::Value,
+) -> Result<(), ApiError> {
+    chain::append(conn, actor.into(), action, &scope)
+}
