@@ -60,8 +60,9 @@ pub enum ApiError {
     },
     #[error("payload too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
+    /// The body is not of the media type the operation reads (named in the message).
     #[error("unsupported media type")]
-    UnsupportedMediaType,
+    UnsupportedMediaType(&'static str),
     /// The client took longer than allowed to send its body.
     #[error("request timeout")]
     RequestTimeout { secs: u64 },
@@ -105,7 +106,9 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
             ApiError::RequestTimeout { .. } => ("request-timeout", "Request timeout"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("service-unavailable", "Service unavailable"),
@@ -139,10 +142,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 (format!("request body exceeds {limit} bytes"), None)
             }
-            ApiError::UnsupportedMediaType => (
-                "request body must be JSON (Content-Type: application/json)".to_owned(),
-                None,
-            ),
+            ApiError::UnsupportedMediaType(expected) => ((*expected).to_owned(), None),
             ApiError::RequestTimeout { secs } => (
                 format!("the request body did not arrive within {secs} seconds"),
                 None,
@@ -185,7 +185,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

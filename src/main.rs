@@ -38,7 +38,8 @@ enum ImportSource {
     /// academicSessions.csv, users.csv, classes.csv, enrollments.csv (and courses.csv).
     Oneroster {
         path: PathBuf,
-        /// The securebase district to import into.
+        /// The id of the district to import into (`district_id` of `GET /api/v1/me`, or as
+        /// printed by `create-admin`).
         #[arg(long)]
         district: String,
         /// Check the bundle and report what would change, without writing.

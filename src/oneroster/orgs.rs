@@ -217,6 +217,11 @@ impl State {
             None => match self.roster.term_by_name.get(title).copied() {
                 Some(index) if terms.list[index].source_id.is_none() => {
                     terms.adopt(index, header.sourced_id);
+                    self.notices.push(format!(
+                        "term \"{title}\" already existed and is now linked to session \"{}\" \
+                         (its dates follow the bundle)",
+                        header.sourced_id
+                    ));
                     index
                 }
                 _ => terms.push(Slot::new(db::new_id(), header.sourced_id)),

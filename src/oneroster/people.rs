@@ -176,6 +176,7 @@ impl State {
             (Some(index), _) => return Some(index),
             (None, Some(other)) if adoptable(&users.list[other]) => {
                 users.adopt(other, source_id);
+                self.adopted_users += 1;
                 return Some(other);
             }
             (None, Some(other)) => other,

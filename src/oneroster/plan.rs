@@ -44,6 +44,8 @@ pub struct State {
     /// The district org to record on the district, when this import first names it.
     pub bind_district_source: Option<String>,
     pub skipped: BTreeMap<String, u64>,
+    /// Accounts made by hand that rows took over by username.
+    pub adopted_users: u64,
     pub stale: HashMap<&'static str, u64>,
     pub notices: Vec<String>,
 }
@@ -132,6 +134,7 @@ impl Plan {
                 skipped_users: HashSet::new(),
                 bind_district_source: None,
                 skipped: BTreeMap::new(),
+                adopted_users: 0,
                 stale: HashMap::new(),
                 notices: Vec::new(),
             },
@@ -154,7 +157,11 @@ impl Plan {
         plan.check_usernames_elsewhere(conn)?;
         plan.read_table(bundle, &fields::CLASSES, State::read_class);
         plan.read_table(bundle, &fields::ENROLLMENTS, State::read_enrollment);
-        plan.state.deactivate_absent();
+        // A row with a problem was not taken in: deactivating "absent" records would then count
+        // rows that are merely broken.
+        if plan.problems.is_empty() {
+            plan.state.deactivate_absent();
+        }
         plan.state.fit_school_grades();
         Ok(plan.finish())
     }
@@ -351,6 +358,12 @@ impl Plan {
         report.classes.stale = stale(fields::CLASSES.file);
         report.enrollments.stale = stale(fields::ENROLLMENTS.file);
         report.skipped = self.state.skipped.clone();
+        if self.state.adopted_users > 0 {
+            report.notices.push(format!(
+                "{} account(s) made by hand were linked to users.csv rows by username",
+                self.state.adopted_users
+            ));
+        }
         report.notices.append(&mut self.state.notices);
         report.error_count = self.problems.total;
         report.errors = std::mem::take(&mut self.problems.listed);

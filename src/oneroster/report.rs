@@ -23,6 +23,7 @@ pub struct ImportReport {
     pub classes: Changes,
     /// Student enrollments.
     pub enrollments: Changes,
+    // With problems, records absent from bulk files are not counted as deactivated.
     /// Teacher assignments to classes (teacher enrollments). A deactivated assignment is
     /// removed: it only granted access to the class.
     pub class_teachers: Changes,

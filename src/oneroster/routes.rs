@@ -124,7 +124,10 @@ async fn receive_file(
         actix_multipart::MultipartError::ContentTypeMissing
         | actix_multipart::MultipartError::ContentTypeParse
         | actix_multipart::MultipartError::ContentTypeIncompatible
-        | actix_multipart::MultipartError::BoundaryMissing => ApiError::UnsupportedMediaType,
+        | actix_multipart::MultipartError::BoundaryMissing => ApiError::UnsupportedMediaType(
+            "upload the bundle as multipart/form-data with the zip in the field `file` \
+             (curl -F file=@bundle.zip)",
+        ),
         other => ApiError::Malformed {
             detail: format!("unreadable multipart body: {other}"),
             field: None,
