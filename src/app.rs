@@ -18,7 +18,9 @@ use crate::error::ApiError;
 use crate::extract::{path_error, BodyTimeout, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
 use crate::state::AppState;
-use crate::{audit, auth, health, lessons, mentoring, oneroster, reports, rosters, surveys};
+use crate::{
+    audit, auth, health, lessons, mentoring, oneroster, reports, retention, rosters, surveys,
+};
 
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -33,7 +35,8 @@ fn register(cfg: &mut ServiceConfig) {
                 .configure(surveys::routes)
                 .configure(mentoring::routes)
                 .configure(reports::routes)
-                .service(audit::routes::list_audit_events),
+                .service(audit::routes::list_audit_events)
+                .configure(retention::routes),
         );
 }
 

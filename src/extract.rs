@@ -115,6 +115,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             detail: format!("request body is not valid JSON: {e}"),
             field: None,
         })?;
+    // Every body of this API is an object; serde would otherwise read `[]` as a struct whose
+    // fields all have defaults.
+    if !value.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     if depth(&value) > MAX_JSON_DEPTH {
         return Err(ApiError::Malformed {
             detail: format!(

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod reports;
+pub mod retention;
 pub mod rosters;
 pub mod seed;
 pub mod state;

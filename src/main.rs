@@ -83,6 +83,15 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
     },
+    /// Apply each district's retention settings: remove participation rows of windows closed
+    /// long enough ago, anonymize long-deactivated students, clear old reflection texts.
+    Purge {
+        /// Report what would be removed, without removing it.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+    },
     /// Check the audit trail.
     Audit {
         #[command(subcommand)]
@@ -186,6 +195,35 @@ fn main() -> anyhow::Result<()> {
             init_logging(false);
             let applied = ops::migrate(&database_url)?;
             println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::Purge {
+            dry_run,
+            database_url,
+        } => {
+            init_logging(false);
+            ops::migrate(&database_url)?;
+            let purged = ops::purge(&database_url, dry_run)?;
+            if purged.is_empty() {
+                println!("no district has retention settings: nothing to purge");
+            }
+            for p in &purged {
+                println!(
+                    "district {}: {} participation rows and {} opt-outs of {} closed windows, \
+                     {} accounts anonymized, {} reflections cleared{}",
+                    p.district_id,
+                    p.participation_rows,
+                    p.opt_outs,
+                    p.windows,
+                    p.accounts_anonymized,
+                    p.reflections_cleared,
+                    if dry_run {
+                        " (dry run: nothing changed)"
+                    } else {
+                        ""
+                    }
+                );
+            }
             Ok(())
         }
         Command::Audit {

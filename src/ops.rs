@@ -55,6 +55,14 @@ pub fn import_oneroster(
         .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))
 }
 
+/// `securebase purge`: applies every district's retention settings.
+pub fn purge(database_url: &str, dry_run: bool) -> anyhow::Result<Vec<crate::retention::Purged>> {
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    crate::retention::purge(&mut conn, db::now(), dry_run)
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))
+}
+
 /// `securebase audit verify`: checks every district's audit hash chain.
 pub fn audit_verify(database_url: &str) -> anyhow::Result<Vec<crate::audit::ChainReport>> {
     let mut conn = db::establish(database_url)

@@ -851,6 +851,14 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
             required: &[],
         },
         Route {
+            label: "PUT /api/v1/districts/{id}/retention",
+            method: "PUT",
+            path: format!("/api/v1/districts/{}/retention", fx.district),
+            caller: Some(ADMIN),
+            valid: json!({"participation_days": 365, "deactivated_account_days": 730, "reflection_days": 365}),
+            required: &[],
+        },
+        Route {
             label: "POST /api/v1/schools",
             method: "POST",
             path: "/api/v1/schools".into(),
@@ -1577,6 +1585,7 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("POST /api/v1/auth/activate", 422),
         ("POST /api/v1/schools/{id}/activation-codes", 201),
         ("POST /api/v1/users/{id}/activation-code", 201),
+        ("PUT /api/v1/districts/{id}/retention", 200),
     ];
     let routes = write_routes(&fx);
     assert_eq!(expected.len(), routes.len());

@@ -12,19 +12,30 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
-/// Who did it: the signed-in caller, or the account a sign-in attempt named.
+/// Who did it: the signed-in caller, the account a sign-in attempt named, or the system (a
+/// purge, a command-line import: no account, role `system`).
 #[derive(Debug, Clone, Copy)]
 pub struct Actor<'a> {
     pub district_id: &'a str,
-    pub user_id: &'a str,
+    pub user_id: Option<&'a str>,
     pub role: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    pub fn system(district_id: &'a str) -> Actor<'a> {
+        Actor {
+            district_id,
+            user_id: None,
+            role: "system",
+        }
+    }
 }
 
 impl<'a> From<&'a Caller> for Actor<'a> {
     fn from(caller: &'a Caller) -> Actor<'a> {
         Actor {
             district_id: &caller.district_id,
-            user_id: &caller.user_id,
+            user_id: Some(&caller.user_id),
             role: caller.role.as_str(),
         }
     }
@@ -40,7 +51,7 @@ impl<'a> From<&'a crate::rosters::models::UserRow> for Actor<'a> {
     fn from(user: &'a crate::rosters::models::UserRow) -> Actor<'a> {
         Actor {
             district_id: &user.district_id,
-            user_id: &user.id,
+            user_id: Some(&user.id),
             role: &user.role,
         }
     }

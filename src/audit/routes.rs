@@ -18,7 +18,8 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
     pub id: String,
-    pub actor_id: String,
+    /// The account that acted; null for the system (a purge, a command-line import).
+    pub actor_id: Option<String>,
     pub actor_role: String,
     /// What was done: `auth.login`, `auth.login_failed`, `auth.activated`, `user.created`,
     /// `user.access_changed`, `roster.import`, `activation_codes.issue`,
@@ -58,7 +59,7 @@ pub struct AuditFilter {
 
 type EventRow = (
     String,
-    String,
+    Option<String>,
     String,
     String,
     String,

@@ -59,6 +59,8 @@ diesel::table! {
         updated_at -> Timestamp,
         source_id -> Nullable<Text>,
         source_modified_at -> Nullable<Timestamp>,
+        deactivated_at -> Nullable<Timestamp>,
+        anonymized_at -> Nullable<Timestamp>,
     }
 }
 
@@ -411,7 +413,7 @@ diesel::table! {
     audit_events (id) {
         id -> Text,
         district_id -> Text,
-        actor_id -> Text,
+        actor_id -> Nullable<Text>,
         actor_role -> Text,
         action -> Text,
         scope -> Text,
@@ -419,6 +421,16 @@ diesel::table! {
         seq -> Nullable<BigInt>,
         prev_hash -> Nullable<Text>,
         hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    district_retention (district_id) {
+        district_id -> Text,
+        participation_days -> Nullable<Integer>,
+        deactivated_account_days -> Nullable<Integer>,
+        reflection_days -> Nullable<Integer>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -461,4 +473,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_window_reports,
     audit_events,
     audit_chains,
+    district_retention,
 );

@@ -73,6 +73,7 @@ struct NewUser<'a> {
     updated_at: NaiveDateTime,
     source_id: Option<&'a str>,
     source_modified_at: Option<NaiveDateTime>,
+    deactivated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -255,8 +256,16 @@ fn write_users(
                 updated_at: now,
                 source_id: slot.source_id.as_deref(),
                 source_modified_at: slot.desired_modified,
+                deactivated_at: (!data.active).then_some(now),
             });
             continue;
+        }
+        let was_active = slot.current.as_ref().is_some_and(|c| c.active);
+        if was_active != data.active {
+            // Retention counts from the day an account was deactivated.
+            diesel::update(users::table.find(&slot.id))
+                .set(users::deactivated_at.eq((!data.active).then_some(now)))
+                .execute(conn)?;
         }
         diesel::update(users::table.find(&slot.id))
             .set((
@@ -275,7 +284,7 @@ fn write_users(
             ))
             .execute(conn)?;
     }
-    insert_batches(new.len(), 18, |range| {
+    insert_batches(new.len(), 19, |range| {
         on_backend!(&mut *conn, |c| diesel::insert_into(users::table)
             .values(&new[range])
             .execute(c))

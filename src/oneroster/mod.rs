@@ -31,6 +31,7 @@ use crate::error::ApiError;
 
 /// Imports the bundle at `path` (a zip file or a folder) into `district_id`. A bundle with
 /// problems yields a report listing them (and writes nothing); only database failures are errors.
+/// Without an acting account (the command line) the audit trail names the system.
 pub fn import(
     conn: &mut DbConnection,
     district_id: &str,
@@ -69,18 +70,19 @@ pub fn import(
             &plan.state.roster,
             plan.state.bind_district_source.as_deref(),
         )?;
-        if let Some(caller) = actor {
-            crate::audit::record_in_transaction(
-                conn,
-                caller,
-                "roster.import",
-                serde_json::json!({
-                    "users": report.users,
-                    "classes": report.classes,
-                    "enrollments": report.enrollments,
-                }),
-            )?;
-        }
+        let who = actor
+            .map(crate::audit::Actor::from)
+            .unwrap_or(crate::audit::Actor::system(district_id));
+        crate::audit::record_in_transaction(
+            conn,
+            who,
+            "roster.import",
+            serde_json::json!({
+                "users": report.users,
+                "classes": report.classes,
+                "enrollments": report.enrollments,
+            }),
+        )?;
         report.applied = true;
         Ok(report)
     })

@@ -93,18 +93,7 @@ pub fn closed(window: &Visible<WindowRow>, now: NaiveDateTime) -> Result<Closed<
 /// The window's cells, building them in this (write) transaction the first time.
 pub fn cells_of(conn: &mut DbConnection, window: &Closed) -> Result<Vec<Cell>, ApiError> {
     let window = window.0;
-    // A no-op update takes the window's row lock (PostgreSQL; SQLite writers are serialized), so
-    // two first readers do not both build.
-    diesel::update(survey_windows::table.find(&window.id))
-        .set(survey_windows::min_cell_size.eq(survey_windows::min_cell_size))
-        .execute(conn)?;
-    let built: i64 = survey_window_aggregations::table
-        .find(&window.id)
-        .count()
-        .get_result(conn)?;
-    if built == 0 {
-        build(conn, window)?;
-    }
+    ensure_built(conn, window)?;
     let rows: Vec<(String, i32, i32, i32, i32, String)> = cells::table
         .filter(cells::window_id.eq(&window.id))
         .order((cells::school_id.asc(), cells::grade.asc()))
@@ -132,6 +121,25 @@ pub fn cells_of(conn: &mut DbConnection, window: &Closed) -> Result<Vec<Cell>, A
             },
         )
         .collect()
+}
+
+/// Builds the window's aggregates unless they exist (in the caller's write transaction). Called
+/// by the first report read, and by a purge before it removes the participation rows the
+/// eligible and respondent counts come from.
+pub fn ensure_built(conn: &mut DbConnection, window: &WindowRow) -> Result<(), ApiError> {
+    // A no-op update takes the window's row lock (PostgreSQL; SQLite writers are serialized), so
+    // two first readers do not both build.
+    diesel::update(survey_windows::table.find(&window.id))
+        .set(survey_windows::min_cell_size.eq(survey_windows::min_cell_size))
+        .execute(conn)?;
+    let built: i64 = survey_window_aggregations::table
+        .find(&window.id)
+        .count()
+        .get_result(conn)?;
+    if built == 0 {
+        build(conn, window)?;
+    }
+    Ok(())
 }
 
 /// Responses are read in pages so memory stays bounded whatever the window's size.

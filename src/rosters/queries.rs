@@ -248,6 +248,12 @@ pub fn update_user(
     if !changed.active {
         crate::auth::queries::revoke_all_for_user(conn, &user.id)?;
     }
+    // Retention counts from the day an account was deactivated.
+    if user.active != changed.active {
+        diesel::update(users::table.find(&user.id))
+            .set(users::deactivated_at.eq((!changed.active).then_some(changed.updated_at)))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

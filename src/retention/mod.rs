@@ -1,0 +1,140 @@
+//! Retention: how long each district keeps participation rows, deactivated students' personal
+//! data and reflections — set by its administrators, applied by `securebase purge`.
+
+pub mod purge;
+
+use actix_web::{get, put, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+pub use purge::{purge, Purged};
+
+use crate::auth::{Authorized, DistrictAdmins};
+use crate::authz;
+use crate::db::schema::district_retention;
+use crate::db::{self, DbConnection};
+use crate::error::{ApiError, Problem};
+use crate::extract::ValidJson;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(get_retention).service(put_retention);
+}
+
+/// A district's retention settings. `null` keeps the data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days after a survey window closes that its participation rows (who answered, who opted
+    /// out) are kept. Aggregates and anonymous responses stay, so reports do not change.
+    #[validate(range(min = 1, max = 3650))]
+    #[serde(default)]
+    pub participation_days: Option<i32>,
+    /// Days a deactivated student account keeps its name, username, email and reflections
+    /// before it is anonymized (the row stays for class history and aggregates).
+    #[validate(range(min = 1, max = 3650))]
+    #[serde(default)]
+    pub deactivated_account_days: Option<i32>,
+    /// Days the text of a lesson reflection is kept after it was written (the emotion label
+    /// stays).
+    #[validate(range(min = 1, max = 3650))]
+    #[serde(default)]
+    pub reflection_days: Option<i32>,
+}
+
+fn load(conn: &mut DbConnection, district_id: &str) -> QueryResult<RetentionSettings> {
+    let row: Option<(Option<i32>, Option<i32>, Option<i32>)> = district_retention::table
+        .find(district_id)
+        .select((
+            district_retention::participation_days,
+            district_retention::deactivated_account_days,
+            district_retention::reflection_days,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row
+        .map(|(p, a, r)| RetentionSettings {
+            participation_days: p,
+            deactivated_account_days: a,
+            reflection_days: r,
+        })
+        .unwrap_or_default())
+}
+
+/// The district's retention settings (district administrators).
+#[utoipa::path(
+    tag = "rosters", params(("id" = String, Path, description = "District id")),
+    responses(
+        (status = 200, body = RetentionSettings),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/districts/{id}/retention")]
+pub async fn get_retention(
+    state: web::Data<AppState>,
+    caller: Authorized<DistrictAdmins>,
+    path: web::Path<String>,
+) -> Result<web::Json<RetentionSettings>, ApiError> {
+    let id = path.into_inner();
+    authz::own_district(&caller, &id)?;
+    let settings = state
+        .db
+        .run(move |conn| load(conn, &id).map_err(ApiError::from))
+        .await?;
+    Ok(web::Json(settings))
+}
+
+/// Replace the district's retention settings (district administrators). `securebase purge`
+/// applies them; a field left out or `null` keeps that data.
+#[utoipa::path(
+    tag = "rosters", params(("id" = String, Path, description = "District id")),
+    request_body = RetentionSettings,
+    responses(
+        (status = 200, body = RetentionSettings),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/districts/{id}/retention")]
+pub async fn put_retention(
+    state: web::Data<AppState>,
+    caller: Authorized<DistrictAdmins>,
+    path: web::Path<String>,
+    body: ValidJson<RetentionSettings>,
+) -> Result<web::Json<RetentionSettings>, ApiError> {
+    let id = path.into_inner();
+    authz::own_district(&caller, &id)?;
+    let wanted = body.0;
+    let saved = wanted.clone();
+    state
+        .db
+        .write(move |conn| {
+            let before = load(conn, &id)?;
+            let values = (
+                district_retention::participation_days.eq(wanted.participation_days),
+                district_retention::deactivated_account_days.eq(wanted.deactivated_account_days),
+                district_retention::reflection_days.eq(wanted.reflection_days),
+                district_retention::updated_at.eq(db::now()),
+            );
+            let updated = diesel::update(district_retention::table.find(&id))
+                .set(values)
+                .execute(conn)?;
+            if updated == 0 {
+                diesel::insert_into(district_retention::table)
+                    .values((district_retention::district_id.eq(&id), values))
+                    .execute(conn)?;
+            }
+            crate::audit::record_in_transaction(
+                conn,
+                &caller,
+                "retention.changed",
+                serde_json::json!({"from": before, "to": wanted}),
+            )
+        })
+        .await?;
+    Ok(web::Json(saved))
+}

@@ -1,0 +1,186 @@
+//! `securebase purge`: forgets, per district, what its retention settings say is no longer
+//! needed. Aggregates and anonymous responses are never touched, so reports stay the same.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{
+    activation_codes, district_retention, lesson_completions, refresh_tokens, survey_opt_outs,
+    survey_participation, survey_windows, users,
+};
+use crate::db::{write_transaction, DbConnection};
+use crate::error::ApiError;
+use crate::surveys::models::WindowRow;
+
+/// What a purge did (or, dry, would do) in one district.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Purged {
+    pub district_id: String,
+    /// Closed windows whose participation rows were removed.
+    pub windows: u64,
+    pub participation_rows: u64,
+    pub opt_outs: u64,
+    pub accounts_anonymized: u64,
+    pub reflections_cleared: u64,
+}
+
+type Settings = (String, Option<i32>, Option<i32>, Option<i32>);
+
+/// Why a district's transaction ends without committing.
+enum Abort {
+    /// A dry run: everything was done, then rolled back; here is what it did.
+    DryRun(Purged),
+    Failed(ApiError),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Abort {
+        Abort::Failed(e.into())
+    }
+}
+
+impl From<ApiError> for Abort {
+    fn from(e: ApiError) -> Abort {
+        Abort::Failed(e)
+    }
+}
+
+/// Applies every district's settings as of `now`; with `dry_run`, only counts.
+pub fn purge(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    dry_run: bool,
+) -> Result<Vec<Purged>, ApiError> {
+    let settings: Vec<Settings> = district_retention::table
+        .select((
+            district_retention::district_id,
+            district_retention::participation_days,
+            district_retention::deactivated_account_days,
+            district_retention::reflection_days,
+        ))
+        .order(district_retention::district_id)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for setting in &settings {
+        // One transaction per district; a dry run does all the work and rolls it back, so it
+        // counts exactly what a real run would do.
+        let result = write_transaction(conn, |conn| {
+            let purged = purge_district(conn, setting, now)?;
+            if dry_run {
+                return Err(Abort::DryRun(purged));
+            }
+            crate::audit::record_in_transaction(
+                conn,
+                crate::audit::Actor::system(&setting.0),
+                "retention.purge",
+                serde_json::to_value(&purged).unwrap_or_default(),
+            )?;
+            Ok(purged)
+        });
+        match result {
+            Ok(purged) | Err(Abort::DryRun(purged)) => out.push(purged),
+            Err(Abort::Failed(e)) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+fn days_before(now: NaiveDateTime, days: i32) -> NaiveDateTime {
+    now - TimeDelta::days(i64::from(days))
+}
+
+fn purge_district(
+    conn: &mut DbConnection,
+    (district, participation_days, account_days, reflection_days): &Settings,
+    now: NaiveDateTime,
+) -> Result<Purged, Abort> {
+    let mut purged = Purged {
+        district_id: district.clone(),
+        ..Purged::default()
+    };
+    if let Some(days) = participation_days {
+        let windows: Vec<WindowRow> = survey_windows::table
+            .filter(survey_windows::district_id.eq(district))
+            .filter(survey_windows::closes_at.lt(days_before(now, *days)))
+            .select(WindowRow::as_select())
+            .load(conn)?;
+        for window in windows {
+            let participation =
+                survey_participation::table.filter(survey_participation::window_id.eq(&window.id));
+            let opt_outs = survey_opt_outs::table.filter(survey_opt_outs::window_id.eq(&window.id));
+            let rows: i64 = participation.count().get_result(conn)?;
+            let opted: i64 = opt_outs.count().get_result(conn)?;
+            if rows + opted == 0 {
+                continue;
+            }
+            // The eligible and respondent counts of reports come from these rows: keep them as
+            // aggregates first.
+            crate::reports::aggregates::ensure_built(conn, &window)?;
+            diesel::delete(participation).execute(conn)?;
+            diesel::delete(opt_outs).execute(conn)?;
+            purged.windows += 1;
+            purged.participation_rows += rows as u64;
+            purged.opt_outs += opted as u64;
+        }
+    }
+    if let Some(days) = account_days {
+        let due: Vec<String> = users::table
+            .filter(users::district_id.eq(district))
+            .filter(users::role.eq("student"))
+            .filter(users::active.eq(false))
+            .filter(users::anonymized_at.is_null())
+            .filter(users::deactivated_at.lt(days_before(now, *days)))
+            .select(users::id)
+            .load(conn)?;
+        for id in &due {
+            anonymize(conn, id, now)?;
+        }
+        purged.accounts_anonymized = due.len() as u64;
+    }
+    if let Some(days) = reflection_days {
+        let students = users::table
+            .filter(users::district_id.eq(district.clone()))
+            .select(users::id);
+        let cleared = diesel::update(
+            lesson_completions::table
+                .filter(lesson_completions::student_id.eq_any(students))
+                .filter(lesson_completions::completed_at.lt(days_before(now, *days)))
+                .filter(lesson_completions::reflection.is_not_null()),
+        )
+        .set(lesson_completions::reflection.eq(None::<String>))
+        .execute(conn)?;
+        purged.reflections_cleared = cleared as u64;
+    }
+    Ok(purged)
+}
+
+/// Removes what identifies a deactivated student, keeping the row (its school and grade still
+/// count in aggregates, its enrollments and completions in class history).
+fn anonymize(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    let short: String = id.replace('-', "").chars().take(16).collect();
+    let username = format!("former-{short}");
+    diesel::update(users::table.find(id))
+        .set((
+            users::username.eq(&username),
+            users::given_name.eq("Former"),
+            users::family_name.eq("student"),
+            users::email.eq(None::<String>),
+            users::password_hash.eq(None::<String>),
+            users::source_id.eq(None::<String>),
+            users::source_modified_at.eq(None::<NaiveDateTime>),
+            users::locked_until.eq(None::<NaiveDateTime>),
+            users::failed_logins.eq(0),
+            users::search_key.eq(format!("former student {username}")),
+            users::anonymized_at.eq(Some(now)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(id))).execute(conn)?;
+    diesel::delete(activation_codes::table.filter(activation_codes::user_id.eq(id)))
+        .execute(conn)?;
+    diesel::update(lesson_completions::table.filter(lesson_completions::student_id.eq(id)))
+        .set(lesson_completions::reflection.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! Retention: per-district settings, and `purge` — participation rows of old windows removed
+//! (reports unchanged), long-deactivated students anonymized, old reflection texts cleared.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::*;
+use diesel::prelude::*;
+use securebase::db::schema::{
+    lesson_completions, survey_opt_outs, survey_participation, survey_window_reports,
+    survey_windows, users,
+};
+use securebase::db::{self, DbConnection};
+use securebase::seed::district_id;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "denise.whitfield";
+
+fn demo_district() -> String {
+    district_id("Maple Valley Unified School District")
+}
+
+fn set_retention(app: &TestApp, token: &str, settings: Value) {
+    let r = app.send(
+        "PUT",
+        &format!("/api/v1/districts/{}/retention", demo_district()),
+        Some(token),
+        &settings,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+fn purge(app: &TestApp, dry_run: bool) -> securebase::retention::Purged {
+    securebase::ops::purge(app.db.url(), dry_run)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.district_id == demo_district())
+        .expect("the demo district has settings")
+}
+
+/// Closed windows of the demo district that still have participation rows.
+fn closed_windows_with_participation(conn: &mut DbConnection) -> Vec<String> {
+    let mut windows: Vec<String> = survey_windows::table
+        .inner_join(
+            survey_participation::table.on(survey_participation::window_id.eq(survey_windows::id)),
+        )
+        .filter(survey_windows::closes_at.lt(db::now() - TimeDelta::days(2)))
+        .select(survey_windows::id)
+        .distinct()
+        .load(conn)
+        .unwrap();
+    windows.sort();
+    windows
+}
+
+fn report(app: &TestApp, token: &str, window: &str, format: &str) -> String {
+    let r = app.get(
+        &format!(
+            "/api/v1/reports/districts/{}/climate?window_id={window}&breakdown=schools&format={format}",
+            demo_district()
+        ),
+        Some(token),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.text
+}
+
+#[test]
+fn settings_are_for_the_districts_administrators_and_validated() {
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let path = format!("/api/v1/districts/{}/retention", demo_district());
+    let r = app.get(&path, Some(&admin));
+    assert_eq!(
+        r.json(),
+        json!({"participation_days": null, "deactivated_account_days": null, "reflection_days": null})
+    );
+    set_retention(
+        &app,
+        &admin,
+        json!({"participation_days": 30, "reflection_days": 365}),
+    );
+    let r = app.get(&path, Some(&admin)).json();
+    assert_eq!(r["participation_days"], 30);
+    assert_eq!(r["deactivated_account_days"], Value::Null);
+    app.send(
+        "PUT",
+        &path,
+        Some(&admin),
+        &json!({"participation_days": 0}),
+    )
+    .invalid_field("participation_days");
+    app.send(
+        "PUT",
+        &path,
+        Some(&admin),
+        &json!({"reflection_days": 5000}),
+    )
+    .invalid_field("reflection_days");
+    for who in [
+        demo_login("school_admin", MIDDLE),
+        demo_login("counselor", MIDDLE),
+    ] {
+        let token = app.login(&who);
+        app.get(&path, Some(&token)).problem(403);
+        app.send("PUT", &path, Some(&token), &json!({}))
+            .problem(403);
+    }
+    let other = app.login("hp.admin");
+    app.get(&path, Some(&other)).problem(404);
+    let changes = app
+        .get(
+            "/api/v1/audit-events?action=retention.changed",
+            Some(&admin),
+        )
+        .json();
+    assert_eq!(changes["total"], 1);
+}
+
+#[test]
+fn a_purge_removes_old_participation_rows_and_reports_stay_the_same() {
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let mut conn = app.conn();
+    let windows = closed_windows_with_participation(&mut conn);
+    assert!(
+        windows.len() >= 2,
+        "the demo has closed windows with answers"
+    );
+    let (read_before, first_read_after) = (&windows[0], &windows[1]);
+    let json_before = report(&app, &admin, read_before, "json");
+    let csv_before = report(&app, &admin, read_before, "csv");
+
+    set_retention(&app, &admin, json!({"participation_days": 1}));
+    let dry = purge(&app, true);
+    assert!(dry.participation_rows > 0 && dry.windows >= 2, "{dry:?}");
+    assert_eq!(
+        closed_windows_with_participation(&mut conn),
+        windows,
+        "a dry run changes nothing"
+    );
+    let done = purge(&app, false);
+    assert_eq!(done, dry, "the dry run counted what the purge did");
+    assert!(closed_windows_with_participation(&mut conn).is_empty());
+    let opt_outs: i64 = survey_opt_outs::table
+        .filter(survey_opt_outs::window_id.eq_any(&windows))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(opt_outs, 0);
+
+    // Rendered again from the aggregates alone, the report is the same.
+    diesel::delete(survey_window_reports::table)
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(report(&app, &admin, read_before, "json"), json_before);
+    assert_eq!(report(&app, &admin, read_before, "csv"), csv_before);
+    // A window never read before the purge had its aggregates built first.
+    let first = report(&app, &admin, first_read_after, "json");
+    let body: Value = serde_json::from_str(&first).unwrap();
+    assert!(body.is_object());
+    assert_eq!(
+        purge(&app, false).participation_rows,
+        0,
+        "a second purge has nothing to do"
+    );
+
+    // Recorded, by the system, and the chain holds.
+    let events = app
+        .get("/api/v1/audit-events?action=retention.purge", Some(&admin))
+        .json();
+    assert_eq!(events["total"], 2);
+    assert_eq!(events["items"][0]["actor_id"], Value::Null);
+    assert_eq!(events["items"][0]["actor_role"], "system");
+    for chain in securebase::ops::audit_verify(app.db.url()).unwrap() {
+        assert!(chain.problems.is_empty(), "{chain:?}");
+    }
+}
+
+#[test]
+fn long_deactivated_students_are_anonymized_and_others_kept() {
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let mut conn = app.conn();
+    let student = demo_login("student", MIDDLE);
+    let id: String = users::table
+        .filter(users::username.eq(&student))
+        .select(users::id)
+        .first(&mut conn)
+        .unwrap();
+    let r = app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(&admin),
+        &json!({"active": false}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Deactivated recently: kept.
+    set_retention(&app, &admin, json!({"deactivated_account_days": 30}));
+    assert_eq!(purge(&app, false).accounts_anonymized, 0);
+    // Deactivated 40 days ago: anonymized.
+    diesel::update(users::table.find(&id))
+        .set(users::deactivated_at.eq(Some(db::now() - TimeDelta::days(40))))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(purge(&app, false).accounts_anonymized, 1);
+    let (username, given, family, email, password, anonymized): (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<chrono::NaiveDateTime>,
+    ) = users::table
+        .find(&id)
+        .select((
+            users::username,
+            users::given_name,
+            users::family_name,
+            users::email,
+            users::password_hash,
+            users::anonymized_at,
+        ))
+        .first(&mut conn)
+        .unwrap();
+    assert!(username.starts_with("former-"), "{username}");
+    assert_eq!((given.as_str(), family.as_str()), ("Former", "student"));
+    assert_eq!((email, password), (None, None));
+    assert!(anonymized.is_some());
+    let reflections: i64 = lesson_completions::table
+        .filter(lesson_completions::student_id.eq(&id))
+        .filter(lesson_completions::reflection.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(reflections, 0);
+    assert_eq!(app.login_pair(&student, DEMO_PASSWORD).status, 401);
+    // Active students are untouched.
+    assert_eq!(
+        app.login_pair(&demo_login("student", HIGH), DEMO_PASSWORD)
+            .status,
+        200
+    );
+}
+
+#[test]
+fn old_reflection_texts_are_cleared_and_emotions_kept() {
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let mut conn = app.conn();
+    let with_text: Vec<(String, String)> = lesson_completions::table
+        .filter(lesson_completions::reflection.is_not_null())
+        .select((
+            lesson_completions::assignment_id,
+            lesson_completions::student_id,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    assert!(with_text.len() >= 2, "the demo has reflections");
+    let (old_assignment, old_student) = &with_text[0];
+    diesel::update(
+        lesson_completions::table
+            .filter(lesson_completions::assignment_id.eq(old_assignment))
+            .filter(lesson_completions::student_id.eq(old_student)),
+    )
+    .set(lesson_completions::completed_at.eq(db::now() - TimeDelta::days(400)))
+    .execute(&mut conn)
+    .unwrap();
+    let emotions_before: i64 = lesson_completions::table
+        .filter(lesson_completions::emotion.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    set_retention(&app, &admin, json!({"reflection_days": 365}));
+    let purged = purge(&app, false);
+    assert!(purged.reflections_cleared >= 1, "{purged:?}");
+    let remaining: i64 = lesson_completions::table
+        .filter(lesson_completions::reflection.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(
+        remaining as u64,
+        with_text.len() as u64 - purged.reflections_cleared
+    );
+    let cleared: Option<String> = lesson_completions::table
+        .filter(lesson_completions::assignment_id.eq(old_assignment))
+        .filter(lesson_completions::student_id.eq(old_student))
+        .select(lesson_completions::reflection)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(cleared, None);
+    let emotions_after: i64 = lesson_completions::table
+        .filter(lesson_completions::emotion.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(emotions_before, emotions_after);
+}
