@@ -16,7 +16,14 @@ Errors are `application/problem+json` (RFC 9457) with a stable `type` URI and, f
 an `errors` array naming each offending field.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem)),
+    // Enums used only as query parameters are referenced, not inlined: list them so the
+    // references resolve.
+    components(schemas(
+        Problem,
+        crate::reports::routes::Format,
+        crate::reports::routes::Breakdown,
+        crate::auth::activation::CodesFormat,
+    )),
     tags(
         (name = "auth", description = "Sign-in, token rotation, own account"),
         (name = "rosters", description = "District, schools, terms, accounts, classes and enrollments"),
@@ -79,6 +86,7 @@ impl Modify for SecurityAndErrors {
                 };
                 if has_body {
                     add("400", "Malformed JSON");
+                    add("408", "The request body did not arrive in time");
                     add("413", "Request body too large");
                     add("415", "Body is not JSON");
                 }
@@ -87,6 +95,8 @@ impl Modify for SecurityAndErrors {
                 }
                 if secured {
                     add("401", "Missing, expired or invalid access token");
+                    // Every signed-in operation is refused to roles it is not for.
+                    add("403", "Your role may not do this");
                 }
                 if is_api || path == "/readyz" {
                     add("503", "Database unreachable");

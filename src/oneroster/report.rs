@@ -83,7 +83,9 @@ pub struct ImportProblem<'a> {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub report: &'a ImportReport,
+    /// The import report, listing every problem (absent when the request itself, e.g. its
+    /// query, was invalid: then `errors` names the field).
+    pub report: Option<&'a ImportReport>,
 }
 
 impl<'a> ImportProblem<'a> {
@@ -93,7 +95,7 @@ impl<'a> ImportProblem<'a> {
             title: problem.title,
             status: problem.status,
             detail: problem.detail,
-            report,
+            report: Some(report),
         }
     }
 }

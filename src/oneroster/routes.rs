@@ -47,6 +47,7 @@ pub struct ImportUpload {
 /// changes nothing. Files marked `bulk` in the manifest are the whole truth: imported users,
 /// classes and enrollments they no longer list are deactivated (never deleted).
 #[utoipa::path(
+    security(("bearer" = [])),
     tag = "rosters",
     params(("id" = String, Path, description = "District id"), ImportQuery),
     request_body(content = inline(ImportUpload), content_type = "multipart/form-data"),

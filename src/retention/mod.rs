@@ -65,6 +65,7 @@ fn load(conn: &mut DbConnection, district_id: &str) -> QueryResult<RetentionSett
 
 /// The district's retention settings (district administrators).
 #[utoipa::path(
+    security(("bearer" = [])),
     tag = "rosters", params(("id" = String, Path, description = "District id")),
     responses(
         (status = 200, body = RetentionSettings),
@@ -90,6 +91,7 @@ pub async fn get_retention(
 /// Replace the district's retention settings (district administrators). `securebase purge`
 /// applies them; a field left out or `null` keeps that data.
 #[utoipa::path(
+    security(("bearer" = [])),
     tag = "rosters", params(("id" = String, Path, description = "District id")),
     request_body = RetentionSettings,
     responses(

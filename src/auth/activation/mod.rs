@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// earlier code stops working). The codes are shown only in this answer — `format=csv` gives
 /// printable login cards — and stored only as hashes.
 #[utoipa::path(
+    security(("bearer" = [])),
     tag = "auth",
     params(("id" = String, Path, description = "School id"), CodesQuery),
     request_body = IssueCodes,
@@ -106,6 +107,7 @@ pub async fn issue_for_school(
 /// also the school's counselors and the student's teachers. Earlier unused codes stop working;
 /// the current password stays valid until the new code is used.
 #[utoipa::path(
+    security(("bearer" = [])),
     tag = "auth",
     params(("id" = String, Path, description = "User id")),
     request_body = ReissueCode,
