@@ -230,7 +230,7 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 ApiError::conflict(None, "a record with these values already exists")
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => ApiError::Unavailable,
+            _ if crate::db::is_connection_lost(&e) => ApiError::Unavailable,
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::conflict(None, "a concurrent change conflicted with this one; retry")
             }

@@ -91,21 +91,43 @@ pub struct Manager {
     url: String,
 }
 
+/// A pooled connection, and whether it was seen to lose its server. diesel cannot tell a
+/// PostgreSQL connection whose server went away from a live one; without this flag the pool
+/// would hand the dead connection out again and again after a database restart.
+pub struct Pooled {
+    conn: DbConnection,
+    lost: bool,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = ConnectionError;
 
-    fn connect(&self) -> Result<DbConnection, ConnectionError> {
-        establish(&self.url)
+    fn connect(&self) -> Result<Pooled, ConnectionError> {
+        establish(&self.url).map(|conn| Pooled { conn, lost: false })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.ping()
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), ConnectionError> {
+        conn.conn
+            .ping()
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        conn.lost || conn.conn.is_broken()
     }
 }
 
@@ -146,7 +168,12 @@ impl Db {
         let db = self.clone();
         actix_web::web::block(move || {
             let mut conn = db.get()?;
-            work(&mut conn)
+            let result = work(&mut conn);
+            if matches!(result, Err(ApiError::Unavailable)) {
+                // The server went away under this connection: the pool must not reuse it.
+                conn.lost = true;
+            }
+            result
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
@@ -205,6 +232,33 @@ pub fn truncate(t: NaiveDateTime) -> NaiveDateTime {
 
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// True when a diesel error says the connection to the database is gone (the server restarted,
+/// crashed or is shutting down): the request gets 503, and the connection is dropped.
+pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            [
+                "no connection to the server",
+                "server closed the connection",
+                "terminating connection",
+                "could not receive data from server",
+                "could not send data to server",
+                "the database system is shutting down",
+                "the database system is starting up",
+                "the database system is in recovery mode",
+                "SSL SYSCALL error",
+                "connection to server",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle))
+        }
+        _ => false,
+    }
 }
 
 /// True when a diesel error is a unique-constraint violation (mapped to 409 by callers).
