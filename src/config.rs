@@ -68,7 +68,7 @@ pub struct Config {
     pub import_max_bytes: u64,
 
     /// Most bytes a OneRoster bundle may expand to when unzipped (a guard against zip bombs).
-    #[arg(long, env = "IMPORT_MAX_UNCOMPRESSED_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    #[arg(long, env = "IMPORT_MAX_UNCOMPRESSED_BYTES", default_value_t = 512 * 1024 * 1024)]
     pub import_max_uncompressed_bytes: u64,
 
     /// Seconds a client has to send a request's head (line and headers); slower ones are
@@ -117,7 +117,7 @@ impl Config {
             max_json_body: 64 * 1024,
             keep_alive_secs: 60,
             import_max_bytes: 256 * 1024 * 1024,
-            import_max_uncompressed_bytes: 2 * 1024 * 1024 * 1024,
+            import_max_uncompressed_bytes: 512 * 1024 * 1024,
             activation_rate_per_ip: 60,
             request_head_timeout_secs: 10,
             request_body_timeout_secs: 30,

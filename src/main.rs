@@ -51,7 +51,7 @@ enum ImportSource {
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
         /// Most bytes the bundle may expand to when unzipped.
-        #[arg(long, env = "IMPORT_MAX_UNCOMPRESSED_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+        #[arg(long, env = "IMPORT_MAX_UNCOMPRESSED_BYTES", default_value_t = 512 * 1024 * 1024)]
         max_uncompressed_bytes: u64,
     },
 }

@@ -162,7 +162,7 @@ fn an_expired_code_or_a_deactivated_account_cannot_activate() {
         json!({"grade": 6, "expires_in_days": 1}),
     );
     let codes = codes["codes"].as_array().unwrap().clone();
-    assert!(codes.len() >= 2, "{codes:?}");
+    assert!(codes.len() >= 3, "{codes:?}");
 
     let expired_user = codes[0]["user_id"].as_str().unwrap();
     diesel::update(activation_codes::table.filter(activation_codes::user_id.eq(expired_user)))
@@ -170,6 +170,18 @@ fn an_expired_code_or_a_deactivated_account_cannot_activate() {
         .execute(&mut conn)
         .unwrap();
     activate(&app, codes[0]["code"].as_str().unwrap(), NEW_PASSWORD).invalid_field("code");
+
+    // Deactivating and reactivating an account voids its unused code.
+    let cycled = codes[2]["user_id"].as_str().unwrap();
+    for active in [false, true] {
+        let r = app.patch(
+            &format!("/api/v1/users/{cycled}"),
+            Some(&admin),
+            &json!({"active": active}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    activate(&app, codes[2]["code"].as_str().unwrap(), NEW_PASSWORD).invalid_field("code");
 
     let deactivated = codes[1]["user_id"].as_str().unwrap();
     diesel::update(users::table.find(deactivated))
@@ -208,12 +220,13 @@ fn a_reset_code_replaces_the_password_and_ends_old_sessions() {
         .unwrap();
     let session = app.login_pair(&student, DEMO_PASSWORD).json();
 
+    // The student's teacher may not reset a password (they could then sign in as the student);
+    // the school's administrator may.
     let token = app.login(&teacher);
-    let r = app.post(
-        &format!("/api/v1/users/{student_id}/activation-code"),
-        Some(&token),
-        &json!({}),
-    );
+    let path = format!("/api/v1/users/{student_id}/activation-code");
+    app.post(&path, Some(&token), &json!({})).problem(403);
+    let principal = app.login(&demo_login("school_admin", MIDDLE));
+    let r = app.post(&path, Some(&principal), &json!({}));
     assert_eq!(r.status, 201, "{}", r.text);
     let code = r.json()["code"].as_str().unwrap().to_owned();
     // Until the code is used, the old password still works.

@@ -4,6 +4,7 @@
 mod common;
 
 use chrono::TimeDelta;
+use common::oneroster::{upload, Bundle};
 use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
@@ -262,7 +263,10 @@ fn old_reflection_texts_are_cleared_and_emotions_kept() {
             .filter(lesson_completions::assignment_id.eq(old_assignment))
             .filter(lesson_completions::student_id.eq(old_student)),
     )
-    .set(lesson_completions::completed_at.eq(db::now() - TimeDelta::days(400)))
+    .set((
+        lesson_completions::completed_at.eq(db::now() - TimeDelta::days(400)),
+        lesson_completions::updated_at.eq(db::now() - TimeDelta::days(400)),
+    ))
     .execute(&mut conn)
     .unwrap();
     let emotions_before: i64 = lesson_completions::table
@@ -295,4 +299,63 @@ fn old_reflection_texts_are_cleared_and_emotions_kept() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(emotions_before, emotions_after);
+}
+
+#[test]
+fn an_anonymized_student_still_listed_by_the_sis_is_not_imported_again() {
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let mut conn = app.conn();
+    assert_eq!(
+        upload(&app, &admin, &demo_district(), &Bundle::sample()).status,
+        200
+    );
+    // The SIS marks the student as withdrawn (enabledUser=false); the import deactivates them.
+    let mut withdrawn = Bundle::sample();
+    withdrawn.edit("users.csv", |t| {
+        t.lines()
+            .map(|l| {
+                if l.starts_with("usr-s-0001,") {
+                    format!("{}\n", l.replacen(",true,", ",false,", 1))
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect()
+    });
+    let r = upload(&app, &admin, &demo_district(), &withdrawn);
+    assert_eq!(r.json()["users"]["deactivated"], 1, "{}", r.text);
+    let id: String = users::table
+        .filter(users::source_id.eq("usr-s-0001"))
+        .select(users::id)
+        .first(&mut conn)
+        .unwrap();
+    diesel::update(users::table.find(&id))
+        .set(users::deactivated_at.eq(Some(db::now() - TimeDelta::days(40))))
+        .execute(&mut conn)
+        .unwrap();
+    set_retention(&app, &admin, json!({"deactivated_account_days": 30}));
+    assert_eq!(purge(&app, false).accounts_anonymized, 1);
+    let accounts: i64 = users::table.count().get_result(&mut conn).unwrap();
+
+    // The next import still lists them, inactive: skipped, not created again with their name.
+    let r = upload(&app, &admin, &demo_district(), &withdrawn);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let report = r.json();
+    assert_eq!(
+        report["skipped"]["former student anonymized by retention"], 1,
+        "{report}"
+    );
+    assert_eq!(report["users"]["created"], 0, "{report}");
+    assert_eq!(
+        users::table.count().get_result::<i64>(&mut conn).unwrap(),
+        accounts
+    );
+    let listed: i64 = users::table
+        .filter(users::family_name.eq("Okafor"))
+        .filter(users::given_name.eq("Amara"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(listed, 0, "the former student's name is back");
 }

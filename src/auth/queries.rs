@@ -131,6 +131,18 @@ pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResul
         .execute(conn)
 }
 
+/// Voids the account's unused activation codes: a code issued before a change of password, role,
+/// school or active flag must not outlive it.
+pub fn void_activation_codes(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    use crate::db::schema::activation_codes;
+    diesel::delete(
+        activation_codes::table
+            .filter(activation_codes::user_id.eq(user_id))
+            .filter(activation_codes::used_at.is_null()),
+    )
+    .execute(conn)
+}
+
 pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set((

@@ -307,6 +307,7 @@ pub async fn change_password(
             write_transaction(conn, |c| {
                 queries::set_password_hash(c, &user.id, &hash)?;
                 queries::revoke_all_for_user(c, &user.id)?;
+                queries::void_activation_codes(c, &user.id)?;
                 Ok(())
             })
         })

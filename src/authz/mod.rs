@@ -352,7 +352,8 @@ pub fn manage_user(
 }
 
 /// An account whose activation code the caller may issue again: anyone who manages it, and for
-/// a student also the school's counselors and the student's own teachers. Never one's own.
+/// a student still awaiting activation also the school's counselors and the student's own
+/// teachers. Never one's own.
 pub fn reissue_activation(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -367,7 +368,9 @@ pub fn reissue_activation(
                 matches!(visible.role(), Role::Teacher | Role::Student)
             }
             // `user` already limited these to their school's accounts or their own students.
-            Role::Counselor | Role::Teacher => student,
+            // Only for an account still awaiting activation: resetting a password would let
+            // them sign in as the student.
+            Role::Counselor | Role::Teacher => student && visible.password_hash.is_none(),
             Role::Student => false,
         };
     if !allowed {

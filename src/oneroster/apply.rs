@@ -267,6 +267,13 @@ fn write_users(
                 .set(users::deactivated_at.eq((!data.active).then_some(now)))
                 .execute(conn)?;
         }
+        if !data.active {
+            crate::auth::queries::revoke_all_for_user(conn, &slot.id)?;
+        }
+        let access = |u: &UserData| (u.role.clone(), u.school_id.clone(), u.active);
+        if slot.current.as_ref().map(access) != Some(access(data)) {
+            crate::auth::queries::void_activation_codes(conn, &slot.id)?;
+        }
         diesel::update(users::table.find(&slot.id))
             .set((
                 users::username.eq(&data.username),

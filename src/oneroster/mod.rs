@@ -29,6 +29,15 @@ use crate::db::schema::districts;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::ApiError;
 
+/// What an anonymized account keeps of its sourcedId: a one-way tombstone, so a later import
+/// still listing the former student (inactive) recognises and skips it instead of creating a new
+/// account with the personal data retention removed.
+pub fn anonymized_source(district_id: &str, source_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{district_id}:{source_id}").as_bytes());
+    format!("anonymized:{digest:x}")
+}
+
 /// Imports the bundle at `path` (a zip file or a folder) into `district_id`. A bundle with
 /// problems yields a report listing them (and writes nothing); only database failures are errors.
 /// Without an acting account (the command line) the audit trail names the system.

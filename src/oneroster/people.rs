@@ -93,6 +93,19 @@ impl State {
             return;
         }
         let enabled = fields::boolean(row, "enabledUser", true, problems);
+        if self.roster.users.find(source_id).is_none()
+            && self
+                .roster
+                .users
+                .find(&super::anonymized_source(&self.district_id, source_id))
+                .is_some()
+            && !(enabled && header.status == Status::Active)
+        {
+            // Retention anonymized this former student; the SIS still lists them as inactive.
+            self.skipped_users.insert(source_id.to_owned());
+            self.skip("former student anonymized by retention");
+            return;
+        }
 
         let Some(index) = self.user_slot(row, source_id, &username, problems) else {
             return;

@@ -145,7 +145,8 @@ fn purge_district(
         let cleared = diesel::update(
             lesson_completions::table
                 .filter(lesson_completions::student_id.eq_any(students))
-                .filter(lesson_completions::completed_at.lt(days_before(now, *days)))
+                // The last time the completion (and so its reflection) was written.
+                .filter(lesson_completions::updated_at.lt(days_before(now, *days)))
                 .filter(lesson_completions::reflection.is_not_null()),
         )
         .set(lesson_completions::reflection.eq(None::<String>))
@@ -158,6 +159,11 @@ fn purge_district(
 /// Removes what identifies a deactivated student, keeping the row (its school and grade still
 /// count in aggregates, its enrollments and completions in class history).
 fn anonymize(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    let (district_id, source_id): (String, Option<String>) = users::table
+        .find(id)
+        .select((users::district_id, users::source_id))
+        .first(conn)?;
+    let tombstone = source_id.map(|s| crate::oneroster::anonymized_source(&district_id, &s));
     let short: String = id.replace('-', "").chars().take(16).collect();
     let username = format!("former-{short}");
     diesel::update(users::table.find(id))
@@ -167,7 +173,7 @@ fn anonymize(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
             users::family_name.eq("student"),
             users::email.eq(None::<String>),
             users::password_hash.eq(None::<String>),
-            users::source_id.eq(None::<String>),
+            users::source_id.eq(tombstone),
             users::source_modified_at.eq(None::<NaiveDateTime>),
             users::locked_until.eq(None::<NaiveDateTime>),
             users::failed_logins.eq(0),

@@ -248,6 +248,11 @@ pub fn update_user(
     if !changed.active {
         crate::auth::queries::revoke_all_for_user(conn, &user.id)?;
     }
+    if (&user.role, &user.school_id, user.active)
+        != (&changed.role, &changed.school_id, changed.active)
+    {
+        crate::auth::queries::void_activation_codes(conn, &user.id)?;
+    }
     // Retention counts from the day an account was deactivated.
     if user.active != changed.active {
         diesel::update(users::table.find(&user.id))
