@@ -733,3 +733,66 @@ fn an_upload_without_the_file_field_or_not_multipart_is_a_clear_4xx() {
     );
     assert_eq!(r.status / 100, 4, "{}", r.text);
 }
+
+#[test]
+fn usernames_may_move_between_accounts_in_one_import_and_access_changes_are_audited() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    import_ok(&app, &token, &Bundle::sample());
+    let mut conn = app.conn();
+    let (first, _, _, _) = user_by_source(&mut conn, "usr-s-0001");
+    let (second, _, _, _) = user_by_source(&mut conn, "usr-s-0002");
+    // usr-s-0002 takes usr-s-0001's username, which moves on to a new one; its row comes later.
+    let mut bundle = Bundle::sample();
+    bundle.edit("users.csv", |t| {
+        t.replacen(&format!(",{first},"), ",cf.renamed.first,", 1)
+            .replacen(&format!(",{second},"), &format!(",{first},"), 1)
+    });
+    let report = import_ok(&app, &token, &bundle);
+    assert_eq!(report["users"]["updated"], 2, "{report}");
+    assert_eq!(
+        user_by_source(&mut conn, "usr-s-0001").0,
+        "cf.renamed.first"
+    );
+    assert_eq!(user_by_source(&mut conn, "usr-s-0002").0, first);
+
+    // A student withdrawn by the SIS: the change of access is in the audit trail, per account.
+    let mut withdrawn = bundle.clone();
+    withdrawn.drop_rows("users.csv", &["usr-s-0003"]);
+    import_ok(&app, &token, &withdrawn);
+    let events = app
+        .get(
+            "/api/v1/audit-events?action=user.access_changed",
+            Some(&token),
+        )
+        .json();
+    let (id,): (String,) = users::table
+        .filter(users::source_id.eq("usr-s-0003"))
+        .select((users::id,))
+        .first(&mut conn)
+        .unwrap();
+    let change = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["scope"]["user_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no event for the withdrawn student: {events}"));
+    assert_eq!(
+        change["scope"]["active"],
+        serde_json::json!({"from": true, "to": false})
+    );
+    assert_eq!(change["scope"]["source"], "roster.import");
+}
+
+#[test]
+fn a_school_renamed_to_another_schools_name_is_reported() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    import_ok(&app, &token, &Bundle::sample());
+    let mut bundle = Bundle::sample();
+    bundle.edit("orgs.csv", |t| {
+        t.replace("Maple Ridge Elementary School", "Cedar Falls Middle School")
+    });
+    let errors = rejected(&app, &bundle.zip());
+    has_error(&errors, "orgs.csv", None, Some("name"), "already named");
+}

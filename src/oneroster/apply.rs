@@ -6,8 +6,10 @@ use diesel::prelude::*;
 
 use super::current::Roster;
 use super::slots::{Change, ClassData, Link, SchoolData, Slot, TermData, UserData};
+use crate::audit::Actor;
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
 use crate::db::{self, DbConnection};
+use crate::error::ApiError;
 
 /// Runs the same diesel expression on whichever backend the connection is: batch inserts are
 /// only implemented for the concrete connection types, not for the multi-backend one.
@@ -132,7 +134,8 @@ pub fn write(
     district_id: &str,
     roster: &Roster,
     bind_district_source: Option<&str>,
-) -> QueryResult<()> {
+    actor: Actor,
+) -> Result<(), ApiError> {
     let now = db::now();
     if let Some(source) = bind_district_source {
         diesel::update(districts::table.find(district_id))
@@ -141,9 +144,9 @@ pub fn write(
     }
     write_schools(conn, district_id, &roster.schools.list, now)?;
     write_terms(conn, district_id, &roster.terms.list, now)?;
-    write_users(conn, district_id, &roster.users.list, now)?;
+    write_users(conn, district_id, &roster.users.list, now, actor)?;
     write_classes(conn, &roster.classes.list, now)?;
-    write_links(conn, roster, now)
+    Ok(write_links(conn, roster, now)?)
 }
 
 fn write_schools(
@@ -233,7 +236,21 @@ fn write_users(
     district_id: &str,
     slots: &[Slot<UserData>],
     now: NaiveDateTime,
-) -> QueryResult<()> {
+    actor: Actor,
+) -> Result<(), ApiError> {
+    // Usernames are unique: accounts whose username changes first take a placeholder, so
+    // renames that swap or chain usernames (x→y while y→z) do not collide midway.
+    for (slot, data, _) in changed(slots) {
+        if slot
+            .current
+            .as_ref()
+            .is_some_and(|c| c.username != data.username)
+        {
+            diesel::update(users::table.find(&slot.id))
+                .set(users::username.eq(format!("~renaming-{}", slot.id)))
+                .execute(conn)?;
+        }
+    }
     let mut new = Vec::new();
     for (slot, data, change) in changed(slots) {
         if change == Change::Create {
@@ -271,8 +288,20 @@ fn write_users(
             crate::auth::queries::revoke_all_for_user(conn, &slot.id)?;
         }
         let access = |u: &UserData| (u.role.clone(), u.school_id.clone(), u.active);
-        if slot.current.as_ref().map(access) != Some(access(data)) {
+        if let Some(current) = slot.current.as_ref().filter(|c| access(c) != access(data)) {
             crate::auth::queries::void_activation_codes(conn, &slot.id)?;
+            crate::audit::record_in_transaction(
+                conn,
+                actor,
+                "user.access_changed",
+                serde_json::json!({
+                    "user_id": slot.id,
+                    "role": {"from": current.role, "to": data.role},
+                    "school_id": {"from": current.school_id, "to": data.school_id},
+                    "active": {"from": current.active, "to": data.active},
+                    "source": "roster.import",
+                }),
+            )?;
         }
         diesel::update(users::table.find(&slot.id))
             .set((
@@ -291,11 +320,11 @@ fn write_users(
             ))
             .execute(conn)?;
     }
-    insert_batches(new.len(), 19, |range| {
+    Ok(insert_batches(new.len(), 19, |range| {
         on_backend!(&mut *conn, |c| diesel::insert_into(users::table)
             .values(&new[range])
             .execute(c))
-    })
+    })?)
 }
 
 fn write_classes(

@@ -73,15 +73,16 @@ pub fn import(
         if report.error_count > 0 {
             return Ok(report);
         }
+        let who = actor
+            .map(crate::audit::Actor::from)
+            .unwrap_or(crate::audit::Actor::system(district_id));
         apply::write(
             conn,
             district_id,
             &plan.state.roster,
             plan.state.bind_district_source.as_deref(),
+            who,
         )?;
-        let who = actor
-            .map(crate::audit::Actor::from)
-            .unwrap_or(crate::audit::Actor::system(district_id));
         crate::audit::record_in_transaction(
             conn,
             who,

@@ -164,6 +164,18 @@ impl State {
                 }
             },
         };
+        if let Some(&holder) = self.roster.school_by_name.get(&org.name) {
+            if holder != index {
+                problems.push(
+                    ORGS.file,
+                    Some(org.line),
+                    Some("name"),
+                    format!("another school is already named \"{}\"", org.name),
+                );
+                return;
+            }
+        }
+        self.roster.school_by_name.insert(org.name.clone(), index);
         let stored = self.roster.schools.list[index].current_modified;
         if self.is_stale(ORGS.file, stored, org.modified) {
             self.roster.schools.list[index].seen = true;
