@@ -299,3 +299,41 @@ fn removing_events_is_detected_in_the_middle_and_at_the_end() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_chain_longer_than_one_page_is_verified_whole() {
+    let app = TestApp::spawn();
+    let mut conn = app.conn();
+    let district = securebase::seed::district_id("Maple Valley Unified School District");
+    securebase::db::write_transaction(&mut conn, |c| {
+        for i in 0..5_100 {
+            securebase::audit::record_in_transaction(
+                c,
+                securebase::audit::Actor::system(&district),
+                "test.event",
+                json!({"n": i}),
+            )?;
+        }
+        Ok::<_, securebase::error::ApiError>(())
+    })
+    .unwrap();
+    let maple = verify(&app)
+        .into_iter()
+        .find(|r| r.district_id == district)
+        .unwrap();
+    assert!(maple.problems.is_empty(), "{maple:?}");
+    assert_eq!(maple.events, 5_100);
+    // A change on the second page is found.
+    disable_append_only(&mut conn);
+    diesel::update(audit_events::table.filter(audit_events::seq.eq(5_050i64)))
+        .set(audit_events::scope.eq("{\"n\":0}"))
+        .execute(&mut conn)
+        .unwrap();
+    let problems: Vec<String> = verify(&app).into_iter().flat_map(|r| r.problems).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("event 5050") && p.contains("changed")),
+        "{problems:?}"
+    );
+}

@@ -138,11 +138,15 @@ type ChainRow = (
     Option<String>,
     String,
     String,
+    String,
     NaiveDateTime,
-    Option<i64>,
+    i64,
     Option<String>,
     Option<String>,
 );
+
+/// Events checked per query: a district's trail is read in pages, never held whole.
+const PAGE: i64 = 5_000;
 
 /// Checks every district's chain: numbering without gaps, each link, each hash, and the head.
 pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
@@ -165,68 +169,96 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<Vec<ChainReport>> {
     districts.sort();
     let mut reports = Vec::new();
     for district in districts {
-        let rows: Vec<ChainRow> = audit_events::table
+        let mut walk = Walk::new(&district);
+        walk.report.unchained = audit_events::table
             .filter(audit_events::district_id.eq(&district))
-            .order((audit_events::seq.asc(), audit_events::id.asc()))
-            .select((
-                audit_events::id,
-                audit_events::district_id,
-                audit_events::actor_id,
-                audit_events::actor_role,
-                audit_events::action,
-                audit_events::occurred_at,
-                audit_events::seq,
-                audit_events::prev_hash,
-                audit_events::hash,
-            ))
-            .load(conn)?;
-        let scopes: std::collections::HashMap<String, String> = audit_events::table
-            .filter(audit_events::district_id.eq(&district))
-            .select((audit_events::id, audit_events::scope))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
+            .filter(audit_events::seq.is_null())
+            .count()
+            .get_result::<i64>(conn)? as u64;
+        let mut after = 0i64;
+        loop {
+            let page: Vec<ChainRow> = audit_events::table
+                .filter(audit_events::district_id.eq(&district))
+                .filter(audit_events::seq.gt(after))
+                .order(audit_events::seq.asc())
+                .limit(PAGE)
+                .select((
+                    audit_events::id,
+                    audit_events::district_id,
+                    audit_events::actor_id,
+                    audit_events::actor_role,
+                    audit_events::action,
+                    audit_events::scope,
+                    audit_events::occurred_at,
+                    audit_events::seq.assume_not_null(),
+                    audit_events::prev_hash,
+                    audit_events::hash,
+                ))
+                .load(conn)?;
+            let Some(last) = page.last() else { break };
+            after = last.7;
+            for row in &page {
+                walk.step(row);
+            }
+        }
         let head = heads.iter().find(|(d, _, _)| d == &district);
-        reports.push(check(&district, &rows, &scopes, head));
+        reports.push(walk.finish(head));
     }
     Ok(reports)
 }
 
-fn check(
-    district: &str,
-    rows: &[ChainRow],
-    scopes: &std::collections::HashMap<String, String>,
-    head: Option<&(String, i64, String)>,
-) -> ChainReport {
-    let mut report = ChainReport {
-        district_id: district.to_owned(),
-        events: 0,
-        unchained: 0,
-        head_hash: GENESIS.to_owned(),
-        problems: Vec::new(),
-    };
-    let mut expected_seq = 1i64;
-    let mut prev = GENESIS.to_owned();
-    for (id, district_id, actor_id, actor_role, action, occurred_at, seq, prev_hash, hash) in rows {
-        let (Some(seq), Some(prev_hash), Some(hash)) = (seq, prev_hash, hash) else {
-            report.unchained += 1;
-            continue;
-        };
-        report.events += 1;
-        if *seq != expected_seq {
-            report.problems.push(format!(
-                "event {expected_seq} is missing (found {seq} next, id {id})"
+/// One district's chain, checked event by event in order.
+struct Walk {
+    report: ChainReport,
+    expected_seq: i64,
+    prev: String,
+}
+
+impl Walk {
+    fn new(district: &str) -> Walk {
+        Walk {
+            report: ChainReport {
+                district_id: district.to_owned(),
+                events: 0,
+                unchained: 0,
+                head_hash: GENESIS.to_owned(),
+                problems: Vec::new(),
+            },
+            expected_seq: 1,
+            prev: GENESIS.to_owned(),
+        }
+    }
+
+    fn step(&mut self, row: &ChainRow) {
+        let (
+            id,
+            district_id,
+            actor_id,
+            actor_role,
+            action,
+            scope,
+            occurred_at,
+            seq,
+            prev_hash,
+            hash,
+        ) = row;
+        let seq = *seq;
+        self.report.events += 1;
+        if seq != self.expected_seq {
+            self.report.problems.push(format!(
+                "event {} is missing (found {seq} next, id {id})",
+                self.expected_seq
             ));
         }
-        if prev_hash != &prev {
-            report.problems.push(format!(
+        let prev_hash = prev_hash.as_deref().unwrap_or_default();
+        if prev_hash != self.prev {
+            self.report.problems.push(format!(
                 "event {seq} (id {id}) does not link to the event before it"
             ));
         }
-        let scope = scopes.get(id).map(String::as_str).unwrap_or_default();
         let recomputed = event_hash(
             prev_hash,
-            *seq,
+            seq,
             id,
             district_id,
             actor_id.as_deref().unwrap_or_default(),
@@ -235,28 +267,33 @@ fn check(
             scope,
             *occurred_at,
         );
-        if &recomputed != hash {
-            report.problems.push(format!(
+        let hash = hash.clone().unwrap_or_default();
+        if recomputed != hash {
+            self.report.problems.push(format!(
                 "event {seq} (id {id}) was changed after it was recorded"
             ));
         }
-        prev = hash.clone();
-        expected_seq = seq + 1;
+        self.prev = hash;
+        self.expected_seq = seq + 1;
     }
-    report.head_hash = prev.clone();
-    match head {
-        Some((_, head_seq, head_hash)) if *head_seq != expected_seq - 1 || *head_hash != prev => {
-            report.problems.push(format!(
-                "the chain ends at event {} but its head says {head_seq}: events were removed \
-                 from the end",
-                expected_seq - 1
-            ));
+
+    fn finish(mut self, head: Option<&(String, i64, String)>) -> ChainReport {
+        let last = self.expected_seq - 1;
+        match head {
+            Some((_, head_seq, head_hash)) if *head_seq != last || *head_hash != self.prev => {
+                self.report.problems.push(format!(
+                    "the chain ends at event {last} but its head says {head_seq}: events were \
+                     removed from the end"
+                ));
+            }
+            Some(_) => {}
+            None if self.report.events > 0 => self
+                .report
+                .problems
+                .push("the chain's head is missing".to_owned()),
+            None => {}
         }
-        Some(_) => {}
-        None if report.events > 0 => report
-            .problems
-            .push("the chain's head is missing".to_owned()),
-        None => {}
+        self.report.head_hash = self.prev;
+        self.report
     }
-    report
 }
