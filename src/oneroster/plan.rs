@@ -96,13 +96,21 @@ impl State {
         stored: Option<chrono::NaiveDateTime>,
         modified: Option<chrono::NaiveDateTime>,
     ) -> bool {
-        let stale = self.mode(file) == Mode::Delta
-            && matches!((modified, stored), (Some(row), Some(stored)) if row <= stored);
+        let stale = is_stale(self.mode(file), stored, modified);
         if stale {
             *self.stale.entry(file).or_default() += 1;
         }
         stale
     }
+}
+
+/// A delta row not newer than the stored record must not overwrite it.
+pub fn is_stale(
+    mode: Mode,
+    stored: Option<chrono::NaiveDateTime>,
+    modified: Option<chrono::NaiveDateTime>,
+) -> bool {
+    mode == Mode::Delta && matches!((modified, stored), (Some(row), Some(stored)) if row <= stored)
 }
 
 /// A bundle read and checked: the report so far, and the changes to write when it is clean.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::fields::{self, Grade, Mode, Status, CLASSES, ENROLLMENTS};
-use super::plan::State;
+use super::plan::{is_stale, State};
 use super::report::Problems;
 use super::slots::{ClassData, Link, Slot};
 use super::table::Row;
@@ -197,6 +197,7 @@ impl State {
                 return;
             }
         }
+        let mode = self.mode(ENROLLMENTS.file);
         let links = if is_student {
             &mut self.roster.enrollments
         } else {
@@ -210,20 +211,14 @@ impl State {
             return;
         }
         slot.seen = true;
-        let stored = slot.current_modified;
-        let exists = slot.current.is_some();
         slot.source_id = Some(header.sourced_id.to_owned());
-        if self.is_stale(ENROLLMENTS.file, stored, header.modified)
-            || (header.status == Status::ToBeDeleted && !exists)
-        {
+        if is_stale(mode, slot.current_modified, header.modified) {
+            *self.stale.entry(ENROLLMENTS.file).or_default() += 1;
             return;
         }
-        let links = if is_student {
-            &mut self.roster.enrollments
-        } else {
-            &mut self.roster.teachers
-        };
-        let slot = links.get_mut(&(class, user)).expect("inserted above");
+        if header.status == Status::ToBeDeleted && slot.current.is_none() {
+            return;
+        }
         slot.line = row.line;
         slot.desired_modified = header.modified;
         slot.desired = Some(Link {
