@@ -298,6 +298,18 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
             .collect();
         for ind in row["indicators"].as_array().unwrap() {
             let name = ind["indicator"].as_str().unwrap();
+            if !ind["suppressed"].is_null() {
+                // Withheld (too telling, or complementary to what is): no mean, no interval, at
+                // most the coarse category of the share.
+                assert!(
+                    ind["mean"].is_null() && ind["mean_ci_low"].is_null(),
+                    "{ind}"
+                );
+                for key in ["favorable", "prevalence"] {
+                    assert!(ind[key].is_null() || ind[key]["coarsened"] == true, "{ind}");
+                }
+                continue;
+            }
             let values: Vec<&(Option<f64>, bool)> =
                 scored.iter().filter_map(|s| s.get(name)).collect();
             let n = values.len() as f64;
@@ -367,7 +379,8 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
             }
         }
         let d = &item["distribution"];
-        if d["coarsened"] == true {
+        if d.is_null() || d["coarsened"] == true {
+            assert!(d.is_null() != item["suppressed"].is_null(), "{item}");
             continue;
         }
         for c in d["counts"].as_array().unwrap() {

@@ -74,6 +74,9 @@ pub struct Cell {
     pub eligible: i64,
     pub opted_out: i64,
     pub respondents: i64,
+    /// Respondents whose account and placement were settled before the window opened; a cell is
+    /// small when either count is below the window's minimum. Never published.
+    pub settled_respondents: i64,
     pub aggregates: Aggregates,
 }
 
@@ -115,6 +118,7 @@ pub fn cells_of(conn: &mut DbConnection, window: &Closed) -> Result<Vec<Cell>, A
                     eligible: i64::from(eligible),
                     opted_out: i64::from(opted_out),
                     respondents: i64::from(respondents),
+                    settled_respondents: i64::from(respondents),
                     aggregates: serde_json::from_str(&json)
                         .map_err(|e| ApiError::internal(format!("stored aggregates: {e}")))?,
                 })

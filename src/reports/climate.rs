@@ -1,8 +1,47 @@
 //! The climate report of a closed window, assembled from its (school, grade) aggregates.
 //!
-//! The suppression pattern is always computed over the whole window (schools × grades with their
-//! margins), whichever report is asked for, so the school reports and the district report that
-//! one district administrator can read together never reveal a suppressed value.
+//! Every pattern is computed over the whole window (schools × grades with their margins: school
+//! totals, grade totals, the district total), whichever report is asked for, so the school
+//! reports and the district reports (with or without the schools breakdown) that one district
+//! administrator can read together never reveal a withheld value. With k the window's minimum
+//! cell size, an entry (a cell or a margin) is:
+//!
+//! - **Known-empty** when nobody was eligible and nobody responded (`eligible = 0` and
+//!   `respondents = 0`, whatever the guardian opt-outs): everyone can see it is empty, so it is
+//!   always shown and never counts as hidden (`Table::public`); a margin is known-empty when its
+//!   whole line is.
+//! - **Respondents pattern.** A count is small when `respondents < k` or
+//!   `settled_respondents < k` (respondents whose account and placement were settled before
+//!   the window opened; margins add both counts; the settled count is never published). Small
+//!   counts are `small_cell`; complementary suppression (`disclosure`) completes the pattern.
+//!   Where the respondents are hidden, so are the response rate and everything of the row.
+//! - **Per indicator, a count pattern** over `n` (respondents scored on the indicator): initial
+//!   marks are the entries hidden in the respondents pattern (with their reason) and `n < k`
+//!   (`small_cell`); completed by complementary suppression. `n` is shown where it does not
+//!   hide. For an indicator of required items `n = respondents` and this is the respondents
+//!   pattern.
+//! - **Per indicator, a values pattern** over everything derived from the answers: initial marks
+//!   are the entries the count pattern hides, and (`coarsened`) the entries whose
+//!   - hits (favorable, victimized) are sensitive: `h ≤ L(n)` or `n − h ≤ L(n)` with
+//!     `L(n) = max(1, ⌊n/20⌋)` (covers `h ≤ 1`, `h ≥ n − 1`, ≤ 5% and ≥ 95%);
+//!   - mean is sensitive (scale indicators): `n ≤ 1`, zero variance, or within two score steps
+//!     of the top or bottom of the scale (`stats::mean_sensitive`);
+//!   - item answer counts are sensitive, at school totals and the district total only (where
+//!     they are published): for any item of the indicator, `answered < k` or one option holds
+//!     `≥ answered − 1` answers.
+//!
+//!   Complementary suppression (`disclosure::protect_marked`) completes it, choosing
+//!   complements by `n`. Where it hides an entry, all derived numbers of the indicator are
+//!   withheld there: mean and interval, favorable/prevalence, and on a report's total row the
+//!   answer counts of the indicator's items. When the hits themselves are sensitive and `n` is
+//!   shown, the share is shown as its coarse category ("<=X" / ">=Y", `stats::coarse_share`),
+//!   which is true and admits at least two counts; otherwise nothing.
+//!
+//! Hits, score sums, sums of squares and option counts are all additive over cells and share
+//! the values pattern, so `disclosure`'s cycle argument covers each of them, and every linear
+//! identity an attacker knows between them (hits = favorable options' counts, options sum to
+//! the answered count, …) holds at every cell alike: moving answers between options along a
+//! cycle of hidden entries changes no shown number. `climate/tests.rs` checks this exactly.
 
 use std::collections::BTreeMap;
 
@@ -119,11 +158,18 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn indicator_result(
-    indicator: Indicator,
-    sums: &Sums,
-    suppressed: Option<Suppression>,
-) -> IndicatorResult {
+/// What the report may show of one indicator at one entry of the table.
+#[derive(Clone, Copy)]
+struct Shown {
+    /// The row's respondents are hidden: nothing of the indicator is shown.
+    row: Option<Suppression>,
+    /// The indicator's count of scored respondents is hidden.
+    count: Option<Suppression>,
+    /// The indicator's derived values (mean, interval, share, item answer counts) are hidden.
+    values: Option<Suppression>,
+}
+
+fn indicator_result(indicator: Indicator, sums: &Sums, shown: Shown) -> IndicatorResult {
     let mut out = IndicatorResult {
         indicator,
         n: None,
@@ -132,23 +178,31 @@ fn indicator_result(
         mean_ci_high: None,
         favorable: None,
         prevalence: None,
-        suppressed,
+        suppressed: shown.row.or(shown.count).or(shown.values),
     };
-    if suppressed.is_some() {
+    if shown.row.is_some() || shown.count.is_some() {
         return out;
     }
     out.n = Some(sums.n);
-    let share = stats::wilson(sums.hits, sums.n).map(|p| stats::percent(&p));
+    let share = if shown.values.is_none() {
+        stats::wilson(sums.hits, sums.n).map(|p| stats::percent(&p))
+    } else if sums.n > 0 && stats::share_sensitive(sums.hits, sums.n) {
+        // Hidden because the hits themselves tell too much: their true coarse category, which
+        // admits at least two counts, is all that is shown.
+        Some(stats::coarse_share(sums.hits, sums.n))
+    } else {
+        None
+    };
     if indicator == Indicator::BullyingVictimization {
         out.prevalence = share;
     } else {
         out.favorable = share;
-        if let Some(ci) = stats::mean_ci(sums) {
-            out.mean = Some(round2(ci.mean));
-            out.mean_ci_low = Some(round2(ci.low));
-            out.mean_ci_high = Some(round2(ci.high));
-        } else if sums.n > 0 {
-            out.mean = Some(round2(sums.sum / sums.n as f64));
+        if shown.values.is_none() {
+            if let Some(ci) = stats::mean_ci(sums) {
+                out.mean = Some(round2(ci.mean));
+                out.mean_ci_low = Some(round2(ci.low));
+                out.mean_ci_high = Some(round2(ci.high));
+            }
         }
     }
     out
@@ -161,26 +215,100 @@ pub struct Context<'a> {
     pub items: &'a [ItemRow],
 }
 
+/// The two patterns of one indicator over the whole window.
+struct Protection {
+    /// Over the respondents scored on the indicator.
+    count: Pattern,
+    /// Over everything derived from their answers.
+    values: Pattern,
+}
+
+fn sums_of(cell: &Cell, indicator: Indicator) -> Sums {
+    cell.aggregates
+        .indicators
+        .get(&indicator)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// An item's `(option value, count)` pairs in a cell or margin, every option included.
+fn option_counts(cell: &Cell, item: &ItemRow) -> Vec<(i32, u64)> {
+    let counts = cell.aggregates.items.get(&item.id);
+    item.scale()
+        .options()
+        .iter()
+        .map(|(value, _)| {
+            (
+                *value,
+                counts.and_then(|c| c.get(value)).copied().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The respondents' pattern: a count is small when its respondents or its settled respondents
+/// are fewer than `k` (margins add both), then complementary suppression.
+fn protect_respondents(table: &Table, k: u64) -> Pattern {
+    let small = |c: &Cell| c.respondents < k as i64 || c.settled_respondents < k as i64;
+    let initial = table.marks(|_, c| small(c).then_some(Suppression::SmallCell));
+    table.protect(|c| c.respondents.max(0) as u64, &initial)
+}
+
+/// One indicator's patterns (see the module documentation).
+fn protect_indicator(
+    table: &Table,
+    ctx: &Context,
+    indicator: Indicator,
+    respondents: &Pattern,
+    k: u64,
+) -> Protection {
+    let n = |c: &Cell| sums_of(c, indicator).n;
+    let initial = table.marks(|at, c| {
+        suppression(respondents, at).or_else(|| (n(c) < k).then_some(Suppression::SmallCell))
+    });
+    let count = table.protect(n, &initial);
+    let items: Vec<&ItemRow> = ctx
+        .items
+        .iter()
+        .filter(|i| i.indicator() == indicator)
+        .collect();
+    let scales: Vec<Scale> = items.iter().map(|i| i.scale()).collect();
+    let step = stats::score_step(&scales);
+    let initial = table.marks(|at, c| {
+        if let Some(reason) = suppression(&count, at) {
+            return Some(reason);
+        }
+        let s = sums_of(c, indicator);
+        let share = stats::share_sensitive(s.hits, s.n);
+        let mean = indicator != Indicator::BullyingVictimization && stats::mean_sensitive(&s, step);
+        // Item answer counts are published on school totals and the district total only.
+        let totals = matches!(at, At::Row(_) | At::Total);
+        let answers = totals
+            && items
+                .iter()
+                .any(|i| stats::distribution_sensitive(&option_counts(c, i), k));
+        (share || mean || answers).then_some(Suppression::Coarsened)
+    });
+    let values = table.protect(n, &initial);
+    Protection { count, values }
+}
+
 pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport {
     let k = ctx.window.min_cell_size.max(1) as u64;
     let table = Table::new(cells);
-    let respondents = table.protect(|c| c.respondents as u64, k);
+    let respondents = protect_respondents(&table, k);
     let indicators: Vec<Indicator> = {
         let mut v: Vec<Indicator> = ctx.items.iter().map(|i| i.indicator()).collect();
         v.sort();
         v.dedup();
         v
     };
-    // Each indicator and item gets its own pattern over the respondents who answered it, on top
-    // of the respondents' pattern (more suppression never reveals more).
-    let indicator_patterns: BTreeMap<Indicator, Pattern> = indicators
+    let protections: BTreeMap<Indicator, Protection> = indicators
         .iter()
-        .map(|ind| {
-            let n = |c: &Cell| c.aggregates.indicators.get(ind).map_or(0, |s| s.n);
-            (*ind, table.protect(n, k))
-        })
+        .map(|ind| (*ind, protect_indicator(&table, ctx, *ind, &respondents, k)))
         .collect();
-    let row_at = |kind: RowKind, cell: &Cell, at: At, school: Option<&str>, grade: Option<i32>| {
+    let row_at = |kind: RowKind, at: At, school: Option<&str>, grade: Option<i32>| {
+        let cell = table.at(at);
         let suppressed = suppression(&respondents, at);
         let shown = suppressed.is_none();
         ReportRow {
@@ -196,69 +324,52 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
             indicators: indicators
                 .iter()
                 .map(|ind| {
-                    let own = suppression(&indicator_patterns[ind], at);
-                    let sums = cell
-                        .aggregates
-                        .indicators
-                        .get(ind)
-                        .copied()
-                        .unwrap_or_default();
-                    indicator_result(*ind, &sums, suppressed.or(own))
+                    let p = &protections[ind];
+                    let shown = Shown {
+                        row: suppressed,
+                        count: suppression(&p.count, at),
+                        values: suppression(&p.values, at),
+                    };
+                    indicator_result(*ind, &sums_of(cell, *ind), shown)
                 })
                 .collect(),
         }
     };
     let (total, total_at, schools, grades, school_id) = match scope {
         Scope::District { schools } => {
-            let total = table.total();
             let schools = table
                 .schools
                 .iter()
                 .enumerate()
                 .filter(|_| schools)
-                .map(|(r, s)| row_at(RowKind::School, &table.row(r), At::Row(r), Some(s), None))
+                .map(|(r, s)| row_at(RowKind::School, At::Row(r), Some(s), None))
                 .collect();
             let grades = table
                 .grades
                 .iter()
                 .enumerate()
-                .map(|(c, g)| {
-                    row_at(
-                        RowKind::Grade,
-                        &table.column(c),
-                        At::Column(c),
-                        None,
-                        Some(*g),
-                    )
-                })
+                .map(|(c, g)| row_at(RowKind::Grade, At::Column(c), None, Some(*g)))
                 .collect();
-            let row = row_at(RowKind::Total, &total, At::Total, None, None);
-            (row, (total, At::Total), schools, grades, None)
+            let row = row_at(RowKind::Total, At::Total, None, None);
+            (row, Some(At::Total), schools, grades, None)
         }
         Scope::School(ref school) => {
             let school = school.as_str();
             let r = table.schools.iter().position(|s| s == school);
             match r {
                 Some(r) => {
-                    let total = table.row(r);
                     let grades = table
                         .grades
                         .iter()
                         .enumerate()
                         .map(|(c, g)| {
-                            row_at(
-                                RowKind::Grade,
-                                &table.cells[r][c],
-                                At::Cell(r, c),
-                                Some(school),
-                                Some(*g),
-                            )
+                            row_at(RowKind::Grade, At::Cell(r, c), Some(school), Some(*g))
                         })
                         .collect();
-                    let row = row_at(RowKind::Total, &total, At::Row(r), Some(school), None);
+                    let row = row_at(RowKind::Total, At::Row(r), Some(school), None);
                     (
                         row,
-                        (total, At::Row(r)),
+                        Some(At::Row(r)),
                         Vec::new(),
                         grades,
                         Some(school.to_owned()),
@@ -267,7 +378,6 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
                 // Every school of a window has cells, so this is not reached; if it were, the
                 // report would show nothing rather than fail.
                 None => {
-                    let empty = table.merged(std::iter::empty());
                     let row = ReportRow {
                         kind: RowKind::Total,
                         school_id: Some(school.to_owned()),
@@ -279,47 +389,25 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
                         suppressed: Some(Suppression::SmallCell),
                         indicators: Vec::new(),
                     };
-                    (
-                        row,
-                        (empty, At::Total),
-                        Vec::new(),
-                        Vec::new(),
-                        Some(school.to_owned()),
-                    )
+                    (row, None, Vec::new(), Vec::new(), Some(school.to_owned()))
                 }
             }
         }
     };
-    let (total_cell, at) = total_at;
-    let row_hidden = total.suppressed;
     let items = ctx
         .items
         .iter()
         .map(|item| {
-            let counts: Vec<(i32, u64)> = item
-                .scale()
-                .options()
-                .iter()
-                .map(|(value, _)| {
-                    let n = total_cell
-                        .aggregates
-                        .items
-                        .get(&item.id)
-                        .and_then(|c| c.get(value))
-                        .copied()
-                        .unwrap_or(0);
-                    (*value, n)
-                })
-                .collect();
-            // An optional item answered by few is protected over its own answer counts.
-            let answered = |c: &Cell| {
-                c.aggregates
-                    .items
-                    .get(&item.id)
-                    .map_or(0, |counts| counts.values().sum())
+            let suppressed = match total_at {
+                Some(at) => total
+                    .suppressed
+                    .or_else(|| suppression(&protections[&item.indicator()].values, at)),
+                None => Some(Suppression::SmallCell),
             };
-            let own = suppression(&table.protect(answered, k), at);
-            let suppressed = row_hidden.or(own);
+            let distribution = match (total_at, suppressed) {
+                (Some(at), None) => Some(stats::distribution(&option_counts(table.at(at), item))),
+                _ => None,
+            };
             ItemResult {
                 item_id: item.id.clone(),
                 position: item.position,
@@ -327,7 +415,7 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
                 prompt: item.prompt.clone(),
                 indicator: item.indicator(),
                 scale: item.scale(),
-                distribution: suppressed.is_none().then(|| stats::distribution(&counts)),
+                distribution,
                 suppressed,
             }
         })
@@ -348,8 +436,9 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
             school_id,
             notes: vec![
                 "Response rate = respondents ÷ eligible students; students opted out by a guardian are not eligible and are counted separately.".to_owned(),
-                "Cells with fewer respondents than min_cell_size are suppressed (small_cell); where a total is shown, more cells are suppressed so that none can be recovered by subtraction (complementary).".to_owned(),
-                "Percentages at or below 5% or at or above 95% are shown as \"<5\" / \">95\" without an interval; an item whose answers are all or all but one in one option is shown coarsened.".to_owned(),
+                "A count of respondents is suppressed (small_cell) when fewer than min_cell_size responded, or fewer than min_cell_size of them were enrolled and placed before the window opened; where a total is shown, more counts are suppressed so that none can be recovered by subtraction (complementary), across every report of the window. A group nobody was eligible for is known to be empty and always shown.".to_owned(),
+                "An indicator's values are withheld (coarsened) where they would tell that all, or all but one, of the respondents gave one answer: a share of h among n with h ≤ max(1, ⌊n/20⌋) or n − h ≤ max(1, ⌊n/20⌋) (this includes 5% or less and 95% or more), a mean of unanimous respondents or of respondents at most one away from the top or bottom of the scale, or, on a school's or the district's total, an item whose answers fall all or all but one in one option or that fewer than min_cell_size answered; enough other values of the indicator are withheld (complementary) that none of them can be recovered from any report of the window.".to_owned(),
+                "A withheld share is shown only as its coarse category, true for every count in it: \"<=X\" (at most max(1, ⌊n/20⌋) of n, i.e. at most X%) or \">=Y\", without an interval.".to_owned(),
             ],
         },
         total,
@@ -358,3 +447,6 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
         items,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -32,6 +32,24 @@
 //! fixed when every circulation leaves it alone, i.e. when it lies on no cycle. Only exact
 //! recovery is prevented: the sum of a line's suppressed numbers, and the bounds that follow
 //! from counts being non-negative, remain known.
+//!
+//! **Beyond respondent counts** ([`protect_marked`]). The same rules 2 and 3 complete any set
+//! of initial marks, not only the counts below k: a climate report marks an indicator's
+//! entries whose hits, mean or item answer counts are too telling (`coarsened`) and completes
+//! one pattern per indicator. The argument above used nothing about the counts but that they
+//! add up over the cells, so it holds for every additive measure suppressed by the pattern at
+//! once — favorable or victimized counts `h`, score sums `Σx`, sums of squares `Σx²`, answer
+//! counts per option `c_v`: if every suppressed entry lies on a cycle `C`, adding `±t` along
+//! `C` to any one measure keeps every line sum, so no shown number changes. Identities an
+//! attacker knows hold cell by cell (`Σ_v c_v = answered`, `h = Σ_{v favorable} c_v`,
+//! `Σx = Σ_v v·c_v` and `Σx² = Σ_v v²·c_v` for a one-item indicator, `answered = respondents`
+//! for a required item): moving `t` answers from one option `a` to another `b` along `C` (so
+//! `c_a −= t`, `c_b += t`, `h`, `Σx`, `Σx²` change by `t` times the difference of their per-answer
+//! values, `answered` and `n` stay) satisfies all of them together, so no suppressed measure is
+//! fixed by the shown ones and the identities either. Non-negativity bounds remain known, as
+//! above: this is protection against exact recovery (the standard of cell suppression in
+//! statistical disclosure control: threshold rule, group disclosure "n − 1" rule, complementary
+//! suppression; Hundepool et al., *Statistical Disclosure Control*, 2012, ch. 4).
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -49,6 +67,9 @@ pub enum Suppression {
     SmallCell,
     /// Hidden so that a small cell cannot be recovered from the numbers shown.
     Complementary,
+    /// Would tell that all, or all but one, of the respondents gave one answer (or the only
+    /// respondent's answer); shown at most as a coarse category that admits several counts.
+    Coarsened,
 }
 
 /// What to suppress in a [`Grid`] and its margins (`None` = shown).
@@ -76,10 +97,57 @@ pub fn protect(grid: &Grid, k: u64) -> Pattern {
 /// eligible students and no respondents): they are never suppressed, and a pattern that relied
 /// on hiding them would not protect what it seems to.
 pub fn protect_with_public(grid: &Grid, public: impl Fn(usize, usize) -> bool, k: u64) -> Pattern {
+    let (r, c) = (grid.cells.len(), grid.cells.first().map_or(0, Vec::len));
+    let row_sums: Vec<u64> = grid.cells.iter().map(|row| row.iter().sum()).collect();
+    let col_sums: Vec<u64> = (0..c)
+        .map(|j| grid.cells.iter().map(|row| row[j]).sum())
+        .collect();
+    let small = |v: u64| (v < k).then_some(Suppression::SmallCell);
+    let initial = Pattern {
+        cells: (0..r)
+            .map(|i| (0..c).map(|j| small(grid.cells[i][j])).collect())
+            .collect(),
+        rows: row_sums.iter().map(|v| small(*v)).collect(),
+        cols: col_sums.iter().map(|v| small(*v)).collect(),
+        total: small(row_sums.iter().sum()),
+    };
+    protect_marked(grid, public, &initial)
+}
+
+/// The general form: `initial` marks the numbers that are sensitive in themselves (cells and
+/// margins, with the reason to show), `grid` gives the costs the complementary numbers are
+/// chosen by, and rules 2 and 3 complete the pattern. Public entries are never marked, whatever
+/// `initial` says. Every count that is additive over the cells and suppressed by the result is
+/// protected by the cycle argument, whichever count the costs came from.
+///
+/// # Panics
+/// When the rows of `grid` differ in length, or `initial` has another shape.
+pub fn protect_marked(
+    grid: &Grid,
+    public: impl Fn(usize, usize) -> bool,
+    initial: &Pattern,
+) -> Pattern {
     let mut table = Table::new(grid, public);
-    for ((mark, value), public) in table.marks.iter_mut().zip(&table.values).zip(&table.public) {
-        if *value < k && !public {
-            *mark = Some(Suppression::SmallCell);
+    let (r, c) = (table.rows - 1, table.cols - 1);
+    assert!(
+        initial.cells.len() == r
+            && initial.cells.iter().all(|row| row.len() == c)
+            && initial.rows.len() == r
+            && initial.cols.len() == c,
+        "the initial marks have the grid's shape"
+    );
+    for i in 0..=r {
+        for j in 0..=c {
+            let mark = match (i == r, j == c) {
+                (false, false) => initial.cells[i][j],
+                (false, true) => initial.rows[i],
+                (true, false) => initial.cols[j],
+                (true, true) => initial.total,
+            };
+            let x = i * table.cols + j;
+            if !table.public[x] {
+                table.marks[x] = mark;
+            }
         }
     }
     // Without a school or a grade the only numbers are margins of nothing, known to be 0.
@@ -335,5 +403,7 @@ impl Bridges<'_> {
     }
 }
 
+#[cfg(test)]
+pub(super) mod span;
 #[cfg(test)]
 mod tests;

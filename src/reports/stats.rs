@@ -3,13 +3,33 @@
 //! - Means come with a 95% confidence interval from Student's t with n − 1 degrees of freedom.
 //! - Shares (favorable, victimized) come with a 95% Wilson score interval, which stays inside
 //!   0–100% and behaves at small n and near 0% or 100%, unlike the normal approximation.
-//! - A share of 5% or less, or 95% or more, is published only as "<5" or ">95", without its
-//!   interval: near-unanimous answers in a small group say what almost every member answered.
-//! - An item's answer counts are published only when no option holds all or all but one of
-//!   the answers, for the same reason.
+//! - Whether a number is too telling is decided on counts, not on rounded percentages (the
+//!   threshold rule with the "n − 1" group-disclosure rule of statistical disclosure control:
+//!   a published value must not imply that all, or all but one, members of a group gave one
+//!   answer):
+//!   - a share of `h` hits among `n` is sensitive when `h ≤ L(n)` or `n − h ≤ L(n)`, where
+//!     `L(n) = max(1, ⌊n / 20⌋)` — that is `h ≤ 1`, `h ≥ n − 1`, `h/n ≤ 5%` or `h/n ≥ 95%`
+//!     ([`share_sensitive`]). It is shown at most as the coarse category [`coarse_share`]:
+//!     "<=X" with `X = ⌈1000·L(n)/n⌉/10` (true for every `h ≤ L(n)`, so it admits at least the
+//!     two counts 0 and 1) or ">=Y" with `Y = ⌊1000·(n − L(n))/n⌋/10`, never with an interval;
+//!   - a mean is sensitive when `n ≤ 1`, when the respondents are unanimous (their sum of
+//!     squared deviations `Σx² − (Σx)²/n` is zero up to rounding, bounded by `64·ε·n·Σx²`), or
+//!     when their total distance from the top (`5n − Σx`) or the bottom (`Σx − n`) of the
+//!     scale is at most two score steps, where a score step is the smallest non-zero distance
+//!     of one respondent's score from an end of the scale (1 ÷ items, 4 ÷ items for yes/no
+//!     items): below two steps at most one respondent can differ from the extreme answer
+//!     ([`mean_sensitive`]);
+//!   - an item's answer counts are sensitive when one option holds all or all but one of the
+//!     answers (`max + 1 ≥ answered`), or fewer than the minimum cell size answered
+//!     ([`distribution_sensitive`]).
+//! - Sensitive values are not merely blanked where they occur: the report marks them and
+//!   complementary suppression hides enough other values that none can be recovered (see
+//!   `climate` and `disclosure`).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::surveys::vocab::Scale;
 
 /// Two-sided 95% quantile of the standard normal distribution.
 pub const Z_975: f64 = 1.959_963_984_540_054;
@@ -140,12 +160,85 @@ pub fn t_975(df: u64) -> f64 {
     }
 }
 
+/// Whether `hits` of `n` is too telling to publish exactly (module rules): `n` is 0, or the
+/// hits or the misses number at most `max(1, ⌊n/20⌋)`.
+pub fn share_sensitive(hits: u64, n: u64) -> bool {
+    let l = (n / 20).max(1);
+    n == 0 || hits <= l || n.saturating_sub(hits) <= l
+}
+
+/// The coarse category a sensitive share is published as: "<=X" when the hits are at most
+/// `L = max(1, ⌊n/20⌋)`, else ">=Y" (the misses are at most `L`); X is rounded up and Y down
+/// to a tenth, so the display is true for every count of its category, and each category
+/// holds at least two counts (0 and 1 hits, or n − 1 and n).
+pub fn coarse_share(hits: u64, n: u64) -> Percent {
+    let n1 = n.max(1);
+    let l = (n1 / 20).max(1);
+    let display = if hits <= l {
+        let tenths = (1000 * l).div_ceil(n1).min(1000);
+        format!("<={}.{}", tenths / 10, tenths % 10)
+    } else {
+        let tenths = 1000 * (n1 - l.min(n1)) / n1;
+        format!(">={}.{}", tenths / 10, tenths % 10)
+    };
+    Percent {
+        value: None,
+        display,
+        coarsened: true,
+        low: None,
+        high: None,
+    }
+}
+
+/// The smallest non-zero distance of one respondent's score from either end of the 1–5 scale,
+/// for a scale indicator whose items have these scales: one answer one option away, averaged
+/// over all of the indicator's items (a yes/no answer moves 4).
+pub fn score_step(scales: &[Scale]) -> f64 {
+    if scales.is_empty() {
+        return 1.0;
+    }
+    let item_step = if scales.iter().all(|s| *s == Scale::YesNo) {
+        4.0
+    } else {
+        1.0
+    };
+    item_step / scales.len() as f64
+}
+
+/// Whether a scale indicator's mean (and its interval) is too telling to publish (module
+/// rules): one respondent or none, unanimous respondents, or at most one respondent away from
+/// the top or the bottom of the scale.
+pub fn mean_sensitive(s: &Sums, step: f64) -> bool {
+    if s.n <= 1 {
+        return true;
+    }
+    let n = s.n as f64;
+    let squares = s.sum_sq - s.sum * s.sum / n;
+    // Summing n equal scores in floating point errs by at most a few n·ε relative.
+    let unanimous = squares <= 64.0 * f64::EPSILON * n * s.sum_sq.max(1.0);
+    let slack = 1e-9 * n;
+    let near_top = 5.0 * n - s.sum <= 2.0 * step + slack;
+    let near_bottom = s.sum - n <= 2.0 * step + slack;
+    unanimous || near_top || near_bottom
+}
+
+/// Whether an item's answer counts are too telling to publish: fewer than `k` answered, or one
+/// option holds all or all but one of the answers.
+pub fn distribution_sensitive(counts: &[(i32, u64)], k: u64) -> bool {
+    let n: u64 = counts.iter().map(|(_, c)| c).sum();
+    let largest = counts.iter().map(|(_, c)| *c).max().unwrap_or(0);
+    n < k || largest + 1 >= n
+}
+
 /// A percentage (0–100) as published: exact when strictly between 5 and 95, else coarsened.
+/// Reports decide on counts first ([`share_sensitive`]) and call this only for shares that
+/// are not sensitive.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Percent {
     /// Rounded to 0.1; null when coarsened.
     pub value: Option<f64>,
-    /// "37.5", or "<5" / ">95" when coarsened.
+    /// "37.5"; when coarsened, a bound true for every count of its category: "<=X" (at most
+    /// max(1, ⌊n/20⌋) hits, which is at most X percent) or ">=Y" (at most that many misses).
     pub display: String,
     pub coarsened: bool,
     /// The 95% interval in percent, rounded to 0.1; null when coarsened, where a bound of 0 or

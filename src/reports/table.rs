@@ -2,13 +2,17 @@
 //! suppression is decided, so every report cut from it shares one pattern.
 
 use super::aggregates::{Aggregates, Cell};
-use super::disclosure::{protect_with_public, Grid, Pattern, Suppression};
+use super::disclosure::{protect_marked, Grid, Pattern, Suppression};
 
 /// The window's cells as a schools × grades table, with merged margins.
 pub(super) struct Table {
     pub schools: Vec<String>,
     pub grades: Vec<i32>,
     pub cells: Vec<Vec<Cell>>,
+    /// School totals, grade totals and the district total, merged once.
+    pub row_totals: Vec<Cell>,
+    pub col_totals: Vec<Cell>,
+    pub total: Cell,
 }
 
 impl Table {
@@ -36,16 +40,49 @@ impl Table {
                             eligible: 0,
                             opted_out: 0,
                             respondents: 0,
+                            settled_respondents: 0,
                             aggregates: Aggregates::default(),
                         })
                     })
                     .collect()
             })
+            .collect::<Vec<Vec<Cell>>>();
+        let row_totals = grid.iter().map(|row| merged(row.iter())).collect();
+        let col_totals = (0..grades.len())
+            .map(|c| merged(grid.iter().map(|row| &row[c])))
             .collect();
+        let total = merged(grid.iter().flatten());
         Table {
             schools,
             grades,
             cells: grid,
+            row_totals,
+            col_totals,
+            total,
+        }
+    }
+
+    /// The cell or margin at `at`.
+    pub fn at(&self, at: At) -> &Cell {
+        match at {
+            At::Cell(r, c) => &self.cells[r][c],
+            At::Row(r) => &self.row_totals[r],
+            At::Column(c) => &self.col_totals[c],
+            At::Total => &self.total,
+        }
+    }
+
+    /// `mark` applied to every cell and margin (public cells and margins get no mark).
+    pub fn marks(&self, mark: impl Fn(At, &Cell) -> Option<Suppression>) -> Pattern {
+        let (r, c) = (self.schools.len(), self.grades.len());
+        let at = |a: At| mark(a, self.at(a));
+        Pattern {
+            cells: (0..r)
+                .map(|i| (0..c).map(|j| at(At::Cell(i, j))).collect())
+                .collect(),
+            rows: (0..r).map(|i| at(At::Row(i))).collect(),
+            cols: (0..c).map(|j| at(At::Column(j))).collect(),
+            total: at(At::Total),
         }
     }
 
@@ -59,50 +96,43 @@ impl Table {
         }
     }
 
-    /// A cell everyone knows is empty (a grade nobody at the school was offered): hiding it
+    /// A cell everyone knows is empty: nobody was eligible (a grade the school does not serve,
+    /// or one whose every student was opted out by a guardian) and nobody answered. Hiding it
     /// protects nothing, and counting it as hidden would let its neighbour be recovered.
     pub fn public(&self, r: usize, c: usize) -> bool {
         let cell = &self.cells[r][c];
-        cell.eligible == 0 && cell.opted_out == 0 && cell.respondents == 0
+        cell.eligible == 0 && cell.respondents == 0
     }
 
-    pub fn protect(&self, count: impl Fn(&Cell) -> u64, k: u64) -> Pattern {
-        protect_with_public(&self.grid(count), |r, c| self.public(r, c), k)
-    }
-
-    pub fn merged<'a>(&self, cells: impl Iterator<Item = &'a Cell>) -> Cell {
-        let mut out = Cell {
-            school_id: String::new(),
-            grade: 0,
-            eligible: 0,
-            opted_out: 0,
-            respondents: 0,
-            aggregates: Aggregates::default(),
-        };
-        for c in cells {
-            out.eligible += c.eligible;
-            out.opted_out += c.opted_out;
-            out.respondents += c.respondents;
-            out.aggregates.merge(&c.aggregates);
-        }
-        out
-    }
-
-    pub fn row(&self, r: usize) -> Cell {
-        self.merged(self.cells[r].iter())
-    }
-
-    pub fn column(&self, c: usize) -> Cell {
-        self.merged(self.cells.iter().map(|row| &row[c]))
-    }
-
-    pub fn total(&self) -> Cell {
-        self.merged(self.cells.iter().flatten())
+    /// The pattern that hides the entries `initial` marks and completes it with complementary
+    /// suppression, choosing complements by `count`.
+    pub fn protect(&self, count: impl Fn(&Cell) -> u64, initial: &Pattern) -> Pattern {
+        protect_marked(&self.grid(count), |r, c| self.public(r, c), initial)
     }
 }
 
+fn merged<'a>(cells: impl Iterator<Item = &'a Cell>) -> Cell {
+    let mut out = Cell {
+        school_id: String::new(),
+        grade: 0,
+        eligible: 0,
+        opted_out: 0,
+        respondents: 0,
+        settled_respondents: 0,
+        aggregates: Aggregates::default(),
+    };
+    for c in cells {
+        out.eligible += c.eligible;
+        out.opted_out += c.opted_out;
+        out.respondents += c.respondents;
+        out.settled_respondents += c.settled_respondents;
+        out.aggregates.merge(&c.aggregates);
+    }
+    out
+}
+
 /// Where a value sits in the table.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum At {
     Cell(usize, usize),
     Row(usize),

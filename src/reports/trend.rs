@@ -183,13 +183,15 @@ fn trend(
             } else {
                 &ind["favorable"]
             };
-            let note = if !ind["suppressed"].is_null() {
-                ind["suppressed"].as_str().map(str::to_owned)
-            } else if pct["coarsened"] == true {
+            // A withheld share may still show its coarse category ("<=8.4"), which says more
+            // than the reason alone.
+            let note = if pct["coarsened"] == true {
                 Some(format!(
                     "coarsened: {}",
                     pct["display"].as_str().unwrap_or_default()
                 ))
+            } else if !ind["suppressed"].is_null() {
+                ind["suppressed"].as_str().map(str::to_owned)
             } else {
                 None
             };

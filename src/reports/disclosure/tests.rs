@@ -4,6 +4,7 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::span::Span;
 use super::*;
 
 use Suppression::{Complementary, SmallCell};
@@ -11,54 +12,6 @@ use Suppression::{Complementary, SmallCell};
 fn grid(cells: &[&[u64]]) -> Grid {
     Grid {
         cells: cells.iter().map(|row| row.to_vec()).collect(),
-    }
-}
-
-/// The linear span of integer vectors, kept in echelon form without fractions: every basis row
-/// is zero at the pivots of the rows before it, so reducing in insertion order is exact.
-#[derive(Default)]
-struct Span {
-    basis: Vec<(usize, Vec<i128>)>,
-}
-
-fn gcd(a: i128, b: i128) -> i128 {
-    if b == 0 {
-        a.abs()
-    } else {
-        gcd(b, a % b)
-    }
-}
-
-impl Span {
-    fn reduce(&self, mut v: Vec<i128>) -> Vec<i128> {
-        for (p, b) in &self.basis {
-            let (a, c) = (b[*p], v[*p]);
-            if c == 0 {
-                continue;
-            }
-            for (x, y) in v.iter_mut().zip(b) {
-                *x = x
-                    .checked_mul(a)
-                    .and_then(|x| x.checked_sub(y.checked_mul(c)?))
-                    .expect("entries stay small");
-            }
-            let g = v.iter().fold(0, |g, x| gcd(g, *x));
-            if g > 1 {
-                v.iter_mut().for_each(|x| *x /= g);
-            }
-        }
-        v
-    }
-
-    fn add(&mut self, v: Vec<i128>) {
-        let v = self.reduce(v);
-        if let Some(p) = v.iter().position(|x| *x != 0) {
-            self.basis.push((p, v));
-        }
-    }
-
-    fn contains(&self, v: Vec<i128>) -> bool {
-        self.reduce(v).iter().all(|x| *x == 0)
     }
 }
 

@@ -173,3 +173,85 @@ fn merged_sums_equal_sums_over_all_respondents() {
     assert_eq!(left, all);
     assert_eq!((all.n, all.hits), (11, 6));
 }
+
+#[test]
+fn shares_are_sensitive_by_count_not_only_by_percent() {
+    // 1 of 12 is 8.3%, beyond 5%, yet one respondent; 11 of 12 likewise.
+    for (h, n) in [
+        (0, 12),
+        (1, 12),
+        (11, 12),
+        (12, 12),
+        (27, 28),
+        (5, 100),
+        (95, 100),
+    ] {
+        assert!(share_sensitive(h, n), "{h}/{n}");
+    }
+    for (h, n) in [(2, 12), (10, 12), (6, 100), (94, 100), (2, 4)] {
+        assert!(!share_sensitive(h, n), "{h}/{n}");
+    }
+    assert!(share_sensitive(0, 0));
+}
+
+#[test]
+fn a_coarse_share_is_true_and_admits_at_least_two_counts() {
+    assert_eq!(coarse_share(0, 12).display, "<=8.4");
+    assert_eq!(coarse_share(1, 12).display, "<=8.4");
+    assert_eq!(coarse_share(27, 28).display, ">=96.4");
+    assert_eq!(coarse_share(3, 60).display, "<=5.0");
+    for n in 1..=200u64 {
+        for h in (0..=n).filter(|h| share_sensitive(*h, n)) {
+            let p = coarse_share(h, n);
+            assert!(p.coarsened && p.value.is_none() && p.low.is_none());
+            let bound: f64 = p.display[2..].parse().unwrap();
+            let admits = |x: u64| {
+                let pct = 100.0 * x as f64 / n as f64;
+                if p.display.starts_with("<=") {
+                    pct <= bound + 1e-9
+                } else {
+                    pct >= bound - 1e-9
+                }
+            };
+            assert!(admits(h), "{h}/{n}: {}", p.display);
+            assert!((0..=n).filter(|x| admits(*x)).count() >= 2, "{h}/{n}");
+        }
+    }
+}
+
+#[test]
+fn a_mean_is_sensitive_when_unanimous_or_one_away_from_an_end() {
+    let sums = |values: &[f64]| {
+        let mut s = Sums::default();
+        values.iter().for_each(|v| s.add(Some(*v), Some(*v >= 4.0)));
+        s
+    };
+    let one = score_step(&[Scale::Agreement5]);
+    assert!(mean_sensitive(&sums(&[5.0; 18]), one));
+    assert!(mean_sensitive(&sums(&[3.0; 18]), one));
+    assert!(mean_sensitive(&sums(&[4.0 + 1.0 / 3.0; 25]), one / 3.0));
+    assert!(mean_sensitive(&sums(&[4.0]), one));
+    // Nine "strongly agree" and one "agree": the mean 4.9 says all but one gave the top answer.
+    let mut nine = vec![5.0; 9];
+    nine.push(4.0);
+    assert!(mean_sensitive(&sums(&nine), one));
+    let mut low = vec![1.0; 9];
+    low.push(2.0);
+    assert!(mean_sensitive(&sums(&low), one));
+    assert!(!mean_sensitive(&sums(&[3.0, 4.0, 3.0, 2.0]), one));
+    assert!(!mean_sensitive(&sums(&[5.0, 5.0, 5.0, 3.0, 2.0]), one));
+    // Two items: steps of a half.
+    assert!(!mean_sensitive(
+        &sums(&[5.0, 5.0, 4.0, 3.5]),
+        score_step(&[Scale::Agreement5; 2])
+    ));
+    assert_eq!(score_step(&[Scale::YesNo, Scale::YesNo]), 2.0);
+}
+
+#[test]
+fn distributions_are_sensitive_when_dominated_or_few() {
+    assert!(distribution_sensitive(&[(1, 0), (2, 36)], 10));
+    assert!(distribution_sensitive(&[(1, 1), (2, 35)], 10));
+    assert!(distribution_sensitive(&[(1, 3), (2, 4)], 10));
+    assert!(!distribution_sensitive(&[(1, 2), (2, 34)], 10));
+}
