@@ -230,9 +230,8 @@ pub fn distribution_sensitive(counts: &[(i32, u64)], k: u64) -> bool {
     n < k || largest + 1 >= n
 }
 
-/// A percentage (0–100) as published: exact when strictly between 5 and 95, else coarsened.
-/// Reports decide on counts first ([`share_sensitive`]) and call this only for shares that
-/// are not sensitive.
+/// A percentage (0–100) as published: exact, or coarsened to a category when its count is
+/// sensitive (at most max(1, ⌊n/20⌋) hits or misses).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Percent {
     /// Rounded to 0.1; null when coarsened.
