@@ -1,5 +1,7 @@
 //! The one error type of the API and its single mapping to HTTP: RFC 9457 problem details.
 
+use std::fmt;
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -38,9 +40,13 @@ impl FieldError {
     }
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+/// Every error of the API. Its `Display` and `Debug` (which tracing-actix-web logs for each
+/// failed request) name the variant, the fields and our own wording, never text that may carry
+/// what the client sent: the details of `Malformed`, `Validation` and `Conflict` go to the
+/// client in the problem document only.
+#[derive(Clone, thiserror::Error)]
 pub enum ApiError {
-    #[error("malformed request: {detail}")]
+    #[error("malformed request")]
     Malformed {
         detail: String,
         field: Option<String>,
@@ -53,7 +59,7 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(&'static str),
-    #[error("conflict: {detail}")]
+    #[error("conflict")]
     Conflict {
         detail: String,
         field: Option<String>,
@@ -75,6 +81,54 @@ pub enum ApiError {
     ImportRejected(Box<crate::oneroster::ImportReport>),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Written by hand so that a log line built from `{:?}` of an error cannot carry a request value
+/// (see [`ApiError`]); `Internal` keeps its detail, which is ours.
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Malformed { field, .. } => f
+                .debug_struct("Malformed")
+                .field("field", field)
+                .finish_non_exhaustive(),
+            ApiError::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                f.debug_struct("Validation")
+                    .field("fields", &fields)
+                    .finish_non_exhaustive()
+            }
+            ApiError::Unauthorized(why) => f.debug_tuple("Unauthorized").field(why).finish(),
+            ApiError::Forbidden(why) => f.debug_tuple("Forbidden").field(why).finish(),
+            ApiError::NotFound(what) => f.debug_tuple("NotFound").field(what).finish(),
+            ApiError::Conflict { field, .. } => f
+                .debug_struct("Conflict")
+                .field("field", field)
+                .finish_non_exhaustive(),
+            ApiError::PayloadTooLarge { limit } => f
+                .debug_struct("PayloadTooLarge")
+                .field("limit", limit)
+                .finish(),
+            ApiError::UnsupportedMediaType(expected) => f
+                .debug_tuple("UnsupportedMediaType")
+                .field(expected)
+                .finish(),
+            ApiError::RequestTimeout { secs } => f
+                .debug_struct("RequestTimeout")
+                .field("secs", secs)
+                .finish(),
+            ApiError::RateLimited { retry_after_secs } => f
+                .debug_struct("RateLimited")
+                .field("retry_after_secs", retry_after_secs)
+                .finish(),
+            ApiError::Unavailable => f.write_str("Unavailable"),
+            ApiError::ImportRejected(report) => f
+                .debug_struct("ImportRejected")
+                .field("error_count", &report.error_count)
+                .finish_non_exhaustive(),
+            ApiError::Internal(msg) => f.debug_tuple("Internal").field(msg).finish(),
+        }
+    }
 }
 
 impl ApiError {
@@ -234,9 +288,45 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::conflict(None, "a concurrent change conflicted with this one; retry")
             }
-            _ => ApiError::internal(format!("database error: {e}")),
+            _ => ApiError::internal(database_error(&e)),
         }
     }
+}
+
+/// What the log says about an unexpected database error. diesel's `Display` is the server's
+/// primary message only (never PostgreSQL's DETAIL, which quotes rows: `Key (username)=(alice)`),
+/// but some primary messages quote a value too (`invalid input syntax for type integer: "abc"`),
+/// so quoted text is dropped and the table, column and constraint are named instead.
+fn database_error(e: &diesel::result::Error) -> String {
+    let diesel::result::Error::DatabaseError(kind, info) = e else {
+        return format!("database error: {e}");
+    };
+    let mut message = format!(
+        "database error ({kind:?}): {}",
+        without_quoted(info.message())
+    );
+    for (name, value) in [
+        ("table", info.table_name()),
+        ("column", info.column_name()),
+        ("constraint", info.constraint_name()),
+    ] {
+        if let Some(value) = value {
+            message.push_str(&format!("; {name} {value}"));
+        }
+    }
+    message
+}
+
+/// `text` with every double-quoted part replaced by `"…"`.
+fn without_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split('"').enumerate() {
+        if i > 0 {
+            out.push('"');
+        }
+        out.push_str(if i % 2 == 1 { "…" } else { part });
+    }
+    out
 }
 
 impl From<validator::ValidationErrors> for ApiError {
@@ -304,5 +394,80 @@ fn describe_code(e: &validator::ValidationError) -> String {
         },
         "email" => "must be a valid email address".to_owned(),
         other => format!("invalid ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARKER: &str = "SECRET-5517";
+
+    #[test]
+    fn debug_and_display_name_fields_never_client_text() {
+        let errors = [
+            ApiError::Validation(vec![FieldError::new(
+                "answers[0].value",
+                format!("invalid type: string \"{MARKER}\", expected i32"),
+            )]),
+            ApiError::Malformed {
+                detail: format!("bad {MARKER}"),
+                field: Some("file".to_owned()),
+            },
+            ApiError::conflict(Some("username"), format!("{MARKER} is taken")),
+        ];
+        for e in &errors {
+            for text in [format!("{e:?}"), format!("{e}"), format!("{e:#?}")] {
+                assert!(!text.contains(MARKER), "{text}");
+            }
+        }
+        assert_eq!(
+            format!("{:?}", errors[0]),
+            r#"Validation { fields: ["answers[0].value"], .. }"#
+        );
+        assert_eq!(
+            format!("{:?}", errors[1]),
+            r#"Malformed { field: Some("file"), .. }"#
+        );
+        assert_eq!(
+            format!("{:?}", errors[2]),
+            r#"Conflict { field: Some("username"), .. }"#
+        );
+        // The client still gets the whole message.
+        let problem = serde_json::to_string(&errors[0].problem()).unwrap();
+        assert!(problem.contains("answers[0].value") && problem.contains(MARKER));
+    }
+
+    #[test]
+    fn internal_details_stay_in_the_log() {
+        let e = ApiError::internal("token signing failed: bad key");
+        assert_eq!(
+            format!("{e:?}"),
+            r#"Internal("token signing failed: bad key")"#
+        );
+        assert_eq!(
+            format!("{e}"),
+            "internal error: token signing failed: bad key"
+        );
+    }
+
+    #[test]
+    fn database_errors_drop_quoted_values() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let e = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(format!(
+                "invalid input syntax for type integer: \"{MARKER}\""
+            )),
+        );
+        let ApiError::Internal(logged) = ApiError::from(e) else {
+            panic!("not internal");
+        };
+        assert_eq!(
+            logged,
+            "database error (Unknown): invalid input syntax for type integer: \"…\""
+        );
+        assert_eq!(without_quoted(r#"a "b" c "d"#), r#"a "…" c "…"#);
+        assert_eq!(without_quoted("no quotes"), "no quotes");
     }
 }

@@ -141,7 +141,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = strip_position(&e.inner().to_string());
-        ApiError::invalid(field_of(&path, &message), message)
+        ApiError::invalid(field_of(&path, &message), without_sent_value(&message))
     })
 }
 
@@ -199,6 +199,43 @@ fn field_of(path: &str, message: &str) -> String {
     }
 }
 
+/// A serde message without the value that was sent: errors and logs name the field and what
+/// was expected, never what a student answered. serde quotes the input in `invalid_type`
+/// (``invalid type: string "5", expected i32``), `invalid_value` (``integer `7` ``),
+/// `invalid_length` (the sent length) and `unknown_variant` (the sent text); those keep only
+/// their kind and serde's expectation, which comes from our types. Missing, unknown and
+/// duplicate *field* names stay: they are keys (ours, or the unknown key the client must fix),
+/// not values. Any other message is a `custom` one; it passes only if it quotes nothing.
+pub fn without_sent_value(message: &str) -> String {
+    // The expectation follows the last ", expected ": a quoted sent string may itself contain
+    // ", expected ", our expectations never do.
+    let expected = message.rfind(", expected ").map(|i| &message[i + 2..]);
+    let kind = [
+        ("invalid type: ", "invalid type"),
+        ("invalid value: ", "invalid value"),
+        ("invalid length ", "invalid length"),
+        ("unknown variant `", "unknown value"),
+    ]
+    .iter()
+    .find(|(prefix, _)| message.starts_with(prefix));
+    if let Some((_, kind)) = kind {
+        return match expected {
+            Some(expected) => format!("{kind}, {expected}"),
+            None => (*kind).to_owned(),
+        };
+    }
+    let names_a_field = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .any(|prefix| message.starts_with(prefix));
+    // std's bool parser quotes the values it accepts, not the one it got.
+    let static_text = message == "provided string was not `true` or `false`";
+    if names_a_field || static_text || !message.contains(['"', '`', '\'']) {
+        message.to_owned()
+    } else {
+        "invalid value".to_owned()
+    }
+}
+
 /// serde_json appends " at line 1 column 17"; the field path already says where.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -247,7 +284,7 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
             } else {
                 field
             },
-            message,
+            without_sent_value(&message),
         )
     })?;
     value.validate()?;
@@ -262,4 +299,225 @@ pub fn object_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Er
         return Err(serde::de::Error::custom("not an object id"));
     }
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARKER: &str = "SECRET-5517";
+
+    /// Each message shape of serde's `de::Error`, as serde words it, and what the client sees.
+    #[test]
+    fn serde_messages_lose_the_sent_value() {
+        let cases = [
+            // invalid_type, for each kind of sent value
+            (
+                r#"invalid type: string "5", expected i32"#,
+                "invalid type, expected i32",
+            ),
+            (
+                "invalid type: integer `5`, expected a string",
+                "invalid type, expected a string",
+            ),
+            (
+                "invalid type: boolean `true`, expected i32",
+                "invalid type, expected i32",
+            ),
+            (
+                "invalid type: floating point `1.5`, expected i32",
+                "invalid type, expected i32",
+            ),
+            (
+                "invalid type: map, expected a sequence",
+                "invalid type, expected a sequence",
+            ),
+            // invalid_value
+            (
+                "invalid value: integer `7`, expected u8",
+                "invalid value, expected u8",
+            ),
+            (
+                "invalid value: integer `70000000000`, expected i32",
+                "invalid value, expected i32",
+            ),
+            (
+                r#"invalid value: string "x", expected a date"#,
+                "invalid value, expected a date",
+            ),
+            // invalid_length: the sent length goes too
+            (
+                "invalid length 5, expected a tuple of size 2",
+                "invalid length, expected a tuple of size 2",
+            ),
+            // unknown_variant
+            (
+                "unknown variant `foo`, expected one of `open`, `closed`",
+                "unknown value, expected one of `open`, `closed`",
+            ),
+            (
+                "unknown variant `foo`, expected `open` or `closed`",
+                "unknown value, expected `open` or `closed`",
+            ),
+            (
+                "unknown variant `foo`, there are no variants",
+                "unknown value",
+            ),
+            // field names stay: they are keys
+            (
+                "unknown field `nmae`, expected one of `name`, `grade`",
+                "unknown field `nmae`, expected one of `name`, `grade`",
+            ),
+            (
+                "unknown field `nmae`, there are no fields",
+                "unknown field `nmae`, there are no fields",
+            ),
+            ("missing field `answers`", "missing field `answers`"),
+            ("duplicate field `status`", "duplicate field `status`"),
+            // custom: ours and the libraries' plain messages pass
+            ("not an object id", "not an object id"),
+            (
+                "invalid digit found in string",
+                "invalid digit found in string",
+            ),
+            (
+                "input contains invalid characters",
+                "input contains invalid characters",
+            ),
+            (
+                "provided string was not `true` or `false`",
+                "provided string was not `true` or `false`",
+            ),
+            // a custom message that quotes anything does not
+            ("invalid character: found `z` at 3", "invalid value"),
+            (r#"bad "input""#, "invalid value"),
+        ];
+        for (serde, client) in cases {
+            assert_eq!(without_sent_value(serde), client, "{serde}");
+        }
+    }
+
+    #[test]
+    fn a_sent_string_that_mimics_the_message_is_dropped_whole() {
+        let sent = format!("{MARKER}, expected i32");
+        let serde = format!("invalid type: string {sent:?}, expected u8");
+        assert_eq!(without_sent_value(&serde), "invalid type, expected u8");
+        let serde = format!("unknown variant `{MARKER}, expected x`, expected `a` or `b`");
+        assert_eq!(
+            without_sent_value(&serde),
+            "unknown value, expected `a` or `b`"
+        );
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        count: i32,
+        small: Option<u8>,
+        kind: Option<Kind>,
+        pair: Option<(i32, i32)>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Open,
+        Closed,
+    }
+
+    fn messages(err: ApiError) -> String {
+        match err {
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::Malformed { detail, .. } => detail,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field_not_the_value() {
+        let cases = [
+            (
+                format!(r#"{{"count": "{MARKER}"}}"#),
+                "count: invalid type, expected i32",
+            ),
+            (
+                r#"{"count": 1, "small": 5517}"#.to_owned(),
+                "small: invalid value, expected u8",
+            ),
+            (
+                format!(r#"{{"count": 1, "kind": "{MARKER}"}}"#),
+                "kind: unknown value, expected `open` or `closed`",
+            ),
+            (
+                format!(r#"{{"count": 1, "pair": ["{MARKER}", 1, 2]}}"#),
+                "pair[0]: invalid type, expected i32",
+            ),
+            (
+                r#"{"count": 1, "pair": [1, 2, 3]}"#.to_owned(),
+                "pair: invalid length, expected fewer elements in array",
+            ),
+        ];
+        for (body, want) in cases {
+            let got = messages(parse_json::<Body>(body.as_bytes()).unwrap_err());
+            assert_eq!(got, want, "{body}");
+            assert!(!got.contains(MARKER) && !got.contains("5517"), "{got}");
+        }
+    }
+
+    #[test]
+    fn json_syntax_errors_quote_nothing_sent() {
+        for body in [
+            format!(r#"{{"count": {MARKER}}}"#),
+            format!(r#"{{"count": "{MARKER}"#),
+            format!(r#"{{"count": 1}} {MARKER}"#),
+            format!(r#"{{"count": "\{MARKER}"}}"#),
+            format!(r#"{{{MARKER}: 1}}"#),
+            format!(r#"{{"count" {MARKER}}}"#),
+        ] {
+            let got = messages(parse_json::<Body>(body.as_bytes()).unwrap_err());
+            assert!(
+                got.starts_with("request body is not valid JSON"),
+                "{body}: {got}"
+            );
+            assert!(
+                !got.contains(MARKER) && !got.contains("SECRET"),
+                "{body}: {got}"
+            );
+        }
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[allow(dead_code)]
+    struct Query {
+        limit: Option<i32>,
+        on: Option<bool>,
+        kind: Option<Kind>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter_not_the_value() {
+        for (query, want) in [
+            (
+                format!("limit={MARKER}"),
+                "limit: invalid digit found in string",
+            ),
+            (
+                format!("on={MARKER}"),
+                "on: provided string was not `true` or `false`",
+            ),
+            (
+                format!("kind={MARKER}"),
+                "kind: unknown value, expected `open` or `closed`",
+            ),
+        ] {
+            let got = messages(parse_query::<Query>(&query).unwrap_err());
+            assert!(!got.contains(MARKER), "{query}: {got}");
+            assert_eq!(got, want, "{query}");
+        }
+    }
 }

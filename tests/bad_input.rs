@@ -1197,7 +1197,8 @@ enum Want<'a> {
     Invalid(&'a str),
     /// 422 naming one of these fields (where either is a fair answer).
     InvalidOneOf(&'a [&'a str]),
-    /// 422 naming this field, its message listing this allowed value.
+    /// 422 naming this field, its message listing this allowed value (and not the sent one:
+    /// ``unknown value, expected one of `a`, `b` ``).
     InvalidListing(&'a str, &'a str),
     /// An empty list (200, total 0), or 422 naming this parameter.
     EmptyOrInvalid(&'a str),
@@ -1429,14 +1430,15 @@ fn check_response(status: u16, content_type: Option<&str>, text: &str, want: Wan
                 .is_some_and(|errors| {
                     errors.iter().any(|e| {
                         e["field"] == field
-                            && e["message"]
-                                .as_str()
-                                .is_some_and(|m| m.contains(&format!("`{allowed}`")))
+                            && e["message"].as_str().is_some_and(|m| {
+                                m.starts_with("unknown value, expected ")
+                                    && m.contains(&format!("`{allowed}`"))
+                            })
                     })
                 });
             if status == 422 && !listed {
                 problems.push(format!(
-                    "the message on {field} does not list `{allowed}`: {text}"
+                    "the message on {field} is not \"unknown value, expected …`{allowed}`…\": {text}"
                 ));
             }
         }
