@@ -36,6 +36,7 @@ impl Table {
                             eligible: 0,
                             opted_out: 0,
                             respondents: 0,
+                            settled_respondents: 0,
                             aggregates: Aggregates::default(),
                         })
                     })
@@ -77,12 +78,14 @@ impl Table {
             eligible: 0,
             opted_out: 0,
             respondents: 0,
+            settled_respondents: 0,
             aggregates: Aggregates::default(),
         };
         for c in cells {
             out.eligible += c.eligible;
             out.opted_out += c.opted_out;
             out.respondents += c.respondents;
+            out.settled_respondents += c.settled_respondents;
             out.aggregates.merge(&c.aggregates);
         }
         out
