@@ -97,6 +97,34 @@ pub struct Config {
     /// Account activation attempts allowed per client IP per minute.
     #[arg(long, env = "ACTIVATION_RATE_PER_IP", default_value_t = 60)]
     pub activation_rate_per_ip: u32,
+
+    /// The key that wraps each survey window's data key (32 random bytes as base64 or hex,
+    /// e.g. `openssl rand -base64 32`). Required unless `--demo`; keep it outside the database
+    /// and its backups. Losing it makes the responses of windows still open unreadable.
+    #[arg(long, env = "SURVEY_SEAL_KEY", hide_env_values = true)]
+    pub survey_seal_key: Option<String>,
+
+    /// Earlier seal keys, comma-separated, kept during a rotation until
+    /// `securebase surveys rewrap` has wrapped every open window's key under the current one.
+    #[arg(
+        long,
+        env = "SURVEY_SEAL_KEY_PREVIOUS",
+        value_delimiter = ',',
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub survey_seal_key_previous: Vec<String>,
+
+    /// Days a student's account and placement (school, grade) must have existed before a
+    /// window opens to count towards a cell's minimum size (defeats cells stuffed with
+    /// accounts made or moved for the purpose; see the README's threat model).
+    #[arg(long, env = "SURVEY_SETTLE_DAYS", default_value_t = 30)]
+    pub survey_settle_days: u32,
+
+    /// Seconds between two runs of the survey job (fixing the population of windows that
+    /// opened, opening the sealed responses of windows that closed).
+    #[arg(long, env = "SURVEY_JOB_INTERVAL_SECS", default_value_t = 10)]
+    pub survey_job_interval_secs: u64,
 }
 
 impl Config {
@@ -123,7 +151,38 @@ impl Config {
             request_body_timeout_secs: 30,
             upload_timeout_secs: 600,
             cors_allowed_origins: Vec::new(),
+            survey_seal_key: None,
+            survey_seal_key_previous: Vec::new(),
+            // Test accounts are made seconds before their windows open; the tests of the
+            // settling rule set it themselves.
+            survey_settle_days: 0,
+            survey_job_interval_secs: 10,
         }
+    }
+
+    /// The survey seal keys; demo mode (and tests) fall back to the public demo key.
+    pub fn resolve_seal_keys(&self, demo: bool) -> anyhow::Result<crate::seal::SealKeys> {
+        use crate::seal::{SealKey, SealKeys};
+        let current = match &self.survey_seal_key {
+            Some(k) => SealKey::parse(k).map_err(|e| anyhow::anyhow!("SURVEY_SEAL_KEY: {e}"))?,
+            None if demo => return Ok(SealKeys::demo()),
+            None => anyhow::bail!(
+                "SURVEY_SEAL_KEY is required (32 random bytes, e.g. `openssl rand -base64 32`), \
+                 or run `serve --demo` for a local demo"
+            ),
+        };
+        let previous = self
+            .survey_seal_key_previous
+            .iter()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| SealKey::parse(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("SURVEY_SEAL_KEY_PREVIOUS: {e}"))?;
+        Ok(SealKeys::new(current, previous))
+    }
+
+    pub fn settle_period(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::days(i64::from(self.survey_settle_days))
     }
 
     pub fn access_ttl(&self) -> Duration {

@@ -1,8 +1,9 @@
 //! securebase: a self-hostable REST API for school social-emotional learning.
 //!
 //! One module per domain area (`auth`, `rosters`), beside the shared spine:
-//! `db` (one connection type over PostgreSQL and SQLite), `error` (one error type mapped to
-//! HTTP once), `authz` (object-level scope checks), `extract` (validated input).
+//! `db` (one connection type over PostgreSQL and SQLite), `seal` (authenticated encryption),
+//! `error` (one error type mapped to HTTP once), `authz` (object-level scope checks), `extract`
+//! (validated input).
 
 pub mod app;
 pub mod audit;
@@ -22,6 +23,7 @@ pub mod pagination;
 pub mod reports;
 pub mod retention;
 pub mod rosters;
+pub mod seal;
 pub mod seed;
 pub mod state;
 pub mod surveys;

@@ -32,6 +32,59 @@ enum AuditCommand {
     },
 }
 
+/// The survey seal keys, for commands that seal or open responses.
+#[derive(clap::Args)]
+struct SealArgs {
+    /// See `serve --help`.
+    #[arg(long, env = "SURVEY_SEAL_KEY", hide_env_values = true)]
+    survey_seal_key: Option<String>,
+    #[arg(
+        long,
+        env = "SURVEY_SEAL_KEY_PREVIOUS",
+        value_delimiter = ',',
+        default_value = "",
+        hide_env_values = true
+    )]
+    survey_seal_key_previous: Vec<String>,
+    /// See `serve --help`.
+    #[arg(long, env = "SURVEY_SETTLE_DAYS", default_value_t = 30)]
+    survey_settle_days: u32,
+}
+
+impl SealArgs {
+    fn config(&self, database_url: &str) -> Config {
+        let mut config = Config::for_database(database_url);
+        config.survey_seal_key = self.survey_seal_key.clone();
+        config.survey_seal_key_previous = self.survey_seal_key_previous.clone();
+        config.survey_settle_days = self.survey_settle_days;
+        config
+    }
+
+    fn resolve_seal_keys(&self, demo: bool) -> anyhow::Result<securebase::seal::SealKeys> {
+        self.config("").resolve_seal_keys(demo)
+    }
+}
+
+#[derive(Subcommand)]
+enum SurveysCommand {
+    /// Run the survey job once: freeze windows that have opened, open the boxes of windows
+    /// that have closed. Safe to run beside servers doing the same.
+    CloseDue {
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+        #[command(flatten)]
+        seal: SealArgs,
+    },
+    /// After a seal key rotation: wrap every window's data key under the current
+    /// SURVEY_SEAL_KEY (the old one listed in SURVEY_SEAL_KEY_PREVIOUS).
+    Rewrap {
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+        #[command(flatten)]
+        seal: SealArgs,
+    },
+}
+
 #[derive(Subcommand)]
 enum ImportSource {
     /// A OneRoster 1.1 CSV bundle: a zip file or a folder holding manifest.csv, orgs.csv,
@@ -139,6 +192,15 @@ enum Command {
         token_ttl_secs: i64,
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
+        #[command(flatten)]
+        seal: SealArgs,
+    },
+    /// Survey windows: fix the population of windows that opened and open the sealed responses
+    /// of windows that closed (what the server does every SURVEY_JOB_INTERVAL_SECS), or wrap
+    /// every window's data key under the current seal key after a rotation.
+    Surveys {
+        #[command(subcommand)]
+        command: SurveysCommand,
     },
     /// Create a district (or reuse the one with that name) and a district administrator. Reads the password from
     /// SECUREBASE_ADMIN_PASSWORD or, if unset, from the first line of standard input.
@@ -310,6 +372,7 @@ fn main() -> anyhow::Result<()> {
             jwt_secret,
             token_ttl_secs,
             database_url,
+            seal,
         } => {
             init_logging(false);
             ops::migrate(&database_url)?;
@@ -322,11 +385,22 @@ fn main() -> anyhow::Result<()> {
                 close,
                 past_windows,
             };
-            let g = securebase::surveys::synthetic::generate(&mut conn, &spec)?;
+            let keys = seal.resolve_seal_keys(false)?;
+            let g = securebase::surveys::synthetic::generate(&mut conn, &spec, &keys)?;
             println!(
                 "district {}\nwindow {}\n{} students, {} responses in {:.1} s",
                 g.district_id, g.window_id, g.students, g.responses, g.seconds
             );
+            let started = std::time::Instant::now();
+            let run =
+                securebase::reports::opening::run_job(&mut conn, &keys, chrono::TimeDelta::zero())
+                    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+            for (window, responses) in &run.opened {
+                println!("opened window {window}: {responses} responses");
+            }
+            if !run.opened.is_empty() {
+                println!("opened in {:.1} s", started.elapsed().as_secs_f64());
+            }
             if let (Some(path), Some(secret)) = (tokens_out, jwt_secret.as_ref()) {
                 let written =
                     ops::write_tokens(&path, secret.as_bytes(), token_ttl_secs, &g.pending)?;
@@ -346,6 +420,36 @@ fn main() -> anyhow::Result<()> {
                 ops::write_tokens(&path, secret.as_bytes(), token_ttl_secs, &[admin])?;
                 println!("administrator token written to {}", path.display());
             }
+            Ok(())
+        }
+        Command::Surveys {
+            command: SurveysCommand::CloseDue { database_url, seal },
+        } => {
+            init_logging(false);
+            ops::migrate(&database_url)?;
+            let config = seal.config(&database_url);
+            let keys = config.resolve_seal_keys(false)?;
+            let mut conn = securebase::db::establish(&database_url)?;
+            let run =
+                securebase::reports::opening::run_job(&mut conn, &keys, config.settle_period())
+                    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+            println!("{} window(s) frozen", run.frozen);
+            for (window, responses) in &run.opened {
+                println!("opened window {window}: {responses} responses");
+            }
+            println!("{} window(s) opened", run.opened.len());
+            Ok(())
+        }
+        Command::Surveys {
+            command: SurveysCommand::Rewrap { database_url, seal },
+        } => {
+            init_logging(false);
+            let keys = seal.resolve_seal_keys(false)?;
+            let mut conn = securebase::db::establish(&database_url)?;
+            let (rewrapped, current) = ops::rewrap(&mut conn, &keys)?;
+            println!(
+                "{rewrapped} window key(s) rewrapped; {current} already under the current key"
+            );
             Ok(())
         }
         Command::CreateAdmin {

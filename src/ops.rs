@@ -63,6 +63,63 @@ pub fn purge(database_url: &str, dry_run: bool) -> anyhow::Result<Vec<crate::ret
         .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))
 }
 
+/// The survey job (`reports::opening`) every `SURVEY_JOB_INTERVAL_SECS`, on the blocking pool.
+/// Failures are logged and retried at the next tick; several servers may run it at once.
+fn spawn_survey_job(state: AppState) {
+    let every = std::time::Duration::from_secs(state.config.survey_job_interval_secs.max(1));
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(every);
+        loop {
+            ticks.tick().await;
+            let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
+            let run = state
+                .db
+                .run(move |conn| crate::reports::opening::run_job(conn, &keys, settle))
+                .await;
+            match run {
+                Ok(run) => {
+                    for (window_id, _) in &run.opened {
+                        tracing::info!(%window_id, "survey window closed: responses opened");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "survey job failed; retrying at next tick"),
+            }
+        }
+    });
+}
+
+/// `securebase surveys rewrap`: wraps every window's data key under the current seal key.
+/// Returns how many were rewrapped and how many were under it already.
+pub fn rewrap(
+    conn: &mut db::DbConnection,
+    keys: &crate::seal::SealKeys,
+) -> anyhow::Result<(usize, usize)> {
+    use crate::db::schema::survey_windows;
+    write_transaction(conn, |conn| {
+        let wrapped: Vec<(String, Option<String>)> = survey_windows::table
+            .filter(survey_windows::sealed_key.is_not_null())
+            .select((survey_windows::id, survey_windows::sealed_key))
+            .load(conn)?;
+        let (mut rewrapped, mut current) = (0, 0);
+        for (id, key) in wrapped {
+            let Some(key) = key else { continue };
+            match keys
+                .rewrap(&key, &id)
+                .map_err(|e| anyhow!("window {id}: {e}"))?
+            {
+                Some(new) => {
+                    diesel::update(survey_windows::table.find(&id))
+                        .set(survey_windows::sealed_key.eq(new))
+                        .execute(conn)?;
+                    rewrapped += 1;
+                }
+                None => current += 1,
+            }
+        }
+        Ok((rewrapped, current))
+    })
+}
+
 /// `securebase audit verify`: checks every district's audit hash chain.
 pub fn audit_verify(database_url: &str) -> anyhow::Result<Vec<crate::audit::ChainReport>> {
     let mut conn = db::establish(database_url)
@@ -72,6 +129,7 @@ pub fn audit_verify(database_url: &str) -> anyhow::Result<Vec<crate::audit::Chai
 
 pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow::Result<()> {
     let secret = config.resolve_secret(demo)?;
+    let seal_keys = config.resolve_seal_keys(demo)?;
     let url = config.database_url.clone();
     tracing::info!(database = %redact(&url), backend = ?db::Backend::of_url(&url), "starting securebase");
     if migrate_on_start || demo {
@@ -104,7 +162,12 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
     let bind = config.bind_addr.clone();
     let keep_alive = std::time::Duration::from_secs(config.keep_alive_secs);
     let head_timeout = config.request_head_timeout_secs.max(1);
-    let state = AppState::new(config, &secret);
+    tracing::info!(
+        seal_key = seal_keys.current().id(),
+        "survey seal key loaded"
+    );
+    let state = AppState::new(config, &secret, seal_keys);
+    spawn_survey_job(state.clone());
     let server = actix_web::HttpServer::new(move || build_app(state.clone()))
         .keep_alive(keep_alive)
         // A client that sends its request head slowly (slowloris) is cut off; bodies have their

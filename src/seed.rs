@@ -383,13 +383,26 @@ fn load_with(
                 &instruments,
                 &school_grades,
             )?;
-            loaded.survey_windows += crate::surveys::demo::closed_demo_windows(
+            let closed = crate::surveys::demo::closed_demo_windows(
                 conn,
                 &district_id,
                 publisher,
                 &instruments,
                 &school_grades,
             )?;
+            // Opened through the survey job's own code path, as the server would.
+            let keys = crate::seal::SealKeys::demo();
+            for window in &closed {
+                crate::reports::opening::open(
+                    conn,
+                    window,
+                    &keys,
+                    chrono::TimeDelta::zero(),
+                    crate::db::now(),
+                )
+                .map_err(|e| anyhow!("opening {}: {e:?}", window.title))?;
+            }
+            loaded.survey_windows += closed.len();
         }
         if let Some(json) = files.get("mentoring.json") {
             let people: HashMap<String, crate::mentoring::demo::SeedStudent> = users

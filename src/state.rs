@@ -14,10 +14,11 @@ pub struct AppState {
     pub activation_limiter: Arc<IpLimiter>,
     pub config: Arc<Config>,
     pub published_items: Arc<crate::surveys::queries::PublishedItems>,
+    pub seal_keys: Arc<crate::seal::SealKeys>,
 }
 
 impl AppState {
-    pub fn new(config: Config, jwt_secret: &str) -> AppState {
+    pub fn new(config: Config, jwt_secret: &str, seal_keys: crate::seal::SealKeys) -> AppState {
         let db = Db::connect(
             &config.database_url,
             config.pool_size,
@@ -33,6 +34,7 @@ impl AppState {
             activation_limiter: Arc::new(IpLimiter::new(config.activation_rate_per_ip)),
             config: Arc::new(config),
             published_items: Arc::default(),
+            seal_keys: Arc::new(seal_keys),
         }
     }
 }

@@ -168,7 +168,10 @@ fn synthetic_generator_submits_through_the_real_path() {
         close: true,
         past_windows: 1,
     };
-    let g = generate(&mut conn, &spec).unwrap();
+    let keys = securebase::seal::SealKeys::demo();
+    let g = generate(&mut conn, &spec, &keys).unwrap();
+    // Closed windows are opened by the survey job, as the command does right after.
+    assert_eq!(app.run_survey_job().opened.len(), 2);
     assert_eq!(g.students, 70);
     assert_eq!(g.past_window_ids.len(), 1);
     // The same students answered the past window and the current one.
@@ -201,7 +204,7 @@ fn synthetic_generator_submits_through_the_real_path() {
         .iter()
         .all(|s| s.contains("belonging") && s.contains("victimized")));
     // Same seed, same answers: the generator is deterministic apart from ids.
-    let again = generate(&mut conn, &spec).unwrap();
+    let again = generate(&mut conn, &spec, &keys).unwrap();
     assert_eq!(again.responses, g.responses);
 }
 

@@ -228,8 +228,10 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
             close: true,
             past_windows: 0,
         },
+        &securebase::seal::SealKeys::demo(),
     )
     .unwrap();
+    app.run_survey_job();
     let admin: String = users::table
         .filter(users::district_id.eq(&g.district_id))
         .filter(users::role.eq("district_admin"))

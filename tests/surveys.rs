@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use common::*;
 use diesel::prelude::*;
-use securebase::db::schema::{survey_participation, survey_responses, users};
+use securebase::db::schema::{
+    survey_participation, survey_responses, survey_sealed_responses, users,
+};
 use serde_json::{json, Value};
 
 /// The open demo window for grades 6-12 and the Riverbend students who may take it.
@@ -81,8 +83,8 @@ fn a_student_answers_once_and_is_refused_the_second_time() {
     let mine = app.get("/api/v1/me/surveys", Some(&token)).json();
     assert_eq!(mine["items"].as_array().unwrap().len(), 0);
     let mut conn = app.conn();
-    let n: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq(&window))
+    let n: i64 = survey_sealed_responses::table
+        .filter(survey_sealed_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -101,6 +103,27 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
         assert_eq!(r.status, 201, "{username}: {}", r.text);
     }
     let mut conn = app.conn();
+    // While the window is open, nothing is stored in the clear.
+    let plain: i64 = survey_responses::table
+        .filter(survey_responses::window_id.eq(&window))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(plain, 0);
+    let sealed: Vec<String> = securebase::db::schema::survey_sealed_responses::table
+        .filter(securebase::db::schema::survey_sealed_responses::window_id.eq(&window))
+        .select(securebase::db::schema::survey_sealed_responses::sealed)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(sealed.len(), 8);
+    diesel::update(securebase::db::schema::survey_windows::table.find(&window))
+        .set(
+            securebase::db::schema::survey_windows::closes_at
+                .eq(securebase::db::now() - chrono::TimeDelta::seconds(1)),
+        )
+        .execute(&mut conn)
+        .unwrap();
+    app.run_survey_job();
     // The response table has exactly these columns: no student, no time, no sequence.
     let response_rows: Vec<(String, String, String, i32, String, String, String)> =
         survey_responses::table
@@ -222,8 +245,8 @@ fn fifty_concurrent_submissions_by_one_student_record_exactly_one() {
         "{statuses:?}"
     );
     let mut conn = app.conn();
-    let responses: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq(&window))
+    let responses: i64 = survey_sealed_responses::table
+        .filter(survey_sealed_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -260,8 +283,8 @@ fn a_retry_with_the_same_idempotency_key_is_answered_as_the_first() {
     assert_eq!(retry.status, 201, "{}", retry.text);
     send("another-key").problem(409);
     let mut conn = app.conn();
-    let n: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq(&window))
+    let n: i64 = survey_sealed_responses::table
+        .filter(survey_sealed_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -312,8 +335,8 @@ fn bad_submissions_are_refused_whole_with_the_field_named() {
     app.post(&path, Some(&young), &full).problem(404);
     // Nothing was written by any of these.
     let mut conn = app.conn();
-    let n: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq(&window))
+    let n: i64 = survey_sealed_responses::table
+        .filter(survey_sealed_responses::window_id.eq(&window))
         .count()
         .get_result(&mut conn)
         .unwrap();
@@ -328,7 +351,7 @@ fn bad_submissions_are_refused_whole_with_the_field_named() {
 }
 
 #[test]
-fn opted_out_students_are_not_offered_the_survey_and_counselors_see_counts_move() {
+fn opted_out_students_are_not_offered_the_survey_and_no_count_moves() {
     let app = TestApp::spawn();
     let student = demo_login("student", MIDDLE);
     let (window, q) = middle_school_window(&app, &student);
@@ -342,7 +365,9 @@ fn opted_out_students_are_not_offered_the_survey_and_counselors_see_counts_move(
         r.json()["schools"][0].clone()
     };
     let before = participation(&app);
-    assert_eq!(before["responded"], 0);
+    // Below the window's cell size: withheld.
+    assert_eq!(before["responded"], Value::Null);
+    assert_eq!(before["suppressed"], "small_cell");
     let eligible_before = before["eligible"].as_i64().unwrap();
     assert!(eligible_before > 50);
 
@@ -387,8 +412,10 @@ fn opted_out_students_are_not_offered_the_survey_and_counselors_see_counts_move(
         201
     );
     let after = participation(&app);
-    assert_eq!(after["responded"], 1);
-    assert_eq!(after["eligible"].as_i64().unwrap(), eligible_before - 1);
+    // One answer is far below the cell size; the opt-out recorded during the window moves no
+    // count (the roster was fixed when the window opened).
+    assert_eq!(after["responded"], Value::Null);
+    assert_eq!(after["eligible"].as_i64().unwrap(), eligible_before);
     // Counts only: no names, no answers anywhere in the participation view.
     assert!(!after.to_string().contains(&student));
 
@@ -506,9 +533,27 @@ fn closed_and_not_yet_open_windows_refuse_answers() {
     let school = app_school_id(&app, MIDDLE);
     let student = demo_login("student", MIDDLE);
     let token = app.login(&student);
+    // A window cannot be opened after it would close.
+    app.post(
+        "/api/v1/survey-windows",
+        Some(&admin),
+        &json!({"instrument_id": instrument, "title": "Timing", "opens_at": "2026-01-01T00:00:00Z",
+            "closes_at": "2026-02-01T00:00:00Z", "school_ids": [school], "grades": [6, 7, 8]}),
+    )
+    .invalid_field("closes_at");
+    let now = chrono::Utc::now();
+    let soon = (now + chrono::TimeDelta::hours(1)).to_rfc3339();
     for (opens, closes, detail) in [
-        ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", "closed"),
-        ("2030-01-01T00:00:00Z", "2030-02-01T00:00:00Z", "not open"),
+        (
+            (now - chrono::TimeDelta::minutes(5)).to_rfc3339(),
+            soon,
+            "closed",
+        ),
+        (
+            "2030-01-01T00:00:00Z".to_owned(),
+            "2030-02-01T00:00:00Z".to_owned(),
+            "not open",
+        ),
     ] {
         let w = app.post(
             "/api/v1/survey-windows",
@@ -518,6 +563,16 @@ fn closed_and_not_yet_open_windows_refuse_answers() {
         );
         assert_eq!(w.status, 201, "{}", w.text);
         let id = w.json()["id"].as_str().unwrap().to_owned();
+        if detail == "closed" {
+            // Closed since.
+            diesel::update(securebase::db::schema::survey_windows::table.find(&id))
+                .set(
+                    securebase::db::schema::survey_windows::closes_at
+                        .eq(securebase::db::now() - chrono::TimeDelta::seconds(1)),
+                )
+                .execute(&mut app.conn())
+                .unwrap();
+        }
         let q = app
             .get(
                 &format!("/api/v1/survey-windows/{id}/questionnaire"),

@@ -23,8 +23,9 @@ pub struct AuditEvent {
     pub actor_role: String,
     /// What was done: `auth.login`, `auth.login_failed`, `auth.activated`, `user.created`,
     /// `user.access_changed`, `roster.import`, `activation_codes.issue`,
-    /// `activation_codes.reissue`, `survey.opt_out`, `report.read`, `report.export`,
-    /// `lessons.reflections_read`.
+    /// `activation_codes.reissue`, `survey.opt_out`, `survey_window.created`,
+    /// `survey_window.closed` (by the system, when the window's responses are opened),
+    /// `report.read`, `report.export`, `lessons.reflections_read`.
     pub action: String,
     /// What was touched: report kind, window, school, account, counts…
     #[schema(value_type = Object)]

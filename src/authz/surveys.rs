@@ -43,7 +43,8 @@ pub fn manage_instrument(
 }
 
 /// District staff see every window of the district; school staff and teachers the windows
-/// that include their school; students the windows offered to their school and grade.
+/// that include their school; students the windows offered to their school and grade, or once
+/// a window is frozen, the windows whose roster holds them.
 pub fn window(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -58,6 +59,10 @@ pub fn window(
         .ok_or(ApiError::NotFound("survey window"))?;
     let allowed = match (caller.role, caller.school()) {
         (Role::DistrictAdmin, _) => true,
+        // Once a window is frozen, its roster says whom it is offered to, wherever they are now.
+        (Role::Student, _) if row.frozen_at.is_some() => {
+            crate::surveys::roster::is_on_roster(conn, &row.id, &caller.user_id)?
+        }
         (_, None) => false,
         (role, Some(school)) => {
             let includes_school: bool = diesel::select(diesel::dsl::exists(

@@ -218,6 +218,37 @@ where
     }
 }
 
+/// Runs the same diesel expression on whichever backend the connection is: batch inserts are
+/// only implemented for the concrete connection types, not for the multi-backend one.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Rows per INSERT, keeping every statement under SQLite's 32,766 bound parameters.
+const BATCH_PARAMETERS: usize = 30_000;
+
+/// Calls `insert` for consecutive ranges of `len` rows of `columns` columns each.
+pub fn insert_batches(
+    len: usize,
+    columns: usize,
+    mut insert: impl FnMut(std::ops::Range<usize>) -> QueryResult<usize>,
+) -> QueryResult<()> {
+    let per_batch = (BATCH_PARAMETERS / columns).max(1);
+    let mut start = 0;
+    while start < len {
+        let end = (start + per_batch).min(len);
+        insert(start..end)?;
+        start = end;
+    }
+    Ok(())
+}
+
 /// The backend type boxed queries are built for.
 pub type DbBackend = <DbConnection as diesel::Connection>::Backend;
 

@@ -61,6 +61,7 @@ diesel::table! {
         source_modified_at -> Nullable<Timestamp>,
         deactivated_at -> Nullable<Timestamp>,
         anonymized_at -> Nullable<Timestamp>,
+        placed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -250,6 +251,9 @@ diesel::table! {
         min_cell_size -> Integer,
         created_by -> Text,
         created_at -> Timestamp,
+        sealed_key -> Nullable<Text>,
+        frozen_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
     }
 }
 
@@ -389,6 +393,26 @@ diesel::table! {
         opted_out -> Integer,
         respondents -> Integer,
         aggregates -> Text,
+        settled_respondents -> Integer,
+    }
+}
+
+diesel::table! {
+    survey_sealed_responses (id) {
+        id -> Text,
+        window_id -> Text,
+        sealed -> Text,
+    }
+}
+
+diesel::table! {
+    survey_window_roster (window_id, student_id) {
+        window_id -> Text,
+        student_id -> Text,
+        school_id -> Text,
+        grade -> Integer,
+        settled -> Bool,
+        opted_out -> Bool,
     }
 }
 
@@ -469,6 +493,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentoring_matches,
     mentoring_meetings,
     survey_window_cells,
+    survey_sealed_responses,
+    survey_window_roster,
     survey_window_aggregations,
     survey_window_reports,
     audit_events,

@@ -8,22 +8,9 @@ use super::current::Roster;
 use super::slots::{Change, ClassData, Link, SchoolData, Slot, TermData, UserData};
 use crate::audit::Actor;
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
-use crate::db::{self, DbConnection};
+use crate::db::{self, insert_batches, DbConnection};
 use crate::error::ApiError;
-
-/// Runs the same diesel expression on whichever backend the connection is: batch inserts are
-/// only implemented for the concrete connection types, not for the multi-backend one.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Pg($c) => $body,
-            DbConnection::Sqlite($c) => $body,
-        }
-    };
-}
-
-/// Rows per INSERT, keeping every statement under SQLite's 32,766 bound parameters.
-const BATCH_PARAMETERS: usize = 30_000;
+use crate::on_backend;
 
 #[derive(Insertable)]
 #[diesel(table_name = schools, treat_none_as_default_value = false)]
@@ -451,20 +438,4 @@ fn write_links(conn: &mut DbConnection, roster: &Roster, now: NaiveDateTime) -> 
             .values(&new[range])
             .execute(c))
     })
-}
-
-/// Calls `insert` for consecutive ranges of `len` rows of `columns` columns each.
-fn insert_batches(
-    len: usize,
-    columns: usize,
-    mut insert: impl FnMut(std::ops::Range<usize>) -> QueryResult<usize>,
-) -> QueryResult<()> {
-    let per_batch = (BATCH_PARAMETERS / columns).max(1);
-    let mut start = 0;
-    while start < len {
-        let end = (start + per_batch).min(len);
-        insert(start..end)?;
-        start = end;
-    }
-    Ok(())
 }

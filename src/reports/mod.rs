@@ -6,6 +6,7 @@ pub mod aggregates;
 pub mod climate;
 pub mod csv;
 pub mod disclosure;
+pub mod opening;
 pub mod routes;
 pub mod stats;
 mod table;

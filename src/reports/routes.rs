@@ -13,7 +13,7 @@ use super::climate::{self, ClimateReport, Context, Scope};
 use crate::audit;
 use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::authz::{self, Visible};
-use crate::db::schema::{survey_window_reports as reports, survey_window_schools};
+use crate::db::schema::{survey_window_reports as reports, survey_window_schools, survey_windows};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
@@ -72,7 +72,7 @@ fn wants_csv(req: &HttpRequest, format: Option<Format>) -> bool {
 
 /// Changes whenever a report's content or form changes, so renderings stored by an older
 /// version are not served (they are rendered again on the next read).
-const RENDERING_VERSION: &str = "r1";
+const RENDERING_VERSION: &str = "r2";
 
 fn scope_key(scope: &Scope) -> String {
     let scope = match scope {
@@ -117,8 +117,11 @@ pub(super) fn rendered(
         return Ok(found);
     }
     let closed = aggregates::closed(window, db::now())?;
-    // Takes the window's row lock; a concurrent first reader may have stored the rendering
-    // while this one waited for it.
+    // A no-op update takes the window's row lock (PostgreSQL; SQLite writers are serialized):
+    // a concurrent first reader may have stored the rendering while this one waited for it.
+    diesel::update(survey_windows::table.find(&window.id))
+        .set(survey_windows::min_cell_size.eq(survey_windows::min_cell_size))
+        .execute(conn)?;
     let cells = aggregates::cells_of(conn, &closed)?;
     if let Some(found) = stored_pair(conn)? {
         return Ok(found);

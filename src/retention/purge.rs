@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::db::schema::{
     activation_codes, district_retention, lesson_completions, refresh_tokens, survey_opt_outs,
-    survey_participation, survey_windows, users,
+    survey_participation, survey_window_roster, survey_windows, users,
 };
 use crate::db::{write_transaction, DbConnection};
 use crate::error::ApiError;
@@ -103,6 +103,9 @@ fn purge_district(
         let windows: Vec<WindowRow> = survey_windows::table
             .filter(survey_windows::district_id.eq(district))
             .filter(survey_windows::closes_at.lt(days_before(now, *days)))
+            // Reports count from the aggregates built when the box was opened; a window not
+            // opened yet keeps its rows until the survey job has opened it.
+            .filter(survey_windows::opened_at.is_not_null())
             .select(WindowRow::as_select())
             .load(conn)?;
         for window in windows {
@@ -111,13 +114,14 @@ fn purge_district(
             let opt_outs = survey_opt_outs::table.filter(survey_opt_outs::window_id.eq(&window.id));
             let rows: i64 = participation.count().get_result(conn)?;
             let opted: i64 = opt_outs.count().get_result(conn)?;
-            if rows + opted == 0 {
+            let roster =
+                survey_window_roster::table.filter(survey_window_roster::window_id.eq(&window.id));
+            let offered: i64 = roster.count().get_result(conn)?;
+            if rows + opted + offered == 0 {
                 continue;
             }
-            // The eligible and respondent counts of reports come from these rows: keep them as
-            // aggregates first.
-            crate::reports::aggregates::ensure_built(conn, &window)?;
             diesel::delete(participation).execute(conn)?;
+            diesel::delete(roster).execute(conn)?;
             diesel::delete(opt_outs).execute(conn)?;
             purged.windows += 1;
             purged.participation_rows += rows as u64;

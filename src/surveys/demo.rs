@@ -14,12 +14,14 @@ use super::library::stable_id;
 use super::models::WindowRow;
 use super::queries;
 use super::responses::record_answers;
+use super::roster;
 use super::synthetic::draw;
 use super::vocab::Indicator;
 use crate::auth::{Caller, Role};
 use crate::authz;
 use crate::db::schema::users;
 use crate::db::{self, DbConnection};
+use crate::seal::SealKeys;
 
 /// One closed demo window: when, and how the school felt then.
 struct Past {
@@ -57,16 +59,20 @@ fn response_rate(school_high_grade: i32, grade: i32) -> f64 {
     }
 }
 
+/// Creates the closed demo windows with their sealed answers; the caller opens their boxes
+/// (`reports::opening`), as the survey job would.
 pub fn closed_demo_windows(
     conn: &mut DbConnection,
     district_id: &str,
     opened_by: &str,
     instruments: &[(String, String, i32, i32)],
     schools: &[(String, i32, i32)],
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<WindowRow>> {
     let now = db::now();
     let mut rng = StdRng::seed_from_u64(2026);
-    let mut windows = 0;
+    let mut windows = Vec::new();
+    // Sealed under the public demo key and opened by the caller at once.
+    let keys = SealKeys::demo();
     for past in &PAST {
         for (key, instrument_id, grade_min, grade_max) in instruments {
             let offered: Vec<&(String, i32, i32)> = schools
@@ -77,22 +83,25 @@ pub fn closed_demo_windows(
                 continue;
             }
             let grades: Vec<i32> = (*grade_min..=*grade_max).collect();
-            let window = WindowRow {
-                id: stable_id(district_id, "window", &format!("{}:{key}", past.key)),
-                district_id: district_id.to_owned(),
-                instrument_id: instrument_id.clone(),
-                title: format!("{} (grades {grade_min}-{grade_max})", past.title),
-                opens_at: now - TimeDelta::days(past.opened_days_ago),
-                closes_at: now - TimeDelta::days(past.closed_days_ago),
-                grades: serde_json::to_string(&grades)?,
-                min_cell_size: 10,
-                created_by: opened_by.to_owned(),
-                created_at: now - TimeDelta::days(past.opened_days_ago + 1),
-            };
+            let window = WindowRow::new(
+                stable_id(district_id, "window", &format!("{}:{key}", past.key)),
+                district_id,
+                instrument_id,
+                format!("{} (grades {grade_min}-{grade_max})", past.title),
+                now - TimeDelta::days(past.opened_days_ago),
+                now - TimeDelta::days(past.closed_days_ago),
+                &grades,
+                10,
+                opened_by,
+                now - TimeDelta::days(past.opened_days_ago + 1),
+            );
             let school_ids: Vec<String> = offered.iter().map(|(id, _, _)| id.clone()).collect();
             queries::insert_window(conn, &window, &school_ids)
                 .map_err(|e| anyhow!("window {}: {e:?}", window.title))?;
-            windows += 1;
+            // The demo's roster is as loaded today, every student counted as settled.
+            roster::freeze(conn, &window, &keys, TimeDelta::zero(), now)
+                .map_err(|e| anyhow!("window {}: {e:?}", window.title))?;
+            windows.push(window.clone());
             let items =
                 queries::instrument_items(conn, instrument_id).map_err(|e| anyhow!("{e:?}"))?;
             // Answered on a day the window was open.
@@ -133,8 +142,17 @@ pub fn closed_demo_windows(
                         .collect();
                     let visible =
                         authz::window(conn, &caller, &window.id).map_err(|e| anyhow!("{e:?}"))?;
-                    record_answers(conn, &visible, &items, &caller, &answers, None, answered_at)
-                        .map_err(|e| anyhow!("demo answer: {e:?}"))?;
+                    record_answers(
+                        conn,
+                        &visible,
+                        &items,
+                        &caller,
+                        &answers,
+                        None,
+                        answered_at,
+                        &keys,
+                    )
+                    .map_err(|e| anyhow!("demo answer: {e:?}"))?;
                 }
             }
         }

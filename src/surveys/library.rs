@@ -125,18 +125,19 @@ pub fn open_demo_windows(
             continue;
         }
         let grades: Vec<i32> = (*grade_min..=*grade_max).collect();
-        let row = WindowRow {
-            id: stable_id(district_id, "window", key),
-            district_id: district_id.to_owned(),
-            instrument_id: instrument_id.clone(),
-            title: format!("Fall 2026 climate survey (grades {grade_min}-{grade_max})"),
-            opens_at: now - TimeDelta::days(7),
-            closes_at: now + TimeDelta::days(21),
-            grades: serde_json::to_string(&grades)?,
-            min_cell_size: 10,
-            created_by: opened_by.to_owned(),
-            created_at: now,
-        };
+        // Frozen by the server on first use, with the server's own seal key.
+        let row = WindowRow::new(
+            stable_id(district_id, "window", key),
+            district_id,
+            instrument_id,
+            format!("Fall 2026 climate survey (grades {grade_min}-{grade_max})"),
+            now - TimeDelta::days(7),
+            now + TimeDelta::days(21),
+            &grades,
+            10,
+            opened_by,
+            now,
+        );
         queries::insert_window(conn, &row, &school_ids)
             .map_err(|e| anyhow!("window {key}: {e}"))?;
         opened += 1;

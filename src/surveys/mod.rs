@@ -1,10 +1,14 @@
 //! Anonymous school-climate surveys: versioned instruments, survey windows, guardian opt-outs,
 //! one-time anonymous responses, and participation counts.
 //!
-//! The anonymity model (DESIGN.md) is structural: `survey_participation` (window, student)
-//! records who took a window; `survey_responses` (random id, window, school, grade, answers,
-//! scores) records what was answered. No column, key, timestamp or sequence joins them.
+//! The anonymity model (DESIGN.md, README "Threat model"): `survey_participation` (window,
+//! student) records who took a window. What they answered is stored only sealed while the
+//! window is open (`ballot_box`), counted in the cell the student had when the window opened
+//! (`roster`), and written in the clear (`survey_responses`: random id, window, school, grade,
+//! answers, scores) only when the box is opened after the window closes, in a random order and
+//! one transaction. No column, key, timestamp, sequence or order joins participation to answers.
 
+pub mod ballot_box;
 pub mod demo;
 pub mod dto;
 pub mod instruments;
@@ -12,6 +16,7 @@ pub mod library;
 pub mod models;
 pub mod queries;
 pub mod responses;
+pub mod roster;
 pub mod scoring;
 pub mod synthetic;
 pub mod vocab;

@@ -214,9 +214,46 @@ pub struct WindowRow {
     pub min_cell_size: i32,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+    /// The window's data key, wrapped by the server's seal key (set when the window opens).
+    pub sealed_key: Option<String>,
+    /// When the eligible population was fixed (`survey_window_roster`).
+    pub frozen_at: Option<NaiveDateTime>,
+    /// When the sealed responses were opened and the aggregates built.
+    pub opened_at: Option<NaiveDateTime>,
 }
 
 impl WindowRow {
+    /// A window not yet frozen or opened (as created).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: String,
+        district_id: &str,
+        instrument_id: &str,
+        title: String,
+        opens_at: NaiveDateTime,
+        closes_at: NaiveDateTime,
+        grades: &[i32],
+        min_cell_size: i32,
+        created_by: &str,
+        created_at: NaiveDateTime,
+    ) -> WindowRow {
+        WindowRow {
+            id,
+            district_id: district_id.to_owned(),
+            instrument_id: instrument_id.to_owned(),
+            title,
+            opens_at,
+            closes_at,
+            grades: serde_json::to_string(grades).unwrap_or_else(|_| "[]".into()),
+            min_cell_size,
+            created_by: created_by.to_owned(),
+            created_at,
+            sealed_key: None,
+            frozen_at: None,
+            opened_at: None,
+        }
+    }
+
     pub fn grades(&self) -> Vec<i32> {
         serde_json::from_str(&self.grades).unwrap_or_default()
     }

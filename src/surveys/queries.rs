@@ -12,8 +12,8 @@ use crate::authz::{Managed, Visible};
 use crate::db::schema::{
     class_teachers, enrollments, survey_instruments as instruments, survey_items as items,
     survey_opt_outs as opt_outs, survey_participation as participation,
-    survey_responses as responses, survey_window_schools as window_schools,
-    survey_windows as windows, users,
+    survey_window_roster as roster, survey_window_schools as window_schools,
+    survey_windows as windows,
 };
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
@@ -214,17 +214,6 @@ pub fn window_includes_school(
     .get_result(conn)?)
 }
 
-pub fn has_participated(
-    conn: &mut DbConnection,
-    window_id: &str,
-    student_id: &str,
-) -> Result<bool, ApiError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        participation::table.find((window_id, student_id)),
-    ))
-    .get_result(conn)?)
-}
-
 pub fn is_opted_out(
     conn: &mut DbConnection,
     window_id: &str,
@@ -257,22 +246,21 @@ pub fn record_opt_out(
     Ok(true)
 }
 
-/// Windows open now, offered to this student's school and grade, not opted out, not yet taken.
+/// Windows open now whose roster holds this student, not opted out and not yet taken.
 pub fn open_windows_for_student(
     conn: &mut DbConnection,
     student_id: &str,
-    school_id: &str,
-    grade: i32,
     now: NaiveDateTime,
 ) -> Result<Vec<WindowRow>, ApiError> {
-    let candidates: Vec<WindowRow> = windows::table
+    Ok(windows::table
         .filter(windows::opens_at.le(now))
         .filter(windows::closes_at.gt(now))
         .filter(
             windows::id.eq_any(
-                window_schools::table
-                    .filter(window_schools::school_id.eq(school_id))
-                    .select(window_schools::window_id),
+                roster::table
+                    .filter(roster::student_id.eq(student_id))
+                    .filter(roster::opted_out.eq(false))
+                    .select(roster::window_id),
             ),
         )
         .filter(
@@ -291,11 +279,7 @@ pub fn open_windows_for_student(
         )
         .order((windows::closes_at.asc(), windows::id.asc()))
         .select(WindowRow::as_select())
-        .load(conn)?;
-    Ok(candidates
-        .into_iter()
-        .filter(|w| w.grades().contains(&grade))
-        .collect())
+        .load(conn)?)
 }
 
 pub enum Recorded {
@@ -303,19 +287,19 @@ pub enum Recorded {
     /// A retry carrying the idempotency key of the recorded submission.
     Replayed,
     AlreadyTaken,
+    /// The window has opened but its roster is not fixed yet: freeze it, then submit again.
+    NotFrozen,
 }
 
-/// One transaction (the caller's): the participation row, then the anonymous response.
-/// The participation key (window, student) makes a second submission fail, whatever the timing.
-#[allow(clippy::too_many_arguments)]
+/// One transaction (the caller's): the participation row, then the sealed response. The
+/// participation key (window, student) makes a second submission fail, whatever the timing.
+/// The two rows share a transaction, which relates the student to a ciphertext only: the box is
+/// opened, and the plain responses written in a random order, in one later transaction.
 pub fn record_submission(
     conn: &mut DbConnection,
     window_id: &str,
     student_id: &str,
-    school_id: &str,
-    grade: i32,
-    answers_json: &str,
-    scores_json: &str,
+    envelope: &str,
     idempotency_key_hash: Option<&str>,
 ) -> Result<Recorded, ApiError> {
     let inserted = conn.transaction(|c| {
@@ -341,76 +325,74 @@ pub fn record_submission(
         }
         Err(e) => return Err(e.into()),
     }
-    diesel::insert_into(responses::table)
-        .values((
-            // Random (v4), never time-ordered: the id must not reveal when the answer came in.
-            responses::id.eq(uuid::Uuid::new_v4().to_string()),
-            responses::window_id.eq(window_id),
-            responses::school_id.eq(school_id),
-            responses::grade.eq(grade),
-            responses::answers.eq(answers_json),
-            responses::scores.eq(scores_json),
-            responses::scoring_rules_version.eq(super::scoring::SCORING_RULES_VERSION),
-        ))
-        .execute(conn)?;
+    super::ballot_box::insert_sealed(conn, window_id, envelope)?;
     Ok(Recorded::New)
 }
 
-/// `(eligible, responded)` per `(school id, grade)`.
-pub type ParticipationCells = BTreeMap<(String, i32), (i64, i64)>;
+/// Counts of one (school, grade) cell of a frozen window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RosterCounts {
+    /// On the roster and not opted out when the window opened.
+    pub eligible: i64,
+    /// Opted out by a guardian before the window opened.
+    pub opted_out: i64,
+    pub responded: i64,
+}
 
-/// Eligible and responded counts per (school, grade): eligible are the active students of the
-/// window's schools and grades who are not opted out.
-pub fn participation_cells(
+/// Counts per `(school id, grade)` of the frozen roster, for the schools given. Opt-outs
+/// recorded after the window opened change nothing here: the student counts as eligible and,
+/// unable to answer, as not responding, so no count moves when an opt-out is recorded.
+pub fn roster_cells(
     conn: &mut DbConnection,
     window: &WindowRow,
     school_ids: &[String],
-) -> Result<ParticipationCells, ApiError> {
-    let grades = window.grades();
-    let eligible: Vec<(Option<String>, Option<i32>, i64)> = users::table
-        .filter(users::role.eq("student"))
-        .filter(users::active.eq(true))
-        .filter(users::school_id.eq_any(school_ids))
-        .filter(users::grade.eq_any(&grades))
-        .filter(
-            users::id.ne_all(
-                opt_outs::table
-                    .filter(opt_outs::window_id.eq(&window.id))
-                    .select(opt_outs::student_id),
-            ),
+) -> Result<BTreeMap<(String, i32), RosterCounts>, ApiError> {
+    let offered: Vec<(String, i32, bool, i64)> = roster::table
+        .filter(roster::window_id.eq(&window.id))
+        .filter(roster::school_id.eq_any(school_ids))
+        .group_by((roster::school_id, roster::grade, roster::opted_out))
+        .select((
+            roster::school_id,
+            roster::grade,
+            roster::opted_out,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let responded: Vec<(String, i32, i64)> = participation::table
+        .inner_join(
+            roster::table.on(roster::window_id
+                .eq(participation::window_id)
+                .and(roster::student_id.eq(participation::student_id))),
         )
-        .group_by((users::school_id, users::grade))
-        .select((users::school_id, users::grade, diesel::dsl::count_star()))
-        .load(conn)?;
-    let responded: Vec<(Option<String>, Option<i32>, i64)> = participation::table
-        .inner_join(users::table)
         .filter(participation::window_id.eq(&window.id))
-        .filter(users::school_id.eq_any(school_ids))
-        .group_by((users::school_id, users::grade))
-        .select((users::school_id, users::grade, diesel::dsl::count_star()))
+        .filter(roster::school_id.eq_any(school_ids))
+        .group_by((roster::school_id, roster::grade))
+        .select((roster::school_id, roster::grade, diesel::dsl::count_star()))
         .load(conn)?;
-    let mut cells = ParticipationCells::new();
-    for (school, grade, n) in eligible {
-        if let (Some(s), Some(g)) = (school, grade) {
-            cells.entry((s, g)).or_default().0 = n;
+    let mut cells: BTreeMap<(String, i32), RosterCounts> = BTreeMap::new();
+    for (school, grade, opted_out, n) in offered {
+        let cell = cells.entry((school, grade)).or_default();
+        if opted_out {
+            cell.opted_out = n;
+        } else {
+            cell.eligible = n;
         }
     }
     for (school, grade, n) in responded {
-        if let (Some(s), Some(g)) = (school, grade) {
-            cells.entry((s, g)).or_default().1 = n;
-        }
+        cells.entry((school, grade)).or_default().responded = n;
     }
     Ok(cells)
 }
 
-/// For a teacher: per own class, eligible students enrolled and how many of them responded.
+/// For a teacher: per own class of the window's terms, the students of the window's roster
+/// enrolled in it (opted out or not: a teacher must not learn who was) and how many of them
+/// responded.
 pub fn participation_by_class(
     conn: &mut DbConnection,
     window: &WindowRow,
     teacher_id: &str,
 ) -> Result<Vec<(String, String, i64, i64)>, ApiError> {
     use crate::db::schema::{classes, terms};
-    let grades = window.grades();
     // Classes of the terms the window runs in: last year's classes say nothing about this survey.
     let own: Vec<(String, String)> = classes::table
         .inner_join(class_teachers::table)
@@ -426,23 +408,20 @@ pub fn participation_by_class(
     for (class_id, name) in own {
         let students = || {
             enrollments::table
-                .inner_join(users::table)
                 .filter(enrollments::class_id.eq(class_id.clone()))
                 .filter(enrollments::active.eq(true))
-                .filter(users::active.eq(true))
-                .filter(users::grade.eq_any(grades.clone()))
                 .filter(
-                    users::id.ne_all(
-                        opt_outs::table
-                            .filter(opt_outs::window_id.eq(window.id.clone()))
-                            .select(opt_outs::student_id),
+                    enrollments::student_id.eq_any(
+                        roster::table
+                            .filter(roster::window_id.eq(window.id.clone()))
+                            .select(roster::student_id),
                     ),
                 )
         };
-        let eligible: i64 = students().count().get_result(conn)?;
+        let enrolled: i64 = students().count().get_result(conn)?;
         let responded: i64 = students()
             .filter(
-                users::id.eq_any(
+                enrollments::student_id.eq_any(
                     participation::table
                         .filter(participation::window_id.eq(window.id.clone()))
                         .select(participation::student_id),
@@ -450,7 +429,7 @@ pub fn participation_by_class(
             )
             .count()
             .get_result(conn)?;
-        out.push((class_id, name, eligible, responded));
+        out.push((class_id, name, enrolled, responded));
     }
     Ok(out)
 }

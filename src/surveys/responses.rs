@@ -9,16 +9,18 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::ballot_box::{self, Ballot};
 use super::dto::{Answer, Submission};
 use super::models::{options, ItemRow, Questionnaire, Section, Window, WindowRow, WindowState};
 use super::queries::{self, Recorded};
-use super::scoring::{self, ScoredItem};
+use super::roster;
 use crate::auth::{Authorized, Caller, Role, Students};
 use crate::authz::{self, Visible};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::ValidJson;
 use crate::rosters::org::IdPath;
+use crate::seal::SealKeys;
 use crate::state::AppState;
 
 /// A student's school and grade, as the caller was loaded for this request.
@@ -48,12 +50,16 @@ pub async fn my_surveys(
     state: web::Data<AppState>,
     caller: Authorized<Students>,
 ) -> Result<web::Json<MySurveys>, ApiError> {
+    let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
     let items = state
         .db
         .run(move |conn| {
-            let (school, grade) = student_placement(&caller)?;
+            student_placement(&caller)?;
+            // Windows that opened since the job last ran are frozen first (each in its own
+            // transaction): who may take a window is decided by its roster.
+            roster::freeze_due(conn, &keys, settle, Some(&caller.district_id))?;
             let now = db::now();
-            queries::open_windows_for_student(conn, &caller.user_id, school, grade, now)?
+            queries::open_windows_for_student(conn, &caller.user_id, now)?
                 .iter()
                 .map(|w| queries::window_view(conn, w, now))
                 .collect::<Result<Vec<_>, _>>()
@@ -160,17 +166,22 @@ pub async fn submit(
             ))
         }
     };
-    let answers = body.0.answers;
-    let published_items = state.published_items.clone();
-    let outcome = state
-        .db
-        .write(move |conn| {
+    let answers = std::sync::Arc::new(body.0.answers);
+    let attempt = || {
+        let (caller, id, answers, key_hash) = (
+            caller.clone(),
+            id.clone(),
+            answers.clone(),
+            key_hash.clone(),
+        );
+        let (published_items, keys) = (state.published_items.clone(), state.seal_keys.clone());
+        state.db.write(move |conn| {
             if caller.role != Role::Student {
                 return Err(ApiError::forbidden("only students answer climate surveys"));
             }
             let window = authz::window(conn, &caller, &id)?;
             let items = published_items.get(conn, &window.instrument_id)?;
-            record_answers(
+            let outcome = record_answers(
                 conn,
                 &window,
                 &items,
@@ -178,10 +189,27 @@ pub async fn submit(
                 &answers,
                 key_hash.as_deref(),
                 db::now(),
-            )
+                &keys,
+            )?;
+            Ok((outcome, WindowRow::clone(&window)))
         })
-        .await?;
-    match outcome {
+    };
+    let mut outcome = attempt().await?;
+    if let (Recorded::NotFrozen, window) = &outcome {
+        // The first submission after the window opened (before the job's next run) freezes it,
+        // in a transaction of its own, then submits.
+        let (window, keys, settle) = (
+            window.clone(),
+            state.seal_keys.clone(),
+            state.config.settle_period(),
+        );
+        state
+            .db
+            .run(move |conn| roster::ensure_frozen(conn, &window, &keys, settle))
+            .await?;
+        outcome = attempt().await?;
+    }
+    match outcome.0 {
         Recorded::New | Recorded::Replayed => Ok(HttpResponse::Created().json(SubmissionReceipt {
             message: "Thank you. Your answers were recorded anonymously.".to_owned(),
         })),
@@ -189,12 +217,16 @@ pub async fn submit(
             None,
             "you have already taken this survey",
         )),
+        Recorded::NotFrozen => Err(ApiError::internal(
+            "a window stayed unfrozen after freezing",
+        )),
     }
 }
 
-/// Validates and records one student's answers (the submission's one code path, also used by
-/// the synthetic-data generator). Runs inside the caller's write transaction; `items` are the
-/// items of the window's instrument.
+/// Validates and records one student's answers, sealed (the submission's one code path, also
+/// used by the demo and synthetic-data generators). Runs inside the caller's write
+/// transaction; `items` are the items of the window's instrument, in position order.
+#[allow(clippy::too_many_arguments)]
 pub fn record_answers(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
@@ -203,6 +235,7 @@ pub fn record_answers(
     answers: &[Answer],
     key_hash: Option<&str>,
     now: NaiveDateTime,
+    keys: &SealKeys,
 ) -> Result<Recorded, ApiError> {
     match window.state_at(now) {
         WindowState::Open => {}
@@ -211,85 +244,89 @@ pub fn record_answers(
         }
         WindowState::Closed => return Err(ApiError::conflict(None, "this survey has closed")),
     }
-    if queries::is_opted_out(conn, &window.id, &student.user_id)? {
+    debug_assert!(items
+        .iter()
+        .all(|i| i.instrument_id == window.instrument_id));
+    // Bad input is refused before anything else happens, freezing included.
+    let values = validate(items, answers)?;
+    let (Some(_), Some(wrapped)) = (window.frozen_at, window.sealed_key.as_deref()) else {
+        return Ok(Recorded::NotFrozen);
+    };
+    // The cell the student had when the window opened, not where they are now.
+    let placement = roster::placement(conn, &window.id, &student.user_id)?
+        .ok_or(ApiError::NotFound("survey window"))?;
+    if placement.opted_out || queries::is_opted_out(conn, &window.id, &student.user_id)? {
         return Err(ApiError::forbidden(
             "a guardian opted you out of this survey",
         ));
     }
-    debug_assert!(items
+    let key = keys
+        .unwrap_data_key(wrapped, &window.id)
+        .map_err(|e| ApiError::internal(format!("window {}: {e}", window.id)))?;
+    let ballot = Ballot {
+        school_id: placement.school_id,
+        grade: placement.grade,
+        settled: placement.settled,
+        answers: values,
+    };
+    let envelope = ballot_box::seal(&key, &window.id, &ballot);
+    queries::record_submission(conn, &window.id, &student.user_id, &envelope, key_hash)
+}
+
+/// The value given to each item, in the items' order (0: not answered), or every problem.
+/// Problems name the field, never the value sent.
+fn validate(items: &[ItemRow], answers: &[Answer]) -> Result<Vec<u8>, ApiError> {
+    let position: HashMap<&str, usize> = items
         .iter()
-        .all(|i| i.instrument_id == window.instrument_id));
-    let (school, grade) = student_placement(student)?;
-    let by_id: HashMap<&str, &super::models::ItemRow> =
-        items.iter().map(|i| (i.id.as_str(), i)).collect();
+        .enumerate()
+        .map(|(i, item)| (item.id.as_str(), i))
+        .collect();
     let mut errors = Vec::new();
+    let mut values = vec![0u8; items.len()];
     let mut seen = HashSet::new();
-    let mut scored = Vec::new();
-    let mut stored: std::collections::BTreeMap<&str, i32> = std::collections::BTreeMap::new();
     for (i, answer) in answers.iter().enumerate() {
-        let Some(item) = by_id.get(answer.item_id.as_str()) else {
+        let Some(&p) = position.get(answer.item_id.as_str()) else {
             errors.push(FieldError::new(
                 format!("answers[{i}].item_id"),
                 "not an item of this survey",
             ));
             continue;
         };
-        if !seen.insert(answer.item_id.as_str()) {
+        if !seen.insert(p) {
             errors.push(FieldError::new(
                 format!("answers[{i}].item_id"),
                 "answered twice",
             ));
             continue;
         }
-        if !item.scale().accepts(answer.value) {
-            let allowed: Vec<String> = item
-                .scale()
-                .options()
-                .iter()
-                .map(|(v, _)| v.to_string())
-                .collect();
-            errors.push(FieldError::new(
-                format!("answers[{i}].value"),
-                format!("must be one of {}", allowed.join(", ")),
-            ));
-            continue;
+        let item = &items[p];
+        match u8::try_from(answer.value) {
+            Ok(v) if item.scale().accepts(answer.value) => values[p] = v,
+            _ => {
+                let allowed: Vec<String> = item
+                    .scale()
+                    .options()
+                    .iter()
+                    .map(|(v, _)| v.to_string())
+                    .collect();
+                errors.push(FieldError::new(
+                    format!("answers[{i}].value"),
+                    format!("must be one of {}", allowed.join(", ")),
+                ));
+            }
         }
-        stored.insert(item.id.as_str(), answer.value);
-        scored.push((
-            ScoredItem {
-                scale: item.scale(),
-                indicator: item.indicator(),
-                reverse_scored: item.reverse_scored,
-            },
-            answer.value,
-        ));
     }
-    for item in items
-        .iter()
-        .filter(|i| i.required && !seen.contains(i.id.as_str()))
-    {
-        errors.push(FieldError::new(
-            "answers",
-            format!("item {} ({}) is required", item.position, item.id),
-        ));
+    for (p, item) in items.iter().enumerate() {
+        if item.required && !seen.contains(&p) {
+            errors.push(FieldError::new(
+                "answers",
+                format!("item {} ({}) is required", item.position, item.id),
+            ));
+        }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::Validation(errors))
     }
-    let refs: Vec<(&ScoredItem, i32)> = scored.iter().map(|(s, v)| (s, *v)).collect();
-    let scores = scoring::score(&refs);
-    let answers_json =
-        serde_json::to_string(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
-    let scores_json =
-        serde_json::to_string(&scores).map_err(|e| ApiError::internal(e.to_string()))?;
-    queries::record_submission(
-        conn,
-        &window.id,
-        &student.user_id,
-        school,
-        grade,
-        &answers_json,
-        &scores_json,
-        key_hash,
-    )
 }

@@ -14,12 +14,14 @@ use super::dto::Answer;
 use super::models::WindowRow;
 use super::queries;
 use super::responses::record_answers;
+use super::roster;
 use crate::auth::{password, Caller, Role};
 use crate::authz;
 use crate::db::schema::districts;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::rosters::models::{School, UserRow};
 use crate::rosters::queries as rosters;
+use crate::seal::SealKeys;
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -88,7 +90,14 @@ pub(crate) fn draw(
     }
 }
 
-pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generated> {
+/// Generates the district and its sealed answers; closed windows (the past ones, and the last
+/// with `close`) are left for the survey job to open (`reports::opening::run_job`), as the
+/// command does right after.
+pub fn generate(
+    conn: &mut DbConnection,
+    spec: &Spec,
+    keys: &SealKeys,
+) -> anyhow::Result<Generated> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let now = db::now();
@@ -185,18 +194,20 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
                 }
                 school_ids.push(school.id);
             }
-            let window_at = |n: usize, opens_at, closes_at| WindowRow {
-                id: db::new_id(),
-                district_id: district_id.clone(),
-                instrument_id: instrument_id.clone(),
-                title: format!("Synthetic window {n} (seed {})", spec.seed),
-                opens_at,
-                closes_at,
-                grades: serde_json::to_string(&(grade_min..=grade_max).collect::<Vec<_>>())
-                    .unwrap_or_default(),
-                min_cell_size: 10,
-                created_by: admin_id.clone(),
-                created_at: now,
+            let grades: Vec<i32> = (grade_min..=grade_max).collect();
+            let window_at = |n: usize, opens_at, closes_at| {
+                WindowRow::new(
+                    db::new_id(),
+                    &district_id,
+                    &instrument_id,
+                    format!("Synthetic window {n} (seed {})", spec.seed),
+                    opens_at,
+                    closes_at,
+                    &grades,
+                    10,
+                    &admin_id,
+                    now,
+                )
             };
             // Past windows lie 60 days apart, each open for two weeks.
             let mut windows = Vec::new();
@@ -211,6 +222,9 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
             ));
             for window in &windows {
                 queries::insert_window(conn, window, &school_ids).map_err(|e| anyhow!("{e:?}"))?;
+                // Synthetic students are made just now: all of them count as settled.
+                roster::freeze(conn, window, keys, TimeDelta::zero(), now)
+                    .map_err(|e| anyhow!("{e:?}"))?;
             }
             Ok((windows, students))
         },
@@ -256,8 +270,17 @@ pub fn generate(conn: &mut DbConnection, spec: &Spec) -> anyhow::Result<Generate
                         .collect();
                     let visible =
                         authz::window(conn, student, &window.id).map_err(|e| anyhow!("{e:?}"))?;
-                    record_answers(conn, &visible, &items, student, &answers, None, answered_at)
-                        .map_err(|e| anyhow!("submission failed: {e:?}"))?;
+                    record_answers(
+                        conn,
+                        &visible,
+                        &items,
+                        student,
+                        &answers,
+                        None,
+                        answered_at,
+                        keys,
+                    )
+                    .map_err(|e| anyhow!("submission failed: {e:?}"))?;
                     answered += 1;
                 }
                 Ok(())

@@ -8,12 +8,14 @@ use utoipa::ToSchema;
 use super::dto::{NewOptOut, NewWindow};
 use super::models::{Window, WindowRow, WindowState};
 use super::queries;
+use super::roster;
 use crate::auth::{Authorized, DistrictAdmins, Role, SchoolStaff, Staff};
 use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
+use crate::reports::disclosure::{protect_with_public, Grid, Suppression};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
@@ -56,6 +58,7 @@ pub async fn create_window(
     body: ValidJson<NewWindow>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0;
+    let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
     let window = state
         .db
         .write(move |conn| {
@@ -95,20 +98,43 @@ pub async fn create_window(
             let mut grades = new.grades.clone();
             grades.sort_unstable();
             grades.dedup();
-            let row = WindowRow {
-                id: db::new_id(),
-                district_id: caller.district_id.clone(),
-                instrument_id: instrument.id.clone(),
-                title: new.title.trim().to_owned(),
-                opens_at: db::truncate(new.opens_at.naive_utc()),
-                closes_at: db::truncate(new.closes_at.naive_utc()),
-                grades: serde_json::to_string(&grades).unwrap_or_else(|_| "[]".into()),
-                min_cell_size: new.min_cell_size.unwrap_or(10),
-                created_by: caller.user_id.clone(),
-                created_at: db::now(),
-            };
+            let now = db::now();
+            if new.closes_at.naive_utc() <= now {
+                return Err(ApiError::invalid(
+                    "closes_at",
+                    "a window must close in the future",
+                ));
+            }
+            let row = WindowRow::new(
+                db::new_id(),
+                &caller.district_id,
+                &instrument.id,
+                new.title.trim().to_owned(),
+                db::truncate(new.opens_at.naive_utc()),
+                db::truncate(new.closes_at.naive_utc()),
+                &grades,
+                new.min_cell_size.unwrap_or(10),
+                &caller.user_id,
+                now,
+            );
             queries::insert_window(conn, &row, &school_ids)?;
-            queries::window_view(conn, &row, db::now())
+            // A window that opens now is frozen now; a later one when it opens.
+            if row.opens_at <= now {
+                roster::freeze(conn, &row, &keys, settle, now)?;
+            }
+            crate::audit::record_in_transaction(
+                conn,
+                &caller,
+                "survey_window.created",
+                serde_json::json!({
+                    "window_id": row.id, "instrument_id": row.instrument_id,
+                    "school_ids": school_ids, "grades": grades,
+                    "opens_at": crate::timefmt::format_utc(row.opens_at),
+                    "closes_at": crate::timefmt::format_utc(row.closes_at),
+                    "min_cell_size": row.min_cell_size,
+                }),
+            )?;
+            queries::window_view(conn, &row, now)
         })
         .await?;
     Ok(HttpResponse::Created().json(window))
@@ -139,7 +165,9 @@ pub async fn get_window(
 }
 
 /// Record a guardian's opt-out (PPRA) for a student of your school: the student is not offered
-/// the survey. Idempotent.
+/// the survey from now on. Idempotent. Answered alike whether or not the student has already
+/// answered (the opt-out then applies to what is left: nothing), so that this route tells
+/// nobody who took the survey; refused alike for everyone once the window has closed.
 #[utoipa::path(
     tag = "surveys", security(("bearer" = [])), params(IdPath), request_body = NewOptOut,
     responses(
@@ -147,7 +175,8 @@ pub async fn get_window(
         (status = 200, description = "Already recorded"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The student already took the survey", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The window has closed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/survey-windows/{id}/opt-outs")]
@@ -163,24 +192,31 @@ pub async fn create_opt_out(
         .db
         .write(move |conn| {
             let window = authz::window(conn, &caller, &id)?;
+            if window.state_at(db::now()) == WindowState::Closed {
+                return Err(ApiError::conflict(
+                    None,
+                    "this window has closed; opt-outs apply to open and upcoming windows",
+                ));
+            }
             let student = authz::user(conn, &caller, &student_id)
                 .map_err(|_| ApiError::invalid("student_id", "no such student in your scope"))?;
-            let eligible = student.role() == Role::Student
-                && student.grade.is_some_and(|g| window.grades().contains(&g))
-                && match &student.school_id {
-                    Some(school) => queries::window_includes_school(conn, &window.id, school)?,
-                    None => false,
+            // Once frozen, the window is offered to its roster; before, to the current placement.
+            let offered = student.role() == Role::Student
+                && if window.frozen_at.is_some() {
+                    roster::is_on_roster(conn, &window.id, &student.id)?
+                } else {
+                    student.grade.is_some_and(|g| window.grades().contains(&g))
+                        && match &student.school_id {
+                            Some(school) => {
+                                queries::window_includes_school(conn, &window.id, school)?
+                            }
+                            None => false,
+                        }
                 };
-            if !eligible {
+            if !offered {
                 return Err(ApiError::invalid(
                     "student_id",
                     "the student is not offered this survey",
-                ));
-            }
-            if queries::has_participated(conn, &window.id, &student.id)? {
-                return Err(ApiError::conflict(
-                    Some("student_id"),
-                    "the student has already taken this survey",
                 ));
             }
             let created = queries::record_opt_out(conn, &window, &student.id, &caller.user_id)?;
@@ -205,18 +241,23 @@ pub async fn create_opt_out(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ParticipationCell {
     pub grade: i32,
-    /// Active students offered the survey (opted-out students excluded).
+    /// Students offered the survey when the window opened, less those a guardian had opted out
+    /// by then. Fixed when the window opens.
     pub eligible: i64,
-    pub responded: i64,
+    /// Null when withheld (`suppressed`); while the window is open, rounded down to a multiple
+    /// of 5 (`rounded`).
+    pub responded: Option<i64>,
     pub response_rate: Option<f64>,
+    pub suppressed: Option<Suppression>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SchoolParticipation {
     pub school_id: String,
     pub eligible: i64,
-    pub responded: i64,
+    pub responded: Option<i64>,
     pub response_rate: Option<f64>,
+    pub suppressed: Option<Suppression>,
     pub grades: Vec<ParticipationCell>,
 }
 
@@ -224,27 +265,46 @@ pub struct SchoolParticipation {
 pub struct ClassParticipation {
     pub class_id: String,
     pub class_name: String,
-    pub eligible: i64,
-    pub responded: i64,
+    /// Students of the class on the window's roster (opted out or not).
+    pub enrolled: i64,
+    pub responded: Option<i64>,
     pub response_rate: Option<f64>,
+    pub suppressed: Option<Suppression>,
 }
 
-/// Counts only: who answered is never shown, and answers are not readable here at all.
+/// Counts only, never names; answers are not readable here at all. Counts below the window's
+/// minimum cell size are withheld, with complementary suppression across the window's schools
+/// and grades exactly as in reports; while the window is open, shown counts are rounded down to
+/// a multiple of 5, so that watching them does not time single submissions.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Participation {
     pub window_id: String,
     pub state: WindowState,
+    pub min_cell_size: i32,
+    /// Shown counts are rounded down to a multiple of 5 (while the window is open).
+    pub rounded: bool,
     pub schools: Vec<SchoolParticipation>,
     /// For teachers: their own classes.
     pub classes: Vec<ClassParticipation>,
 }
 
-fn rate(responded: i64, eligible: i64) -> Option<f64> {
-    (eligible > 0).then(|| responded as f64 / eligible as f64)
+/// A count as published: withheld when suppressed, rounded down to a multiple of 5 when asked.
+fn shown(count: i64, suppressed: Option<Suppression>, round: bool) -> Option<i64> {
+    match suppressed {
+        Some(_) => None,
+        None if round => Some(count - count % 5),
+        None => Some(count),
+    }
+}
+
+fn rate(responded: Option<i64>, eligible: i64) -> Option<f64> {
+    responded
+        .filter(|_| eligible > 0)
+        .map(|r| (r as f64 * 1000.0 / eligible as f64).round() / 10.0)
 }
 
 /// Participation counts and response rates: per school and grade for administrators and
-/// counselors, per own class for teachers.
+/// counselors, per own class for teachers (see `Participation` for what is withheld).
 #[utoipa::path(
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
@@ -260,57 +320,108 @@ pub async fn participation(
     path: web::Path<IdPath>,
 ) -> Result<web::Json<Participation>, ApiError> {
     let id = path.into_inner().id;
+    let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
     let participation = state
         .db
         .run(move |conn| {
             let window = authz::window(conn, &caller, &id)?;
+            roster::ensure_frozen(conn, &window, &keys, settle)?;
             let view = queries::window_view(conn, &window, db::now())?;
+            let k = window.min_cell_size.max(1);
+            let round = view.state == WindowState::Open;
             let mut out = Participation {
                 window_id: window.id.clone(),
                 state: view.state,
+                min_cell_size: window.min_cell_size,
+                rounded: round,
                 schools: Vec::new(),
                 classes: Vec::new(),
             };
             if caller.role == Role::Teacher {
-                for (class_id, class_name, eligible, responded) in
+                for (class_id, class_name, enrolled, responded) in
                     queries::participation_by_class(conn, &window, &caller.user_id)?
                 {
+                    let suppressed = (responded < i64::from(k)).then_some(Suppression::SmallCell);
+                    let responded = shown(responded, suppressed, round);
                     out.classes.push(ClassParticipation {
                         class_id,
                         class_name,
-                        eligible,
+                        enrolled,
                         responded,
-                        response_rate: rate(responded, eligible),
+                        response_rate: rate(responded, enrolled),
+                        suppressed,
                     });
                 }
                 return Ok(out);
             }
-            let schools: Vec<String> = match caller.role {
-                Role::DistrictAdmin => view.school_ids.clone(),
-                _ => caller
-                    .school()
-                    .map(|s| vec![s.to_owned()])
-                    .unwrap_or_default(),
-            };
-            let cells = queries::participation_cells(conn, &window, &schools)?;
-            for school_id in schools {
-                let grades: Vec<ParticipationCell> = cells
+            // One pattern over the whole window, whoever asks: a district administrator and a
+            // school administrator comparing notes see numbers cut from the same table.
+            let cells = queries::roster_cells(conn, &window, &view.school_ids)?;
+            let grades = window.grades();
+            let grid = Grid {
+                cells: view
+                    .school_ids
                     .iter()
-                    .filter(|((s, _), _)| *s == school_id)
-                    .map(|((_, grade), (eligible, responded))| ParticipationCell {
-                        grade: *grade,
-                        eligible: *eligible,
-                        responded: *responded,
-                        response_rate: rate(*responded, *eligible),
+                    .map(|s| {
+                        grades
+                            .iter()
+                            .map(|g| {
+                                cells
+                                    .get(&(s.clone(), *g))
+                                    .map_or(0, |c| c.responded as u64)
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            };
+            let count = |r: usize, c: usize| {
+                cells
+                    .get(&(view.school_ids[r].clone(), grades[c]))
+                    .copied()
+                    .unwrap_or_default()
+            };
+            let pattern = protect_with_public(
+                &grid,
+                |r, c| {
+                    let cell = count(r, c);
+                    cell.eligible == 0 && cell.responded == 0
+                },
+                k as u64,
+            );
+            let mine: Option<&str> = match caller.role {
+                Role::DistrictAdmin => None,
+                _ => caller.school(),
+            };
+            for (r, school_id) in view.school_ids.iter().enumerate() {
+                if mine.is_some_and(|m| m != school_id) {
+                    continue;
+                }
+                let grades: Vec<ParticipationCell> = grades
+                    .iter()
+                    .enumerate()
+                    .map(|(c, grade)| {
+                        let cell = count(r, c);
+                        let suppressed = pattern.cells[r][c];
+                        let responded = shown(cell.responded, suppressed, round);
+                        ParticipationCell {
+                            grade: *grade,
+                            eligible: cell.eligible,
+                            responded,
+                            response_rate: rate(responded, cell.eligible),
+                            suppressed,
+                        }
                     })
                     .collect();
                 let eligible = grades.iter().map(|g| g.eligible).sum();
-                let responded = grades.iter().map(|g| g.responded).sum();
+                let total = (0..grades.len()).map(|c| count(r, c).responded).sum();
+                let suppressed = pattern.rows[r];
+                let responded = shown(total, suppressed, round);
                 out.schools.push(SchoolParticipation {
-                    school_id,
+                    school_id: school_id.clone(),
                     eligible,
                     responded,
                     response_rate: rate(responded, eligible),
+                    suppressed,
                     grades,
                 });
             }

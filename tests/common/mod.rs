@@ -315,6 +315,8 @@ impl Resp {
 
 pub struct TestApp {
     pub base: String,
+    /// The server's SURVEY_SETTLE_DAYS, for the survey job run by [`TestApp::run_survey_job`].
+    pub settle: chrono::TimeDelta,
     pub db: TestDb,
     handle: actix_web::dev::ServerHandle,
     thread: Option<JoinHandle<()>>,
@@ -332,7 +334,9 @@ impl TestApp {
         config.pool_size = 4;
         adjust(&mut config);
         let head_timeout = std::time::Duration::from_secs(config.request_head_timeout_secs);
-        let state = AppState::new(config, securebase::config::DEMO_JWT_SECRET);
+        let keys = config.resolve_seal_keys(true).expect("seal keys");
+        let settle = config.settle_period();
+        let state = AppState::new(config, securebase::config::DEMO_JWT_SECRET, keys);
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -352,11 +356,59 @@ impl TestApp {
         let (addr, handle) = rx.recv().expect("server started");
         TestApp {
             base: format!("http://{addr}"),
+            settle,
             db,
             handle,
             thread: Some(thread),
             agent: ureq::AgentBuilder::new().build(),
         }
+    }
+
+    /// Runs the survey job once, as the server's background task and `securebase surveys
+    /// close-due` do (tests do not wait for the timer).
+    pub fn run_survey_job(&self) -> securebase::reports::opening::JobRun {
+        let mut conn = self.conn();
+        securebase::reports::opening::run_job(
+            &mut conn,
+            &securebase::seal::SealKeys::demo(),
+            self.settle,
+        )
+        .expect("survey job")
+    }
+
+    /// Closes a window now (as if its `closes_at` had passed) and runs the survey job, which
+    /// opens its sealed responses.
+    pub fn close_window_now(&self, window: &str) -> securebase::reports::opening::JobRun {
+        use securebase::db::schema::survey_windows;
+        diesel::update(survey_windows::table.find(window))
+            .set(survey_windows::closes_at.eq(db::now() - chrono::TimeDelta::seconds(1)))
+            .execute(&mut self.conn())
+            .expect("close the window");
+        self.run_survey_job()
+    }
+
+    /// A window's questionnaire as `(item id, option values)` in order, as a student sees it.
+    pub fn questionnaire_items(&self, token: &str, window: &str) -> Vec<(String, Vec<i64>)> {
+        let q = self.get(
+            &format!("/api/v1/survey-windows/{window}/questionnaire"),
+            Some(token),
+        );
+        assert_eq!(q.status, 200, "{}", q.text);
+        q.json()["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["items"].as_array().unwrap().clone())
+            .map(|i| {
+                let values = i["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["value"].as_i64().unwrap())
+                    .collect();
+                (i["id"].as_str().unwrap().to_owned(), values)
+            })
+            .collect()
     }
 
     /// A direct connection to this test's database, to assert effects.

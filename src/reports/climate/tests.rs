@@ -15,18 +15,18 @@ use crate::reports::disclosure::span::Span;
 use crate::surveys::scoring::{score, ScoredItem, FAVORABLE_AT};
 
 fn window(k: i32) -> WindowRow {
-    WindowRow {
-        id: "w".into(),
-        district_id: "d".into(),
-        instrument_id: "ins".into(),
-        title: "Fall".into(),
-        opens_at: NaiveDateTime::default(),
-        closes_at: NaiveDateTime::default(),
-        grades: "[]".into(),
-        min_cell_size: k,
-        created_by: "u".into(),
-        created_at: NaiveDateTime::default(),
-    }
+    WindowRow::new(
+        "w".into(),
+        "d",
+        "ins",
+        "Fall".into(),
+        NaiveDateTime::default(),
+        NaiveDateTime::default(),
+        &[],
+        k,
+        "u",
+        NaiveDateTime::default(),
+    )
 }
 
 fn instrument() -> InstrumentRow {
@@ -105,7 +105,7 @@ fn cell(
             .zip(respondent)
             .filter_map(|(i, a)| a.map(|v| (i.id.clone(), v)))
             .collect();
-        aggregates.add_response(&map, &score(&given));
+        aggregates.add_response(map.iter().map(|(k, v)| (k.as_str(), *v)), &score(&given));
     }
     Cell {
         school_id: school.into(),

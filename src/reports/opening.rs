@@ -1,0 +1,165 @@
+//! The survey job: fixes the population of windows that have opened (`surveys::roster`) and
+//! opens the box of windows that have closed. It runs in the server every
+//! `SURVEY_JOB_INTERVAL_SECS` and as `securebase surveys close-due`.
+//!
+//! Opening a window's box is one transaction: it decrypts every sealed response, shuffles them
+//! with a cryptographic random generator, writes the plain responses in that order, builds the
+//! window's (school, grade) aggregates from them in the same pass, deletes the sealed rows and
+//! records the event. So the plain rows share one transaction id, their storage order is random,
+//! and nothing of the submission order survives; a crash at any point leaves the window either
+//! sealed or opened. Several servers may run the job against one database: the first to mark a
+//! window opened (a conditional update, which takes its row lock) opens it, the others skip it.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use super::aggregates::{self, Aggregates, Cell};
+use crate::audit::{self, Actor};
+use crate::db::schema::{survey_window_schools, survey_windows as windows};
+use crate::db::{self, DbConnection};
+use crate::error::ApiError;
+use crate::seal::SealKeys;
+use crate::surveys::ballot_box::{self, PlainRow};
+use crate::surveys::models::WindowRow;
+use crate::surveys::queries::{instrument_items, roster_cells};
+use crate::surveys::roster;
+
+/// What one run of the job did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct JobRun {
+    /// Windows whose population this run fixed.
+    pub frozen: usize,
+    /// Windows this run opened, with how many responses each held.
+    pub opened: Vec<(String, usize)>,
+}
+
+/// One run of the survey job over every district.
+pub fn run_job(
+    conn: &mut DbConnection,
+    keys: &SealKeys,
+    settle: TimeDelta,
+) -> Result<JobRun, ApiError> {
+    let frozen = roster::freeze_due(conn, keys, settle, None)?;
+    let now = db::now();
+    let due: Vec<WindowRow> = windows::table
+        .filter(windows::closes_at.le(now))
+        .filter(windows::opened_at.is_null())
+        .order((windows::closes_at.asc(), windows::id.asc()))
+        .select(WindowRow::as_select())
+        .load(conn)?;
+    let mut opened = Vec::new();
+    for window in &due {
+        if let Some(n) = db::write_transaction(conn, |c| open(c, window, keys, settle, now))? {
+            opened.push((window.id.clone(), n));
+        }
+    }
+    Ok(JobRun { frozen, opened })
+}
+
+/// Opens the box of a closed window in the caller's write transaction; returns the number of
+/// responses, or None when the window was opened already (by another server).
+pub fn open(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    keys: &SealKeys,
+    settle: TimeDelta,
+    now: NaiveDateTime,
+) -> Result<Option<usize>, ApiError> {
+    // A window nobody touched while it was open is frozen now, as it is.
+    roster::freeze(conn, window, keys, settle, now)?;
+    let claimed = diesel::update(
+        windows::table
+            .find(&window.id)
+            .filter(windows::opened_at.is_null()),
+    )
+    .set(windows::opened_at.eq(now))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let window: WindowRow = windows::table
+        .find(&window.id)
+        .select(WindowRow::as_select())
+        .first(conn)?;
+    let items = instrument_items(conn, &window.instrument_id)?;
+    let mut ballots = ballot_box::take_all(conn, &window, keys, &items)?;
+    ballots.shuffle(&mut rand::rngs::StdRng::from_entropy());
+
+    let mut cells = empty_cells(conn, &window)?;
+    let mut rows = Vec::with_capacity(WRITE_BATCH);
+    for ballot in &ballots {
+        let scores = ballot.scores(&items);
+        let cell = cells
+            .entry((ballot.school_id.clone(), ballot.grade))
+            .or_insert_with(|| blank_cell(&ballot.school_id, ballot.grade));
+        cell.respondents += 1;
+        cell.settled_respondents += i64::from(ballot.settled);
+        cell.aggregates.add_response(
+            ballot
+                .answered(&items)
+                .map(|(item, value)| (item.id.as_str(), value)),
+            &scores,
+        );
+        rows.push(PlainRow::new(ballot, &items, &scores)?);
+        if rows.len() == WRITE_BATCH {
+            ballot_box::insert_plain(conn, &window.id, &rows)?;
+            rows.clear();
+        }
+    }
+    ballot_box::insert_plain(conn, &window.id, &rows)?;
+    let cells: Vec<Cell> = cells.into_values().collect();
+    aggregates::store(conn, &window.id, &cells)?;
+    // No count here: the audit trail is readable by district administrators, and a window's
+    // exact number of responses is published only as far as its reports show it.
+    audit::record_in_transaction(
+        conn,
+        Actor::system(&window.district_id),
+        "survey_window.closed",
+        serde_json::json!({"window_id": window.id}),
+    )?;
+    Ok(Some(ballots.len()))
+}
+
+/// Plain rows are written this many at a time.
+const WRITE_BATCH: usize = 2_000;
+
+fn blank_cell(school_id: &str, grade: i32) -> Cell {
+    Cell {
+        school_id: school_id.to_owned(),
+        grade,
+        eligible: 0,
+        opted_out: 0,
+        respondents: 0,
+        settled_respondents: 0,
+        aggregates: Aggregates::default(),
+    }
+}
+
+/// A cell for every school and grade of the window, with its frozen eligible and opted-out
+/// counts.
+fn empty_cells(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+) -> Result<BTreeMap<(String, i32), Cell>, ApiError> {
+    let schools: Vec<String> = survey_window_schools::table
+        .filter(survey_window_schools::window_id.eq(&window.id))
+        .select(survey_window_schools::school_id)
+        .load(conn)?;
+    let counts = roster_cells(conn, window, &schools)?;
+    let mut cells = BTreeMap::new();
+    for school in &schools {
+        for grade in window.grades() {
+            let mut cell = blank_cell(school, grade);
+            if let Some(c) = counts.get(&(school.clone(), grade)) {
+                cell.eligible = c.eligible;
+                cell.opted_out = c.opted_out;
+            }
+            cells.insert((school.clone(), grade), cell);
+        }
+    }
+    Ok(cells)
+}
