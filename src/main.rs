@@ -391,16 +391,10 @@ fn main() -> anyhow::Result<()> {
                 "district {}\nwindow {}\n{} students, {} responses in {:.1} s",
                 g.district_id, g.window_id, g.students, g.responses, g.seconds
             );
-            let started = std::time::Instant::now();
             let run =
                 securebase::reports::opening::run_job(&mut conn, &keys, chrono::TimeDelta::zero())
                     .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
-            for (window, responses) in &run.opened {
-                println!("opened window {window}: {responses} responses");
-            }
-            if !run.opened.is_empty() {
-                println!("opened in {:.1} s", started.elapsed().as_secs_f64());
-            }
+            print_opened(&run);
             if let (Some(path), Some(secret)) = (tokens_out, jwt_secret.as_ref()) {
                 let written =
                     ops::write_tokens(&path, secret.as_bytes(), token_ttl_secs, &g.pending)?;
@@ -434,9 +428,7 @@ fn main() -> anyhow::Result<()> {
                 securebase::reports::opening::run_job(&mut conn, &keys, config.settle_period())
                     .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
             println!("{} window(s) frozen", run.frozen);
-            for (window, responses) in &run.opened {
-                println!("opened window {window}: {responses} responses");
-            }
+            print_opened(&run);
             println!("{} window(s) opened", run.opened.len());
             Ok(())
         }
@@ -483,6 +475,17 @@ fn main() -> anyhow::Result<()> {
             println!("district {district_id}\nadministrator {user_id}");
             Ok(())
         }
+    }
+}
+
+fn print_opened(run: &securebase::reports::opening::JobRun) {
+    for o in &run.opened {
+        println!(
+            "opened window {}: {} responses in {:.3} s",
+            o.window_id,
+            o.responses,
+            o.took.as_secs_f64()
+        );
     }
 }
 

@@ -78,7 +78,8 @@ fn spawn_survey_job(state: AppState) {
                 .await;
             match run {
                 Ok(run) => {
-                    for (window_id, _) in &run.opened {
+                    for o in &run.opened {
+                        let window_id = &o.window_id;
                         tracing::info!(%window_id, "survey window closed: responses opened");
                     }
                 }

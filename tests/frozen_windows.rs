@@ -60,7 +60,7 @@ fn submit(app: &TestApp, token: &str, window: &str, body: &Value) {
 fn close_now(app: &TestApp, window: &str) {
     let run = app.close_window_now(window);
     assert!(
-        run.opened.iter().any(|(w, _)| w == window),
+        run.opened.iter().any(|o| o.window_id == window),
         "the job opened the window: {run:?}"
     );
 }

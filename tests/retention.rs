@@ -1,5 +1,6 @@
-//! Retention: per-district settings, and `purge` — participation rows of old windows removed
-//! (reports unchanged), long-deactivated students anonymized, old reflection texts cleared.
+//! Retention: per-district settings, and `purge` — opt-outs of old windows removed (their
+//! participation rows are gone already, forgotten when the responses were opened; reports
+//! unchanged), long-deactivated students anonymized, old reflection texts cleared.
 
 mod common;
 
@@ -39,12 +40,10 @@ fn purge(app: &TestApp, dry_run: bool) -> securebase::retention::Purged {
         .expect("the demo district has settings")
 }
 
-/// Closed windows of the demo district that still have participation rows.
-fn closed_windows_with_participation(conn: &mut DbConnection) -> Vec<String> {
+/// Closed windows of the demo district that still have opt-out rows.
+fn closed_windows_with_opt_outs(conn: &mut DbConnection) -> Vec<String> {
     let mut windows: Vec<String> = survey_windows::table
-        .inner_join(
-            survey_participation::table.on(survey_participation::window_id.eq(survey_windows::id)),
-        )
+        .inner_join(survey_opt_outs::table.on(survey_opt_outs::window_id.eq(survey_windows::id)))
         .filter(survey_windows::closes_at.lt(db::now() - TimeDelta::days(2)))
         .select(survey_windows::id)
         .distinct()
@@ -119,30 +118,67 @@ fn settings_are_for_the_districts_administrators_and_validated() {
 }
 
 #[test]
-fn a_purge_removes_old_participation_rows_and_reports_stay_the_same() {
+fn a_purge_removes_old_opt_outs_and_reports_stay_the_same() {
     let app = TestApp::spawn();
     let admin = app.login(ADMIN);
     let mut conn = app.conn();
-    let windows = closed_windows_with_participation(&mut conn);
+    let mut windows: Vec<String> = survey_windows::table
+        .filter(survey_windows::closes_at.lt(db::now() - TimeDelta::days(2)))
+        .select(survey_windows::id)
+        .load(&mut conn)
+        .unwrap();
+    windows.sort();
     assert!(
         windows.len() >= 2,
         "the demo has closed windows with answers"
     );
+    // Who answered was forgotten when their responses were opened.
+    let participation: i64 = survey_participation::table
+        .filter(survey_participation::window_id.eq_any(&windows))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(participation, 0);
+    // Guardians' opt-outs, as recorded while the windows were open, are kept until the purge.
+    let (student, admin_id): (String, String) = (
+        users::table
+            .filter(users::role.eq("student"))
+            .select(users::id)
+            .first(&mut conn)
+            .unwrap(),
+        users::table
+            .filter(users::username.eq(ADMIN))
+            .select(users::id)
+            .first(&mut conn)
+            .unwrap(),
+    );
+    for window in &windows {
+        diesel::insert_into(survey_opt_outs::table)
+            .values((
+                survey_opt_outs::window_id.eq(window),
+                survey_opt_outs::student_id.eq(&student),
+                survey_opt_outs::recorded_by.eq(&admin_id),
+                survey_opt_outs::created_at.eq(db::now()),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(closed_windows_with_opt_outs(&mut conn), windows);
     let (read_before, first_read_after) = (&windows[0], &windows[1]);
     let json_before = report(&app, &admin, read_before, "json");
     let csv_before = report(&app, &admin, read_before, "csv");
 
     set_retention(&app, &admin, json!({"participation_days": 1}));
     let dry = purge(&app, true);
-    assert!(dry.participation_rows > 0 && dry.windows >= 2, "{dry:?}");
+    assert!(dry.opt_outs > 0 && dry.windows >= 2, "{dry:?}");
     assert_eq!(
-        closed_windows_with_participation(&mut conn),
+        closed_windows_with_opt_outs(&mut conn),
         windows,
         "a dry run changes nothing"
     );
     let done = purge(&app, false);
     assert_eq!(done, dry, "the dry run counted what the purge did");
-    assert!(closed_windows_with_participation(&mut conn).is_empty());
+    assert!(closed_windows_with_opt_outs(&mut conn).is_empty());
     let opt_outs: i64 = survey_opt_outs::table
         .filter(survey_opt_outs::window_id.eq_any(&windows))
         .count()
@@ -161,7 +197,7 @@ fn a_purge_removes_old_participation_rows_and_reports_stay_the_same() {
     let body: Value = serde_json::from_str(&first).unwrap();
     assert!(body.is_object());
     assert_eq!(
-        purge(&app, false).participation_rows,
+        purge(&app, false).windows,
         0,
         "a second purge has nothing to do"
     );

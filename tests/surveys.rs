@@ -116,6 +116,21 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
         .load(&mut conn)
         .unwrap();
     assert_eq!(sealed.len(), 8);
+    // Who answered, read while the window is open.
+    let participation_rows: Vec<(String, String, Option<String>)> = survey_participation::table
+        .filter(survey_participation::window_id.eq(&window))
+        .order((
+            survey_participation::window_id.asc(),
+            survey_participation::student_id.asc(),
+        ))
+        .select((
+            survey_participation::window_id,
+            survey_participation::student_id,
+            survey_participation::idempotency_key_hash,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(participation_rows.len(), 8);
     diesel::update(securebase::db::schema::survey_windows::table.find(&window))
         .set(
             securebase::db::schema::survey_windows::closes_at
@@ -142,20 +157,13 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
             .load(&mut conn)
             .unwrap();
     assert_eq!(response_rows.len(), 8);
-    let participation_rows: Vec<(String, String, Option<String>)> = survey_participation::table
+    // Who answered is forgotten once the box is opened.
+    let left: i64 = survey_participation::table
         .filter(survey_participation::window_id.eq(&window))
-        .order((
-            survey_participation::window_id.asc(),
-            survey_participation::student_id.asc(),
-        ))
-        .select((
-            survey_participation::window_id,
-            survey_participation::student_id,
-            survey_participation::idempotency_key_hash,
-        ))
-        .load(&mut conn)
+        .count()
+        .get_result(&mut conn)
         .unwrap();
-    assert_eq!(participation_rows.len(), 8);
+    assert_eq!(left, 0);
     let student_ids: HashSet<&str> = students.iter().map(|(id, _)| id.as_str()).collect();
     let usernames: HashSet<&str> = students.iter().map(|(_, u)| u.as_str()).collect();
     for row in &response_rows {

@@ -254,6 +254,49 @@ fn protect_respondents(table: &Table, k: u64) -> Pattern {
     table.protect(|c| c.respondents.max(0) as u64, &initial)
 }
 
+/// A closed window's respondent counts exactly as its reports publish them (the respondents
+/// pattern above): per school, its grades and its total, each `(eligible, shown respondents,
+/// why withheld)`. Participation views of closed windows use it, so they never show a count the
+/// reports withhold.
+pub struct ShownRespondents {
+    pub schools: Vec<ShownSchool>,
+}
+
+/// A school's id, its total and its grades.
+pub type ShownSchool = (String, ShownCount, Vec<(i32, ShownCount)>);
+
+pub type ShownCount = (i64, Option<i64>, Option<Suppression>);
+
+pub fn shown_respondents(cells: Vec<Cell>, k: i32) -> ShownRespondents {
+    let table = Table::new(cells);
+    let pattern = protect_respondents(&table, k.max(1) as u64);
+    let shown = |at: At| {
+        let cell = table.at(at);
+        let hidden = suppression(&pattern, at);
+        (
+            cell.eligible,
+            hidden.is_none().then_some(cell.respondents),
+            hidden,
+        )
+    };
+    ShownRespondents {
+        schools: table
+            .schools
+            .iter()
+            .enumerate()
+            .map(|(r, school)| {
+                let grades = table
+                    .grades
+                    .iter()
+                    .enumerate()
+                    .map(|(c, g)| (*g, shown(At::Cell(r, c))))
+                    .collect();
+                (school.clone(), shown(At::Row(r)), grades)
+            })
+            .collect(),
+    }
+}
+
 /// One indicator's patterns (see the module documentation).
 fn protect_indicator(
     table: &Table,

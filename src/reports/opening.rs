@@ -4,8 +4,9 @@
 //!
 //! Opening a window's box is one transaction: it decrypts every sealed response, shuffles them
 //! with a cryptographic random generator, writes the plain responses in that order, builds the
-//! window's (school, grade) aggregates from them in the same pass, deletes the sealed rows and
-//! records the event. So the plain rows share one transaction id, their storage order is random,
+//! window's (school, grade) aggregates from them in the same pass, renders its reports (so the
+//! first read costs what any later read does), deletes the sealed rows, forgets who answered
+//! (participation and roster rows) and records the event. So the plain rows share one transaction id, their storage order is random,
 //! and nothing of the submission order survives; a crash at any point leaves the window either
 //! sealed or opened. Several servers may run the job against one database: the first to mark a
 //! window opened (a conditional update, which takes its row lock) opens it, the others skip it.
@@ -19,7 +20,10 @@ use rand::SeedableRng;
 
 use super::aggregates::{self, Aggregates, Cell};
 use crate::audit::{self, Actor};
-use crate::db::schema::{survey_window_schools, survey_windows as windows};
+use crate::db::schema::{
+    survey_participation as participation, survey_window_roster as roster_rows,
+    survey_window_schools, survey_windows as windows,
+};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::seal::SealKeys;
@@ -33,8 +37,18 @@ use crate::surveys::roster;
 pub struct JobRun {
     /// Windows whose population this run fixed.
     pub frozen: usize,
-    /// Windows this run opened, with how many responses each held.
-    pub opened: Vec<(String, usize)>,
+    /// Windows this run opened.
+    pub opened: Vec<Opened>,
+}
+
+/// A window whose box this run opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub window_id: String,
+    /// How many responses it held.
+    pub responses: usize,
+    /// How long its opening transaction took, commit included.
+    pub took: std::time::Duration,
 }
 
 /// One run of the survey job over every district.
@@ -53,8 +67,13 @@ pub fn run_job(
         .load(conn)?;
     let mut opened = Vec::new();
     for window in &due {
+        let started = std::time::Instant::now();
         if let Some(n) = db::write_transaction(conn, |c| open(c, window, keys, settle, now))? {
-            opened.push((window.id.clone(), n));
+            opened.push(Opened {
+                window_id: window.id.clone(),
+                responses: n,
+                took: started.elapsed(),
+            });
         }
     }
     Ok(JobRun { frozen, opened })
@@ -113,6 +132,8 @@ pub fn open(
     ballot_box::insert_plain(conn, &window.id, &rows)?;
     let cells: Vec<Cell> = cells.into_values().collect();
     aggregates::store(conn, &window.id, &cells)?;
+    super::routes::render_all(conn, &window, &cells)?;
+    forget_who_answered(conn, &window.id)?;
     // No count here: the audit trail is readable by district administrators, and a window's
     // exact number of responses is published only as far as its reports show it.
     audit::record_in_transaction(
@@ -122,6 +143,18 @@ pub fn open(
         serde_json::json!({"window_id": window.id}),
     )?;
     Ok(Some(ballots.len()))
+}
+
+/// Deletes who took the window and where each student stood in it: from here on the window's
+/// counts live in its aggregates. Kept, the participation and roster rows would let anyone
+/// holding a later backup tie the plain responses of a cell to the few students of that cell
+/// who answered (the only respondent of a cell, say).
+fn forget_who_answered(conn: &mut DbConnection, window_id: &str) -> Result<(), ApiError> {
+    diesel::delete(participation::table.filter(participation::window_id.eq(window_id)))
+        .execute(conn)?;
+    diesel::delete(roster_rows::table.filter(roster_rows::window_id.eq(window_id)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Plain rows are written this many at a time.

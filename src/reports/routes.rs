@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use utoipa::IntoParams;
 use validator::Validate;
 
-use super::aggregates;
+use super::aggregates::{self, Cell};
 use super::climate::{self, ClimateReport, Context, Scope};
 use crate::audit;
 use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
@@ -19,7 +19,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
-use crate::surveys::models::WindowRow;
+use crate::surveys::models::{InstrumentRow, ItemRow, WindowRow};
 use crate::surveys::queries as surveys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -128,10 +128,23 @@ pub(super) fn rendered(
     }
     let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
     let items = surveys::instrument_items(conn, &instrument.id)?;
+    store_rendering(conn, window, &instrument, &items, cells, scope)
+}
+
+/// Renders one report of a window and stores it (in the caller's write transaction).
+fn store_rendering(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    instrument: &InstrumentRow,
+    items: &[ItemRow],
+    cells: Vec<Cell>,
+    scope: Scope,
+) -> Result<(String, String), ApiError> {
+    let key = scope_key(&scope);
     let ctx = Context {
         window,
-        instrument: &instrument,
-        items: &items,
+        instrument,
+        items,
     };
     let report: ClimateReport = climate::assemble(&ctx, cells, scope);
     let json = serde_json::to_string(&report).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -145,6 +158,30 @@ pub(super) fn rendered(
         ))
         .execute(conn)?;
     Ok((json, csv))
+}
+
+/// Renders every climate report of a window whose box is being opened (in the opening
+/// transaction): the district report with and without its school rows, and each school's, so
+/// that the first read of any of them costs what every later read does.
+pub(super) fn render_all(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    cells: &[Cell],
+) -> Result<(), ApiError> {
+    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
+    let items = surveys::instrument_items(conn, &instrument.id)?;
+    let schools: std::collections::BTreeSet<&str> =
+        cells.iter().map(|c| c.school_id.as_str()).collect();
+    let scopes = [
+        Scope::District { schools: false },
+        Scope::District { schools: true },
+    ]
+    .into_iter()
+    .chain(schools.into_iter().map(|s| Scope::School(s.to_owned())));
+    for scope in scopes {
+        store_rendering(conn, window, &instrument, &items, cells.to_vec(), scope)?;
+    }
+    Ok(())
 }
 
 /// Serves a report. A report already rendered costs its scope checks, one row and the audit

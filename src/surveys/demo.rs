@@ -150,7 +150,7 @@ pub fn closed_demo_windows(
                         &answers,
                         None,
                         answered_at,
-                        &keys,
+                        (&keys, TimeDelta::zero()),
                     )
                     .map_err(|e| anyhow!("demo answer: {e:?}"))?;
                 }

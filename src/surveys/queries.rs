@@ -384,21 +384,25 @@ pub fn roster_cells(
     Ok(cells)
 }
 
-/// For a teacher: per own class of the window's terms, the students of the window's roster
-/// enrolled in it (opted out or not: a teacher must not learn who was) and how many of them
-/// responded.
+/// For a teacher: per own class of the window's terms that existed when the window was frozen,
+/// the students of the window's roster enrolled in it since then (opted out or not: a teacher
+/// must not learn who was) and how many of them responded. Classes and enrollments made later
+/// are left out: two classes made for the purpose, differing by one student, would tell
+/// whether that student answered.
 pub fn participation_by_class(
     conn: &mut DbConnection,
     window: &WindowRow,
     teacher_id: &str,
 ) -> Result<Vec<(String, String, i64, i64)>, ApiError> {
     use crate::db::schema::{classes, terms};
+    let frozen = window.frozen_at.unwrap_or(window.opens_at);
     // Classes of the terms the window runs in: last year's classes say nothing about this survey.
     let own: Vec<(String, String)> = classes::table
         .inner_join(class_teachers::table)
         .inner_join(terms::table)
         .filter(class_teachers::teacher_id.eq(teacher_id))
         .filter(classes::active.eq(true))
+        .filter(classes::created_at.le(frozen))
         .filter(terms::starts_on.le(window.closes_at.date()))
         .filter(terms::ends_on.ge(window.opens_at.date()))
         .order((classes::name.asc(), classes::id.asc()))
@@ -410,6 +414,7 @@ pub fn participation_by_class(
             enrollments::table
                 .filter(enrollments::class_id.eq(class_id.clone()))
                 .filter(enrollments::active.eq(true))
+                .filter(enrollments::created_at.le(frozen))
                 .filter(
                     enrollments::student_id.eq_any(
                         roster::table

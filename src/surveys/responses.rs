@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -175,6 +175,7 @@ pub async fn submit(
             key_hash.clone(),
         );
         let (published_items, keys) = (state.published_items.clone(), state.seal_keys.clone());
+        let settle = state.config.settle_period();
         state.db.write(move |conn| {
             if caller.role != Role::Student {
                 return Err(ApiError::forbidden("only students answer climate surveys"));
@@ -189,7 +190,7 @@ pub async fn submit(
                 &answers,
                 key_hash.as_deref(),
                 db::now(),
-                &keys,
+                (&keys, settle),
             )?;
             Ok((outcome, WindowRow::clone(&window)))
         })
@@ -235,7 +236,7 @@ pub fn record_answers(
     answers: &[Answer],
     key_hash: Option<&str>,
     now: NaiveDateTime,
-    keys: &SealKeys,
+    (keys, settle): (&SealKeys, TimeDelta),
 ) -> Result<Recorded, ApiError> {
     match window.state_at(now) {
         WindowState::Open => {}
@@ -253,9 +254,9 @@ pub fn record_answers(
         return Ok(Recorded::NotFrozen);
     };
     // The cell the student had when the window opened, not where they are now.
-    let placement = roster::placement(conn, &window.id, &student.user_id)?
+    let placement = roster::placement(conn, window, &student.user_id, settle)?
         .ok_or(ApiError::NotFound("survey window"))?;
-    if placement.opted_out || queries::is_opted_out(conn, &window.id, &student.user_id)? {
+    if placement.opted_out_at_opening || placement.opted_out_now {
         return Err(ApiError::forbidden(
             "a guardian opted you out of this survey",
         ));

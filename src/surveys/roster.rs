@@ -25,7 +25,9 @@ pub struct Placement {
     /// The account and its placement existed `SURVEY_SETTLE_DAYS` before the window opened.
     pub settled: bool,
     /// A guardian had opted the student out before the window opened.
-    pub opted_out: bool,
+    pub opted_out_at_opening: bool,
+    /// A guardian has opted the student out since (or before): they may not answer.
+    pub opted_out_now: bool,
 }
 
 /// A student the window is offered to: id, school, grade, account created, last placed.
@@ -151,28 +153,55 @@ pub fn freeze_due(
     Ok(frozen)
 }
 
-/// The student's placement in a frozen window, if the window is offered to them.
+/// A roster row with its account's dates and any opt-out: school, grade, settled at opening,
+/// opted out at opening, created, placed, opted out now.
+type PlacementRow = (
+    String,
+    i32,
+    bool,
+    bool,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    bool,
+);
+
+/// The student's placement in a frozen window as they answer now, if the window is offered to
+/// them (one query: it is on every submission's path). `settled` is decided again here: an
+/// account whose password, active flag or placement changed since the settling cutoff (say,
+/// taken over by staff with an activation code during the window) is not settled any more.
 pub fn placement(
     conn: &mut DbConnection,
-    window_id: &str,
+    window: &WindowRow,
     student_id: &str,
+    settle: TimeDelta,
 ) -> Result<Option<Placement>, ApiError> {
-    Ok(roster::table
-        .find((window_id, student_id))
+    let row: Option<PlacementRow> = roster::table
+        .inner_join(users::table.on(users::id.eq(roster::student_id)))
+        .filter(roster::window_id.eq(&window.id))
+        .filter(roster::student_id.eq(student_id))
         .select((
             roster::school_id,
             roster::grade,
             roster::settled,
             roster::opted_out,
+            users::created_at,
+            users::placed_at,
+            diesel::dsl::exists(opt_outs::table.find((&window.id, student_id))),
         ))
-        .first::<(String, i32, bool, bool)>(conn)
-        .optional()?
-        .map(|(school_id, grade, settled, opted_out)| Placement {
-            school_id,
-            grade,
-            settled,
-            opted_out,
-        }))
+        .first(conn)
+        .optional()?;
+    let cutoff = window.frozen_at.unwrap_or(window.opens_at) - settle;
+    Ok(row.map(
+        |(school_id, grade, settled, opted_out_at_opening, created, placed, opted_out_now)| {
+            Placement {
+                school_id,
+                grade,
+                settled: settled && placed.unwrap_or(created) <= cutoff,
+                opted_out_at_opening,
+                opted_out_now,
+            }
+        },
+    ))
 }
 
 pub fn is_on_roster(

@@ -278,7 +278,7 @@ pub fn generate(
                         &answers,
                         None,
                         answered_at,
-                        keys,
+                        (keys, TimeDelta::zero()),
                     )
                     .map_err(|e| anyhow!("submission failed: {e:?}"))?;
                     answered += 1;

@@ -272,10 +272,11 @@ pub struct ClassParticipation {
     pub suppressed: Option<Suppression>,
 }
 
-/// Counts only, never names; answers are not readable here at all. Counts below the window's
-/// minimum cell size are withheld, with complementary suppression across the window's schools
-/// and grades exactly as in reports; while the window is open, shown counts are rounded down to
-/// a multiple of 5, so that watching them does not time single submissions.
+/// Counts only, never names; answers are not readable here at all. While the window is open,
+/// counts below its minimum cell size are withheld, with complementary suppression across the
+/// window's schools and grades, and shown counts are rounded down to a multiple of 5 (a count
+/// steps once every fifth submission). Once the window is closed, the counts are exactly those
+/// its reports publish (withheld where they are), and teachers see none.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Participation {
     pub window_id: String,
@@ -284,7 +285,7 @@ pub struct Participation {
     /// Shown counts are rounded down to a multiple of 5 (while the window is open).
     pub rounded: bool,
     pub schools: Vec<SchoolParticipation>,
-    /// For teachers: their own classes.
+    /// For teachers, while the window is open: their own classes that existed when it opened.
     pub classes: Vec<ClassParticipation>,
 }
 
@@ -337,6 +338,44 @@ pub async fn participation(
                 schools: Vec::new(),
                 classes: Vec::new(),
             };
+            let mine: Option<&str> = match caller.role {
+                Role::DistrictAdmin => None,
+                _ => caller.school(),
+            };
+            if view.state == WindowState::Closed {
+                // Who answered is forgotten once the box is opened: a closed window's counts are
+                // its reports' (teachers read none).
+                if caller.role != Role::Teacher {
+                    let closed = crate::reports::aggregates::closed(&window, db::now())?;
+                    let cells = crate::reports::aggregates::cells_of(conn, &closed)?;
+                    let shown = crate::reports::climate::shown_respondents(cells, k);
+                    for (school_id, (eligible, responded, suppressed), grades) in shown.schools {
+                        if mine.is_some_and(|m| m != school_id) {
+                            continue;
+                        }
+                        out.schools.push(SchoolParticipation {
+                            school_id,
+                            eligible,
+                            responded,
+                            response_rate: rate(responded, eligible),
+                            suppressed,
+                            grades: grades
+                                .into_iter()
+                                .map(|(grade, (eligible, responded, suppressed))| {
+                                    ParticipationCell {
+                                        grade,
+                                        eligible,
+                                        responded,
+                                        response_rate: rate(responded, eligible),
+                                        suppressed,
+                                    }
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+                return Ok(out);
+            }
             if caller.role == Role::Teacher {
                 for (class_id, class_name, enrolled, responded) in
                     queries::participation_by_class(conn, &window, &caller.user_id)?
@@ -388,10 +427,6 @@ pub async fn participation(
                 },
                 k as u64,
             );
-            let mine: Option<&str> = match caller.role {
-                Role::DistrictAdmin => None,
-                _ => caller.school(),
-            };
             for (r, school_id) in view.school_ids.iter().enumerate() {
                 if mine.is_some_and(|m| m != school_id) {
                     continue;

@@ -14,6 +14,8 @@ CLUSTER="$(ls /etc/postgresql) main"
 
 fresh_db securebase_fault_db
 export JWT_SECRET=securebase-ci-fault-secret-0123456789abcdef
+# 32 bytes, base64: the seal key of the window's responses (CI only).
+export SURVEY_SEAL_KEY=c2VjdXJlYmFzZS1jaS1mYXVsdC1zZWFsLWtleS0zMmI=
 "$BIN" migrate >/dev/null
 "$BIN" synthetic --schools 2 --students-per-school 2500 --response-rate 0 \
     --tokens-out "$OUT/db-tokens.txt" --token-ttl-secs 3600 >"$OUT/db-synthetic.txt"
@@ -50,7 +52,8 @@ done
 wait $LOAD_PID
 
 stored=$(psql "$DATABASE_URL" -tAX -c "SELECT count(*) FROM survey_participation WHERE window_id = '$WINDOW'")
-responses=$(psql "$DATABASE_URL" -tAX -c "SELECT count(*) FROM survey_responses WHERE window_id = '$WINDOW'")
+# The window is open: its responses are sealed.
+responses=$(psql "$DATABASE_URL" -tAX -c "SELECT count(*) FROM survey_sealed_responses WHERE window_id = '$WINDOW'")
 summary=$(cat "$OUT/db-load.json")
 alive=$(kill -0 "$SERVER_PID" 2>/dev/null && echo yes || echo no)
 echo "fault db-restart: readyz during outage $down_ready, healthz $down_health, after $up_ready; server alive: $alive"

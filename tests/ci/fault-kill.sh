@@ -12,6 +12,8 @@ PORT=${PORT:-18430}
 
 fresh_db securebase_fault_kill
 export JWT_SECRET=securebase-ci-fault-secret-0123456789abcdef
+# 32 bytes, base64: the seal key of the window's responses (CI only).
+export SURVEY_SEAL_KEY=c2VjdXJlYmFzZS1jaS1mYXVsdC1zZWFsLWtleS0zMmI=
 "$BIN" migrate >/dev/null
 "$BIN" synthetic --schools 2 --students-per-school 2500 --response-rate 0 \
     --tokens-out "$OUT/kill-tokens.txt" --token-ttl-secs 3600 >"$OUT/kill-synthetic.txt"
@@ -46,7 +48,8 @@ done
 wait $LOAD_PID
 
 stored=$(psql "$DATABASE_URL" -tAX -c "SELECT count(*) FROM survey_participation WHERE window_id = '$WINDOW'")
-responses=$(psql "$DATABASE_URL" -tAX -c "SELECT count(*) FROM survey_responses WHERE window_id = '$WINDOW'")
+# The window is open: its responses are sealed.
+responses=$(psql "$DATABASE_URL" -tAX -c "SELECT count(*) FROM survey_sealed_responses WHERE window_id = '$WINDOW'")
 echo "fault kill: $kills SIGKILLs; load $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(dict(d["statuses"]), "acknowledged", d["acknowledged"], "replays", dict(d["replays"]))' "$OUT/kill-load.json")"
 echo "fault kill: stored participation $stored, responses $responses"
 python3 - "$OUT/kill-load.json" "$stored" "$responses" <<'PY'

@@ -38,14 +38,17 @@ ALTER TABLE survey_window_cells ADD COLUMN settled_respondents INTEGER;
 UPDATE survey_window_cells SET settled_respondents = respondents;
 ALTER TABLE survey_window_cells ALTER COLUMN settled_respondents SET NOT NULL;
 
--- When a student's school, grade or role last changed (NULL: never since the account was made).
--- Kept by the database itself, so no code path that moves a student can forget it.
+-- When a student's school, grade, role, active flag or password last changed (NULL: never since
+-- the account was made): any of them can turn an account into one staff control or place in a
+-- cell of their choosing. Kept by the database itself, so no code path can forget it.
 ALTER TABLE users ADD COLUMN placed_at TIMESTAMP;
 CREATE FUNCTION users_track_placement() RETURNS trigger AS $$
 BEGIN
     IF NEW.school_id IS DISTINCT FROM OLD.school_id
        OR NEW.grade IS DISTINCT FROM OLD.grade
-       OR NEW.role IS DISTINCT FROM OLD.role THEN
+       OR NEW.role IS DISTINCT FROM OLD.role
+       OR NEW.active IS DISTINCT FROM OLD.active
+       OR NEW.password_hash IS DISTINCT FROM OLD.password_hash THEN
         NEW.placed_at := now() AT TIME ZONE 'UTC';
     END IF;
     RETURN NEW;

@@ -37,12 +37,14 @@ CREATE TABLE survey_window_roster (
 ALTER TABLE survey_window_cells ADD COLUMN settled_respondents INTEGER NOT NULL DEFAULT 0;
 UPDATE survey_window_cells SET settled_respondents = respondents;
 
--- When a student's school, grade or role last changed (NULL: never since the account was made).
--- Kept by the database itself, so no code path that moves a student can forget it.
+-- When a student's school, grade, role, active flag or password last changed (NULL: never since
+-- the account was made): any of them can turn an account into one staff control or place in a
+-- cell of their choosing. Kept by the database itself, so no code path can forget it.
 ALTER TABLE users ADD COLUMN placed_at TIMESTAMP;
-CREATE TRIGGER users_placement AFTER UPDATE OF school_id, grade, role ON users
+CREATE TRIGGER users_placement AFTER UPDATE OF school_id, grade, role, active, password_hash ON users
     FOR EACH ROW
     WHEN NEW.school_id IS NOT OLD.school_id OR NEW.grade IS NOT OLD.grade OR NEW.role IS NOT OLD.role
+        OR NEW.active IS NOT OLD.active OR NEW.password_hash IS NOT OLD.password_hash
 BEGIN
     UPDATE users SET placed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = NEW.id;
 END;
