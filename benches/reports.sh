@@ -5,7 +5,7 @@
 #   benches/reports.sh sqlite      # 200 schools: 100,000 responses
 #
 # Builds synthetic districts (every student answers 4 windows: 3 past ones and the current one,
-# closed), reads each district report once (the first read builds the window's aggregates), then
+# closed; the survey job opens them as the command ends), reads each district report once, then
 # measures with wrk, one connection at a time, the median latency of GET /api/v1/me and of the
 # district climate report of each district's latest window. Results go to stdout and to
 # target/bench/reports-<backend>.txt. Tunables: RUNS (3), DURATION seconds (10), SCHOOLS (200),
@@ -37,6 +37,8 @@ if [ -z "${BIN:-}" ]; then
   BIN=$ROOT/target/release/securebase
 fi
 export JWT_SECRET=securebase-benchmark-secret-0123456789abcdef
+# Benchmark only: a fixed seal key.
+export SURVEY_SEAL_KEY=c2VjdXJlYmFzZS1iZW5jaG1hcmstc2VhbC1rZXktMzI=
 export RUST_LOG=warn
 
 case $BACKEND in
@@ -90,7 +92,7 @@ for size in $SIZES; do
   window=$(awk '/^window /{print $2}' "$WORK/synthetic-$responses.txt")
   path="/api/v1/reports/districts/$district/climate?window_id=$window"
   first=$(curl -fs -o "$WORK/report-$responses.json" -w '%{time_total}' -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT$path")
-  log "$responses responses: first read (builds the aggregates of its $((responses / 4)) responses) ${first}s; report body $(wc -c <"$WORK/report-$responses.json") bytes"
+  log "$responses responses: first read (rendered when the window was opened) ${first}s; report body $(wc -c <"$WORK/report-$responses.json") bytes"
   REPORT_MS[$responses]=$(measure "report-$responses" "$token" "$path")
   log "$responses responses: district climate report median ${REPORT_MS[$responses]} ms ($RUNS runs of ${DURATION}s, 1 connection)"
   curl -fs -o "$WORK/report-schools-$responses.json" -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT$path&breakdown=schools"

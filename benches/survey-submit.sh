@@ -49,6 +49,8 @@ if [ -z "${BIN:-}" ]; then
   BIN=$ROOT/target/release/securebase
 fi
 export JWT_SECRET=securebase-benchmark-secret-0123456789abcdef
+# Benchmark only: a fixed seal key.
+export SURVEY_SEAL_KEY=c2VjdXJlYmFzZS1iZW5jaG1hcmstc2VhbC1rZXktMzI=
 export RUST_LOG=warn
 
 case $BACKEND in
@@ -130,8 +132,8 @@ SERVER_PID=
 if [ "$BACKEND" = postgres ]; then
   # pgbench runs the statements the API issues for one submission (benches/submit.sql), for
   # students who have not answered, at the same concurrency.
-  ANSWERS=$(psql "$DATABASE_URL" -Atc "SELECT answers FROM survey_responses WHERE window_id = '$WINDOW' LIMIT 1")
-  SCORES=$(psql "$DATABASE_URL" -Atc "SELECT scores FROM survey_responses WHERE window_id = '$WINDOW' LIMIT 1")
+  # A sealed answer sheet as the API stored one (every envelope of a window has one length).
+  SEALED=$(psql "$DATABASE_URL" -Atc "SELECT sealed FROM survey_sealed_responses WHERE window_id = '$WINDOW' LIMIT 1")
   psql "$DATABASE_URL" -qc "DROP TABLE IF EXISTS bench_queue" \
     -c "CREATE TABLE bench_queue (n SERIAL PRIMARY KEY, student_id TEXT NOT NULL)" \
     -c "INSERT INTO bench_queue (student_id) SELECT u.id FROM users u WHERE u.district_id = '$DISTRICT' AND u.role = 'student'
@@ -141,7 +143,7 @@ if [ "$BACKEND" = postgres ]; then
   for r in $(seq "$RUNS"); do
     pgbench -n -M prepared -c "$CONCURRENCY" -j $THREADS -T "$DURATION" -f benches/submit.sql \
       -D i=0 -D offset=$OFFSET -D clients="$CONCURRENCY" -D window="$WINDOW" \
-      -D answers="$ANSWERS" -D scores="$SCORES" "$DATABASE_URL" >"$WORK/pgbench-$r.txt" 2>&1 || true
+      -D sealed="$SEALED" "$DATABASE_URL" >"$WORK/pgbench-$r.txt" 2>&1 || true
     TPS=$(awk '/^tps/{print $3}' "$WORK/pgbench-$r.txt")
     DONE=$(awk -F': ' '/actually processed/{split($2,a,"/"); print a[1]}' "$WORK/pgbench-$r.txt")
     FAILED=$(awk -F': ' '/number of failed/{print $2}' "$WORK/pgbench-$r.txt")

@@ -430,6 +430,9 @@ fn main() -> anyhow::Result<()> {
             println!("{} window(s) frozen", run.frozen);
             print_opened(&run);
             println!("{} window(s) opened", run.opened.len());
+            if !run.failed.is_empty() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Surveys {
@@ -486,6 +489,9 @@ fn print_opened(run: &securebase::reports::opening::JobRun) {
             o.responses,
             o.took.as_secs_f64()
         );
+    }
+    for (window, error) in &run.failed {
+        eprintln!("window {window} could not be opened (it stays sealed): {error}");
     }
 }
 

@@ -82,6 +82,9 @@ fn spawn_survey_job(state: AppState) {
                         let window_id = &o.window_id;
                         tracing::info!(%window_id, "survey window closed: responses opened");
                     }
+                    for (window_id, error) in &run.failed {
+                        tracing::error!(%window_id, %error, "survey window could not be opened; it stays sealed");
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "survey job failed; retrying at next tick"),
             }

@@ -491,3 +491,73 @@ fn opening_is_idempotent_and_only_one_of_two_racing_jobs_opens_a_window() {
     let body: Value = report.json();
     assert!(body["total"]["respondents"].as_i64().unwrap() >= STUDENTS as i64);
 }
+
+#[test]
+fn a_failed_opening_leaves_the_window_sealed_whole() {
+    let app = TestApp::spawn();
+    let s = submit_identifying_sheets(&app);
+    let mut conn = app.conn();
+    // One sealed row altered (or a lost key): decryption fails partway through the box.
+    let victim: String = survey_sealed_responses::table
+        .filter(survey_sealed_responses::window_id.eq(&s.window))
+        .order(survey_sealed_responses::id.desc())
+        .select(survey_sealed_responses::id)
+        .first(&mut conn)
+        .unwrap();
+    diesel::update(survey_sealed_responses::table.find(&victim))
+        .set(survey_sealed_responses::sealed.eq(base64_of(&[7u8; 64])))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::update(survey_windows::table.find(&s.window))
+        .set(survey_windows::closes_at.eq(securebase::db::now() - chrono::TimeDelta::seconds(1)))
+        .execute(&mut conn)
+        .unwrap();
+    let run = securebase::reports::opening::run_job(
+        &mut conn,
+        &securebase::seal::SealKeys::demo(),
+        chrono::TimeDelta::zero(),
+    )
+    .unwrap();
+    assert!(run.opened.is_empty());
+    assert_eq!(run.failed.len(), 1, "{run:?}");
+    assert_eq!(run.failed[0].0, s.window);
+    // Nothing was half-done: still sealed, not opened, who answered still known, no plain row.
+    let count = |table: &str| -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE window_id = '{}'",
+            s.window
+        ))
+        .get_result::<N>(&mut app.conn())
+        .unwrap()
+        .n
+    };
+    assert_eq!(count("survey_sealed_responses"), STUDENTS as i64);
+    assert_eq!(count("survey_participation"), STUDENTS as i64);
+    assert_eq!(count("survey_responses"), 0);
+    assert_eq!(count("survey_window_cells"), 0);
+    let opened: Option<chrono::NaiveDateTime> = survey_windows::table
+        .find(&s.window)
+        .select(survey_windows::opened_at)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(opened, None);
+    // Reports say the window is being tallied, not a 500.
+    let admin = app.login(&demo_login("district_admin", ""));
+    let district = app.get("/api/v1/me", Some(&admin)).json()["district_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get(
+        &format!(
+            "/api/v1/reports/districts/{district}/climate?window_id={}",
+            s.window
+        ),
+        Some(&admin),
+    )
+    .problem(409);
+}

@@ -8,8 +8,8 @@ mod common;
 use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
-    schools, survey_items, survey_participation, survey_responses, survey_window_roster, terms,
-    users,
+    schools, survey_items, survey_participation, survey_responses, survey_window_cells,
+    survey_window_roster, terms, users,
 };
 use serde_json::{json, Value};
 
@@ -232,9 +232,11 @@ fn classmates_taken_over_with_activation_codes_do_not_fill_a_cell() {
 
 /// After a window is opened, each plain response keeps its (school, grade). Were the roster and
 /// the participation rows kept, a backup would say who in a cell took the window, and a cell
-/// with one respondent would hand its answers over. Opening the box forgets both.
+/// with one respondent would hand its answers over. Opening the box forgets both; and since a
+/// backup taken while the window was open does say who answered, the responses and aggregates
+/// of a cell too small to report stay sealed.
 #[test]
-fn after_closing_a_backup_cannot_name_the_only_respondent_of_a_cell() {
+fn backups_cannot_name_the_only_respondent_of_a_cell() {
     let app = TestApp::spawn();
     let admin = app.login(&demo_login("district_admin", ""));
     let riverbend = school_id(&app, MIDDLE);
@@ -250,10 +252,32 @@ fn after_closing_a_backup_cannot_name_the_only_respondent_of_a_cell() {
     let (target_id, target_name) = grade8[3].clone();
     let (body, secret) = sheet_with(&items, |j| (j * 7 + 3) % 5);
     submit(&app, &app.login(&target_name), &window, &body);
+    // A backup while the window is open: the target is grade 8's only participant.
+    let mut conn = app.conn();
+    let during: Vec<(String, i32)> = survey_participation::table
+        .inner_join(
+            survey_window_roster::table.on(survey_window_roster::window_id
+                .eq(survey_participation::window_id)
+                .and(survey_window_roster::student_id.eq(survey_participation::student_id))),
+        )
+        .filter(survey_participation::window_id.eq(&window))
+        .select((
+            survey_participation::student_id,
+            survey_window_roster::grade,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(
+        during
+            .iter()
+            .filter(|(_, g)| *g == 8)
+            .map(|(s, _)| s)
+            .collect::<Vec<_>>(),
+        vec![&target_id]
+    );
     close_now(&app, &window);
 
-    // The backup holder: plain SQL over a copy of the database, nothing else.
-    let mut conn = app.conn();
+    // The backup holder after close: plain SQL over a copy of the database, nothing else.
     let who: Vec<(String, String, i32)> = survey_participation::table
         .inner_join(
             survey_window_roster::table.on(survey_window_roster::window_id
@@ -278,14 +302,49 @@ fn after_closing_a_backup_cannot_name_the_only_respondent_of_a_cell() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(roster, 0);
-    // The response is there, among its cell's: whose it is, nothing in the database says.
-    let rows: Vec<String> = survey_responses::table
-        .filter(survey_responses::window_id.eq(&window))
-        .filter(survey_responses::grade.eq(8))
-        .select(survey_responses::answers)
+    // Grade 8's one response is not in the clear, nor are its cell's aggregates; grade 7's are.
+    let plain = |grade: i32| -> i64 {
+        survey_responses::table
+            .filter(survey_responses::window_id.eq(&window))
+            .filter(survey_responses::grade.eq(grade))
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(plain(8), 0);
+    assert_eq!(plain(7), grade7.len() as i64);
+    let aggregates: String = survey_window_cells::table
+        .filter(survey_window_cells::window_id.eq(&window))
+        .filter(survey_window_cells::grade.eq(8))
+        .select(survey_window_cells::aggregates)
+        .first(&mut conn)
+        .unwrap();
+    assert!(aggregates.starts_with("sealed:"), "{aggregates}");
+    // The sealed cell still counts in the reports' margins, opened with the seal key (its own
+    // grade is withheld, and so, complementarily, is another).
+    let cells: Vec<(i32, i32)> = survey_window_cells::table
+        .filter(survey_window_cells::window_id.eq(&window))
+        .select((survey_window_cells::grade, survey_window_cells::respondents))
         .load(&mut conn)
         .unwrap();
-    assert_eq!(rows.len(), 1);
+    assert!(cells.contains(&(8, 1)), "{cells:?}");
+    // Re-rendered from the stored cells (as after a change of the reports' form).
+    diesel::delete(
+        securebase::db::schema::survey_window_reports::table
+            .filter(securebase::db::schema::survey_window_reports::window_id.eq(&window)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let report = app.get(
+        &format!("/api/v1/reports/schools/{riverbend}/climate?window_id={window}"),
+        Some(&admin),
+    );
+    assert_eq!(report.status, 200, "{}", report.text);
+    let total = &report.json()["total"];
+    assert!(
+        total["respondents"].is_null() || total["respondents"] == grade7.len() as i64 + 1,
+        "{total}"
+    );
     let _ = (target_id, secret);
 }
 

@@ -13,6 +13,7 @@ use crate::authz::Visible;
 use crate::db::schema::{survey_window_aggregations, survey_window_cells as cells, survey_windows};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
+use crate::seal::{DataKey, SealKeys};
 use crate::surveys::models::{WindowRow, WindowState};
 use crate::surveys::scoring::IndicatorScore;
 use crate::surveys::vocab::Indicator;
@@ -90,8 +91,13 @@ pub fn closed(window: &Visible<WindowRow>, now: NaiveDateTime) -> Result<Closed<
 }
 
 /// The window's cells, as built when its box was opened (409 until then: the survey job opens a
-/// closed window within seconds; report reads never do that work).
-pub fn cells_of(conn: &mut DbConnection, window: &Closed) -> Result<Vec<Cell>, ApiError> {
+/// closed window within seconds; report reads never do that work). Sealed aggregates of small
+/// cells are opened with `keys`.
+pub fn cells_of(
+    conn: &mut DbConnection,
+    window: &Closed,
+    keys: &SealKeys,
+) -> Result<Vec<Cell>, ApiError> {
     let window = window.0;
     let opened: Option<NaiveDateTime> = survey_windows::table
         .find(&window.id)
@@ -116,9 +122,28 @@ pub fn cells_of(conn: &mut DbConnection, window: &Closed) -> Result<Vec<Cell>, A
             cells::aggregates,
         ))
         .load(conn)?;
+    let mut key = None;
     rows.into_iter()
         .map(
-            |(school_id, grade, eligible, opted_out, respondents, settled, json)| {
+            |(school_id, grade, eligible, opted_out, respondents, settled, stored)| {
+                let json = match stored.strip_prefix(SEALED) {
+                    None => stored.clone(),
+                    Some(sealed) => {
+                        if key.is_none() {
+                            key = Some(window_key(window, keys)?);
+                        }
+                        let aad = cell_aad(&window.id, &school_id, grade);
+                        let bytes = key
+                            .as_ref()
+                            .expect("unwrapped above")
+                            .open(sealed, &aad)
+                            .map_err(|e| {
+                                ApiError::internal(format!("window {}: {e}", window.id))
+                            })?;
+                        String::from_utf8(bytes)
+                            .map_err(|e| ApiError::internal(format!("stored aggregates: {e}")))?
+                    }
+                };
                 Ok(Cell {
                     school_id,
                     grade,
@@ -134,10 +159,56 @@ pub fn cells_of(conn: &mut DbConnection, window: &Closed) -> Result<Vec<Cell>, A
         .collect()
 }
 
-/// Stores the cells of a window being opened (in the opening transaction).
-pub fn store(conn: &mut DbConnection, window_id: &str, cells: &[Cell]) -> Result<(), ApiError> {
+/// The window's data key, unwrapped with the server's seal keys.
+pub fn window_key(window: &WindowRow, keys: &SealKeys) -> Result<DataKey, ApiError> {
+    let wrapped = window
+        .sealed_key
+        .as_deref()
+        .ok_or_else(|| ApiError::internal(format!("window {} has no data key", window.id)))?;
+    keys.unwrap_data_key(wrapped, &window.id)
+        .map_err(|e| ApiError::internal(format!("window {}: {e}", window.id)))
+}
+
+/// Whether a cell is below the window's minimum size: by its respondents, or by those of them
+/// who were settled (the reports' small-cell rule, `climate`).
+pub fn is_small(respondents: i64, settled_respondents: i64, min_cell_size: i32) -> bool {
+    let k = i64::from(min_cell_size.max(1));
+    respondents < k || settled_respondents < k
+}
+
+/// Marks aggregates stored sealed.
+const SEALED: &str = "sealed:";
+
+fn cell_aad(window_id: &str, school_id: &str, grade: i32) -> Vec<u8> {
+    format!("securebase/cell-aggregates/v1/{window_id}/{school_id}/{grade}").into_bytes()
+}
+
+/// Stores the cells of a window being opened (in the opening transaction). The aggregates of a
+/// small cell are stored sealed under the window's data key: in the clear, next to a backup
+/// taken while the window was open (who answered, per school and grade), they would be the
+/// answers of a student who was their cell's only respondent. Rendering a report again needs
+/// the seal key, as opening did.
+pub fn store(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    cells: &[Cell],
+    key: &DataKey,
+) -> Result<(), ApiError> {
+    let window_id = window.id.as_str();
     let responses: i64 = cells.iter().map(|c| c.respondents).sum();
     for cell in cells {
+        let json = serde_json::to_string(&cell.aggregates)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let stored = if is_small(
+            cell.respondents,
+            cell.settled_respondents,
+            window.min_cell_size,
+        ) {
+            let aad = cell_aad(window_id, &cell.school_id, cell.grade);
+            format!("{SEALED}{}", key.seal(json.as_bytes(), &aad))
+        } else {
+            json
+        };
         diesel::insert_into(cells::table)
             .values((
                 cells::window_id.eq(window_id),
@@ -147,8 +218,7 @@ pub fn store(conn: &mut DbConnection, window_id: &str, cells: &[Cell]) -> Result
                 cells::opted_out.eq(cell.opted_out as i32),
                 cells::respondents.eq(cell.respondents as i32),
                 cells::settled_respondents.eq(cell.settled_respondents as i32),
-                cells::aggregates.eq(serde_json::to_string(&cell.aggregates)
-                    .map_err(|e| ApiError::internal(e.to_string()))?),
+                cells::aggregates.eq(stored),
             ))
             .execute(conn)?;
     }

@@ -6,12 +6,13 @@
 //! with a cryptographic random generator, writes the plain responses in that order, builds the
 //! window's (school, grade) aggregates from them in the same pass, renders its reports (so the
 //! first read costs what any later read does), deletes the sealed rows, forgets who answered
-//! (participation and roster rows) and records the event. So the plain rows share one transaction id, their storage order is random,
+//! (participation and roster rows) and records the event. The responses and aggregates of a
+//! cell too small to report stay sealed (`ballot_box`, `aggregates::store`). So the plain rows share one transaction id, their storage order is random,
 //! and nothing of the submission order survives; a crash at any point leaves the window either
 //! sealed or opened. Several servers may run the job against one database: the first to mark a
 //! window opened (a conditional update, which takes its row lock) opens it, the others skip it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -27,7 +28,7 @@ use crate::db::schema::{
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::seal::SealKeys;
-use crate::surveys::ballot_box::{self, PlainRow};
+use crate::surveys::ballot_box::{self, Ballot, PlainRow};
 use crate::surveys::models::WindowRow;
 use crate::surveys::queries::{instrument_items, roster_cells};
 use crate::surveys::roster;
@@ -39,6 +40,9 @@ pub struct JobRun {
     pub frozen: usize,
     /// Windows this run opened.
     pub opened: Vec<Opened>,
+    /// Windows whose opening failed (left sealed, tried again at the next run), with why: a
+    /// seal key that is not configured, say, must not hold up the other windows.
+    pub failed: Vec<(String, String)>,
 }
 
 /// A window whose box this run opened.
@@ -65,18 +69,26 @@ pub fn run_job(
         .order((windows::closes_at.asc(), windows::id.asc()))
         .select(WindowRow::as_select())
         .load(conn)?;
-    let mut opened = Vec::new();
+    let (mut opened, mut failed) = (Vec::new(), Vec::new());
     for window in &due {
         let started = std::time::Instant::now();
-        if let Some(n) = db::write_transaction(conn, |c| open(c, window, keys, settle, now))? {
-            opened.push(Opened {
+        match db::write_transaction(conn, |c| open(c, window, keys, settle, now)) {
+            Ok(Some(n)) => opened.push(Opened {
                 window_id: window.id.clone(),
                 responses: n,
                 took: started.elapsed(),
-            });
+            }),
+            Ok(None) => {}
+            // The database itself is gone: the next run tries everything again.
+            Err(ApiError::Unavailable) => return Err(ApiError::Unavailable),
+            Err(e) => failed.push((window.id.clone(), e.to_string())),
         }
     }
-    Ok(JobRun { frozen, opened })
+    Ok(JobRun {
+        frozen,
+        opened,
+        failed,
+    })
 }
 
 /// Opens the box of a closed window in the caller's write transaction; returns the number of
@@ -108,21 +120,42 @@ pub fn open(
     let mut ballots = ballot_box::take_all(conn, &window, keys, &items)?;
     ballots.shuffle(&mut rand::rngs::StdRng::from_entropy());
 
+    let key = aggregates::window_key(&window, keys)?;
+
     let mut cells = empty_cells(conn, &window)?;
-    let mut rows = Vec::with_capacity(WRITE_BATCH);
     for ballot in &ballots {
-        let scores = ballot.scores(&items);
         let cell = cells
             .entry((ballot.school_id.clone(), ballot.grade))
             .or_insert_with(|| blank_cell(&ballot.school_id, ballot.grade));
         cell.respondents += 1;
         cell.settled_respondents += i64::from(ballot.settled);
+    }
+    // Cells too small to report keep their ballots sealed (see `ballot_box`).
+    let small: HashSet<(String, i32)> = cells
+        .iter()
+        .filter(|(_, c)| {
+            aggregates::is_small(c.respondents, c.settled_respondents, window.min_cell_size)
+        })
+        .map(|(at, _)| at.clone())
+        .collect();
+    let in_small = |b: &Ballot| small.contains(&(b.school_id.clone(), b.grade));
+    let kept_sealed: Vec<&Ballot> = ballots.iter().filter(|b| in_small(b)).collect();
+    ballot_box::reseal(conn, &window.id, &key, &kept_sealed)?;
+    let mut rows = Vec::with_capacity(WRITE_BATCH);
+    for ballot in &ballots {
+        let scores = ballot.scores(&items);
+        let cell = cells
+            .get_mut(&(ballot.school_id.clone(), ballot.grade))
+            .expect("counted above");
         cell.aggregates.add_response(
             ballot
                 .answered(&items)
                 .map(|(item, value)| (item.id.as_str(), value)),
             &scores,
         );
+        if in_small(ballot) {
+            continue;
+        }
         rows.push(PlainRow::new(ballot, &items, &scores)?);
         if rows.len() == WRITE_BATCH {
             ballot_box::insert_plain(conn, &window.id, &rows)?;
@@ -131,7 +164,7 @@ pub fn open(
     }
     ballot_box::insert_plain(conn, &window.id, &rows)?;
     let cells: Vec<Cell> = cells.into_values().collect();
-    aggregates::store(conn, &window.id, &cells)?;
+    aggregates::store(conn, &window, &cells, &key)?;
     super::routes::render_all(conn, &window, &cells)?;
     forget_who_answered(conn, &window.id)?;
     // No count here: the audit trail is readable by district administrators, and a window's

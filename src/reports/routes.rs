@@ -18,6 +18,7 @@ use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
 use crate::rosters::org::IdPath;
+use crate::seal::SealKeys;
 use crate::state::AppState;
 use crate::surveys::models::{InstrumentRow, ItemRow, WindowRow};
 use crate::surveys::queries as surveys;
@@ -104,6 +105,7 @@ pub(super) fn rendered(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
     scope: Scope,
+    keys: &SealKeys,
 ) -> Result<(String, String), ApiError> {
     let key = scope_key(&scope);
     let stored_pair = |conn: &mut DbConnection| -> Result<Option<(String, String)>, ApiError> {
@@ -122,7 +124,7 @@ pub(super) fn rendered(
     diesel::update(survey_windows::table.find(&window.id))
         .set(survey_windows::min_cell_size.eq(survey_windows::min_cell_size))
         .execute(conn)?;
-    let cells = aggregates::cells_of(conn, &closed)?;
+    let cells = aggregates::cells_of(conn, &closed, keys)?;
     if let Some(found) = stored_pair(conn)? {
         return Ok(found);
     }
@@ -212,11 +214,12 @@ where
     if let Some(body) = found {
         return Ok(body);
     }
+    let keys = state.seal_keys.clone();
     state
         .db
         .write(move |conn| {
             let (window, scope, audited) = checks(conn, &caller)?;
-            let (json, csv_body) = rendered(conn, &window, scope)?;
+            let (json, csv_body) = rendered(conn, &window, scope, &keys)?;
             audit::record(conn, &caller, action, audited)?;
             Ok(if csv { csv_body } else { json })
         })

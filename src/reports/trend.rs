@@ -163,6 +163,7 @@ fn trend(
     caller: &Caller,
     school: Option<&str>,
     lineage: Option<&str>,
+    keys: &crate::seal::SealKeys,
 ) -> Result<ClimateTrend, ApiError> {
     let (lineage, windows) = lineage_windows(conn, caller, school, lineage)?;
     let mut by_indicator: Vec<IndicatorTrend> = Vec::new();
@@ -171,7 +172,7 @@ fn trend(
         let scope = school.map_or(Scope::District { schools: false }, |s| {
             Scope::School(s.to_owned())
         });
-        let (json, _) = rendered(conn, &visible, scope)?;
+        let (json, _) = rendered(conn, &visible, scope, keys)?;
         let report: Value =
             serde_json::from_str(&json).map_err(|e| ApiError::internal(e.to_string()))?;
         let total = &report["total"];
@@ -263,11 +264,12 @@ pub async fn school_trend(
 ) -> Result<web::Json<ClimateTrend>, ApiError> {
     let id = path.into_inner().id;
     let lineage = query.0.lineage_id;
+    let keys = state.seal_keys.clone();
     let out = state
         .db
         .write(move |conn| {
             let school = authz::school(conn, &caller, &id)?;
-            let t = trend(conn, &caller, Some(&school.id), lineage.as_deref())?;
+            let t = trend(conn, &caller, Some(&school.id), lineage.as_deref(), &keys)?;
             audit::record(conn, &caller, "report.read",
                 json!({"report": "school_climate_trend", "school_id": school.id, "lineage_id": t.lineage_id}))?;
             Ok(t)
@@ -295,11 +297,12 @@ pub async fn district_trend(
 ) -> Result<web::Json<ClimateTrend>, ApiError> {
     let id = path.into_inner().id;
     let lineage = query.0.lineage_id;
+    let keys = state.seal_keys.clone();
     let out = state
         .db
         .write(move |conn| {
             let district = authz::district(conn, &caller, &id)?;
-            let t = trend(conn, &caller, None, lineage.as_deref())?;
+            let t = trend(conn, &caller, None, lineage.as_deref(), &keys)?;
             audit::record(conn, &caller, "report.read",
                 json!({"report": "district_climate_trend", "district_id": district.id, "lineage_id": t.lineage_id}))?;
             Ok(t)

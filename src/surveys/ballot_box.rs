@@ -6,6 +6,10 @@
 //! they were settled, and one digit per item of the instrument in position order (`0`: not
 //! answered). Envelopes are padded to one length per window, so the length of a ciphertext says
 //! nothing about which optional items were skipped or how long a school's id is.
+//!
+//! The ballots of a cell too small to report (fewer respondents, or settled respondents, than
+//! the window's minimum) stay sealed after the opening: written in the clear with their school
+//! and grade, they would be named by a backup taken while the window was open.
 
 use std::collections::BTreeMap;
 
@@ -133,6 +137,31 @@ pub fn insert_sealed(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Stores ballots sealed again, each under a new random id, in the order given (in the opening
+/// transaction: the ballots of cells too small to be written in the clear).
+pub fn reseal(
+    conn: &mut DbConnection,
+    window_id: &str,
+    key: &DataKey,
+    ballots: &[&Ballot],
+) -> Result<(), ApiError> {
+    let values: Vec<_> = ballots
+        .iter()
+        .map(|b| {
+            (
+                sealed::id.eq(uuid::Uuid::new_v4().to_string()),
+                sealed::window_id.eq(window_id),
+                sealed::sealed.eq(seal(key, window_id, b)),
+            )
+        })
+        .collect();
+    Ok(insert_batches(values.len(), 3, |range| {
+        on_backend!(&mut *conn, |c| diesel::insert_into(sealed::table)
+            .values(&values[range])
+            .execute(c))
+    })?)
 }
 
 /// Sealed rows are read in pages so that a window of any size is read in bounded steps.

@@ -347,7 +347,7 @@ pub async fn participation(
                 // its reports' (teachers read none).
                 if caller.role != Role::Teacher {
                     let closed = crate::reports::aggregates::closed(&window, db::now())?;
-                    let cells = crate::reports::aggregates::cells_of(conn, &closed)?;
+                    let cells = crate::reports::aggregates::cells_of(conn, &closed, &keys)?;
                     let shown = crate::reports::climate::shown_respondents(cells, k);
                     for (school_id, (eligible, responded, suppressed), grades) in shown.schools {
                         if mine.is_some_and(|m| m != school_id) {

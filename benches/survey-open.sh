@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Opening the ballot box of closed survey windows, and the first report read after it.
+#
+#   benches/survey-open.sh postgres     # 25,000 and 250,000 responses per window
+#   benches/survey-open.sh sqlite
+#
+# For each size, a synthetic district (25 schools, grades 6-12) whose students all answer three
+# windows (two past ones and the current one, closed at the end): every answer is sealed through
+# the submission code path, then `securebase synthetic` runs the survey job, which opens each
+# window in one transaction (decrypt, shuffle, write the plain responses, aggregate, render the
+# reports, forget who answered) and prints how long each took: RUNS = 3 windows per size, median
+# reported. Then the server reads each window's district report once (its first read) and 20
+# times more, one request at a time; the medians are reported. Results go to stdout and to
+# target/bench/survey-open-<backend>.txt. Tunables: SIZES ("25000 250000"), SCHOOLS (25),
+# BENCH_PG, PORT (18095).
+set -euo pipefail
+
+BACKEND=${1:-postgres}
+SIZES=${SIZES:-"25000 250000"}
+SCHOOLS=${SCHOOLS:-25}
+BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+PORT=${PORT:-18095}
+LATER_READS=${LATER_READS:-20}
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/target/bench
+WORK=$OUT/open-$BACKEND
+rm -rf "$WORK" && mkdir -p "$WORK"
+REPORT=$OUT/survey-open-$BACKEND.txt
+: >"$REPORT"
+log() { echo "$*" | tee -a "$REPORT"; }
+median() { sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked --quiet
+  BIN=$ROOT/target/release/securebase
+fi
+export JWT_SECRET=securebase-benchmark-secret-0123456789abcdef
+# Benchmark only: a fixed seal key.
+export SURVEY_SEAL_KEY=c2VjdXJlYmFzZS1iZW5jaG1hcmstc2VhbC1rZXktMzI=
+export RUST_LOG=warn
+
+log "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+for size in $SIZES; do
+  case $BACKEND in
+    postgres)
+      psql "$BENCH_PG/postgres" -qc 'DROP DATABASE IF EXISTS securebase_open' -c 'CREATE DATABASE securebase_open'
+      export DATABASE_URL=$BENCH_PG/securebase_open ;;
+    sqlite)
+      rm -f "$WORK"/open.db*
+      export DATABASE_URL=$WORK/open.db ;;
+    *) echo "usage: $0 postgres|sqlite" >&2; exit 2 ;;
+  esac
+  $BIN migrate >/dev/null
+  per_school=$(((size + SCHOOLS - 1) / SCHOOLS))
+  $BIN synthetic --schools "$SCHOOLS" --students-per-school "$per_school" --response-rate 1 \
+    --past-windows 2 --close --admin-token-out "$WORK/admin.token" >"$WORK/synthetic-$size.txt"
+  district=$(awk '/^district /{print $2}' "$WORK/synthetic-$size.txt")
+  grep '^opened window' "$WORK/synthetic-$size.txt" | tee -a "$REPORT"
+  took=$(grep '^opened window' "$WORK/synthetic-$size.txt" | awk '{print $(NF-1)}' | median)
+  log "$size responses per window: opening (median of 3 windows) $took s"
+
+  $BIN serve --no-migrate --bind-addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  token=$(cat "$WORK/admin.token")
+  : >"$WORK/first.txt"; : >"$WORK/later.txt"
+  for window in $(grep '^opened window' "$WORK/synthetic-$size.txt" | awk '{print $3}' | tr -d ':'); do
+    url="http://127.0.0.1:$PORT/api/v1/reports/districts/$district/climate?window_id=$window"
+    curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$url" >>"$WORK/first.txt"
+    for _ in $(seq "$LATER_READS"); do
+      curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$url" >>"$WORK/later.txt"
+    done
+  done
+  kill $pid; wait $pid 2>/dev/null || true
+  first=$(median <"$WORK/first.txt" | awk '{printf "%.2f", $1 * 1000}')
+  later=$(median <"$WORK/later.txt" | awk '{printf "%.2f", $1 * 1000}')
+  log "$size responses per window: district report, first read after opening $first ms (median of 3), later reads $later ms (median of $((3 * LATER_READS)))"
+done
+log "report: $REPORT"
