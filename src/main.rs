@@ -70,6 +70,10 @@ enum SurveysCommand {
     /// Run the survey job once: freeze windows that have opened, open the boxes of windows
     /// that have closed. Safe to run beside servers doing the same.
     CloseDue {
+        /// Open each due window in a transaction that is then rolled back: nothing changes;
+        /// prints how long each opening takes and which could not be opened.
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
         #[command(flatten)]
@@ -417,19 +421,35 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Surveys {
-            command: SurveysCommand::CloseDue { database_url, seal },
+            command:
+                SurveysCommand::CloseDue {
+                    dry_run,
+                    database_url,
+                    seal,
+                },
         } => {
             init_logging(false);
             ops::migrate(&database_url)?;
             let config = seal.config(&database_url);
             let keys = config.resolve_seal_keys(false)?;
             let mut conn = securebase::db::establish(&database_url)?;
-            let run =
+            let run = if dry_run {
+                securebase::reports::opening::rehearse(&mut conn, &keys, config.settle_period())
+            } else {
                 securebase::reports::opening::run_job(&mut conn, &keys, config.settle_period())
-                    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+            }
+            .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
             println!("{} window(s) frozen", run.frozen);
             print_opened(&run);
-            println!("{} window(s) opened", run.opened.len());
+            println!(
+                "{} window(s) opened{}",
+                run.opened.len(),
+                if dry_run {
+                    " (dry run: rolled back, nothing changed)"
+                } else {
+                    ""
+                }
+            );
             if !run.failed.is_empty() {
                 std::process::exit(1);
             }

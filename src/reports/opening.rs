@@ -91,6 +91,53 @@ pub fn run_job(
     })
 }
 
+/// A rehearsal of the job for windows due to be opened (`surveys close-due --dry-run`): each is
+/// opened in its own transaction, which is then rolled back, so nothing changes. Tells how long
+/// each opening takes (commit excluded) and finds windows that could not be opened.
+pub fn rehearse(
+    conn: &mut DbConnection,
+    keys: &SealKeys,
+    settle: TimeDelta,
+) -> Result<JobRun, ApiError> {
+    /// Carries the outcome out of the transaction, which any error rolls back.
+    enum Outcome {
+        RolledBack(Option<usize>),
+        Failed(ApiError),
+    }
+    impl From<diesel::result::Error> for Outcome {
+        fn from(e: diesel::result::Error) -> Outcome {
+            Outcome::Failed(e.into())
+        }
+    }
+    let now = db::now();
+    let due: Vec<WindowRow> = windows::table
+        .filter(windows::closes_at.le(now))
+        .filter(windows::opened_at.is_null())
+        .order((windows::closes_at.asc(), windows::id.asc()))
+        .select(WindowRow::as_select())
+        .load(conn)?;
+    let mut run = JobRun::default();
+    for window in &due {
+        let started = std::time::Instant::now();
+        let outcome = db::write_transaction(conn, |c| -> Result<(), Outcome> {
+            match open(c, window, keys, settle, now) {
+                Ok(n) => Err(Outcome::RolledBack(n)),
+                Err(e) => Err(Outcome::Failed(e)),
+            }
+        });
+        match outcome {
+            Err(Outcome::RolledBack(Some(n))) => run.opened.push(Opened {
+                window_id: window.id.clone(),
+                responses: n,
+                took: started.elapsed(),
+            }),
+            Err(Outcome::Failed(e)) => run.failed.push((window.id.clone(), e.to_string())),
+            Ok(()) | Err(Outcome::RolledBack(None)) => {}
+        }
+    }
+    Ok(run)
+}
+
 /// Opens the box of a closed window in the caller's write transaction; returns the number of
 /// responses, or None when the window was opened already (by another server).
 pub fn open(
