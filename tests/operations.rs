@@ -156,13 +156,16 @@ fn database_urls_pick_the_backend_by_scheme_and_redact_passwords() {
 
 #[test]
 fn synthetic_generator_submits_through_the_real_path() {
-    use securebase::db::schema::{survey_participation, survey_responses};
+    use securebase::db::schema::{
+        survey_participation, survey_responses, survey_sealed_responses, survey_window_cells,
+    };
     use securebase::surveys::synthetic::{generate, Spec};
     let app = TestApp::spawn();
     let mut conn = app.conn();
+    // 20 students per school and grade: at 80% most cells reach the cell size of 10.
     let spec = Spec {
         schools: 2,
-        students_per_school: 35,
+        students_per_school: 140,
         response_rate: 0.8,
         seed: 7,
         close: true,
@@ -172,34 +175,45 @@ fn synthetic_generator_submits_through_the_real_path() {
     let g = generate(&mut conn, &spec, &keys).unwrap();
     // Closed windows are opened by the survey job, as the command does right after.
     assert_eq!(app.run_survey_job().opened.len(), 2);
-    assert_eq!(g.students, 70);
+    assert_eq!(g.students, 280);
     assert_eq!(g.past_window_ids.len(), 1);
     // The same students answered the past window and the current one.
-    assert!((80..=140).contains(&g.responses), "{g:?}");
-    let all: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq_any([&g.window_id, &g.past_window_ids[0]]))
+    assert!((320..=560).contains(&g.responses), "{g:?}");
+    let windows = [&g.window_id, &g.past_window_ids[0]];
+    let plain: i64 = survey_responses::table
+        .filter(survey_responses::window_id.eq_any(windows))
         .count()
         .get_result(&mut conn)
         .unwrap();
-    assert_eq!(all, g.responses as i64);
-    let responses: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq(&g.window_id))
+    // Cells too small to report keep their responses sealed.
+    let sealed: i64 = survey_sealed_responses::table
+        .filter(survey_sealed_responses::window_id.eq_any(windows))
         .count()
         .get_result(&mut conn)
         .unwrap();
-    assert!((40..=70).contains(&responses), "{responses}");
+    assert_eq!(plain + sealed, g.responses as i64);
+    assert!(plain > sealed, "{plain} plain, {sealed} sealed");
+    let counted: Vec<i32> = survey_window_cells::table
+        .filter(survey_window_cells::window_id.eq(&g.window_id))
+        .select(survey_window_cells::respondents)
+        .load(&mut conn)
+        .unwrap();
+    let responses: i64 = counted.iter().map(|n| i64::from(*n)).sum();
+    assert!((160..=280).contains(&responses), "{responses}");
+    assert_eq!(g.pending.len() as i64, 280 - responses);
+    // Who answered was forgotten when the window was opened.
     let participation: i64 = survey_participation::table
         .filter(survey_participation::window_id.eq(&g.window_id))
         .count()
         .get_result(&mut conn)
         .unwrap();
-    assert_eq!(responses, participation);
-    assert_eq!(g.pending.len() as i64, 70 - responses);
+    assert_eq!(participation, 0);
     let scores: Vec<String> = survey_responses::table
         .filter(survey_responses::window_id.eq(&g.window_id))
         .select(survey_responses::scores)
         .load(&mut conn)
         .unwrap();
+    assert!(!scores.is_empty());
     assert!(scores
         .iter()
         .all(|s| s.contains("belonging") && s.contains("victimized")));

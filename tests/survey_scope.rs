@@ -707,8 +707,15 @@ fn survey_rows(app: &TestApp) -> BTreeSet<String> {
     {
         out.insert(format!("participation {w} {s}"));
     }
-    // Open windows hold their responses sealed.
+    // Open windows hold their responses sealed (closed ones too, for cells too small to report).
     let responses: i64 = securebase::db::schema::survey_sealed_responses::table
+        .filter(
+            securebase::db::schema::survey_sealed_responses::window_id.eq_any(
+                survey_windows::table
+                    .filter(survey_windows::closes_at.gt(securebase::db::now()))
+                    .select(survey_windows::id),
+            ),
+        )
         .count()
         .get_result(&mut conn)
         .unwrap();

@@ -95,7 +95,19 @@ fn a_student_answers_once_and_is_refused_the_second_time() {
 fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
     let app = TestApp::spawn();
     let (window, q) = middle_school_window(&app, &demo_login("student", MIDDLE));
-    let students = riverbend_students(&app, 8);
+    // Twelve of one grade: a cell large enough to be written in the clear when opened.
+    let students: Vec<(String, String)> = {
+        let mut conn = app.conn();
+        users::table
+            .filter(users::school_id.eq(app_school_id(&app, MIDDLE)))
+            .filter(users::role.eq("student"))
+            .filter(users::grade.eq(6))
+            .order(users::username.asc())
+            .limit(12)
+            .select((users::id, users::username))
+            .load(&mut conn)
+            .unwrap()
+    };
     let path = format!("/api/v1/survey-windows/{window}/responses");
     for (i, (_, username)) in students.iter().enumerate() {
         let token = app.login(username);
@@ -115,7 +127,7 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
         .select(securebase::db::schema::survey_sealed_responses::sealed)
         .load(&mut conn)
         .unwrap();
-    assert_eq!(sealed.len(), 8);
+    assert_eq!(sealed.len(), 12);
     // Who answered, read while the window is open.
     let participation_rows: Vec<(String, String, Option<String>)> = survey_participation::table
         .filter(survey_participation::window_id.eq(&window))
@@ -130,7 +142,7 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
         ))
         .load(&mut conn)
         .unwrap();
-    assert_eq!(participation_rows.len(), 8);
+    assert_eq!(participation_rows.len(), 12);
     diesel::update(securebase::db::schema::survey_windows::table.find(&window))
         .set(
             securebase::db::schema::survey_windows::closes_at
@@ -156,7 +168,7 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
             ))
             .load(&mut conn)
             .unwrap();
-    assert_eq!(response_rows.len(), 8);
+    assert_eq!(response_rows.len(), 12);
     // Who answered is forgotten once the box is opened.
     let left: i64 = survey_participation::table
         .filter(survey_participation::window_id.eq(&window))
@@ -199,8 +211,8 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
         assert!(k.is_none());
     }
     // The stored order of responses (by id, the only order they have) is not the submission
-    // order: the submissions used answer patterns 0,1,2,3,4,0,1,2 in that order.
-    let submitted: Vec<usize> = (0..8).map(|i| i % 5).collect();
+    // order: the submissions used answer patterns 0,1,2,3,4,0,1,... in that order.
+    let submitted: Vec<usize> = (0..12).map(|i| i % 5).collect();
     let stored_patterns: Vec<String> = response_rows.iter().map(|r| r.4.clone()).collect();
     let expected_in_order: Vec<String> = submitted
         .iter()
