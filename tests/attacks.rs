@@ -8,39 +8,12 @@ mod common;
 use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
-    schools, survey_items, survey_participation, survey_responses, survey_window_cells,
+    survey_items, survey_participation, survey_responses, survey_window_cells,
     survey_window_roster, terms, users,
 };
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "Attacker-pass-2026";
-
-fn at(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn school_id(app: &TestApp, name: &str) -> String {
-    schools::table
-        .filter(schools::name.eq(name))
-        .select(schools::id)
-        .first(&mut app.conn())
-        .unwrap()
-}
-
-fn secondary_instrument(app: &TestApp, admin: &str) -> String {
-    let windows = app
-        .get("/api/v1/survey-windows?limit=200", Some(admin))
-        .json();
-    windows["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["state"] == "open" && w["grades"].as_array().unwrap().contains(&json!(7)))
-        .expect("the demo's open window")["instrument_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// Every account of the district existed, where it is now, for 60 days: an ordinary school
 /// year in progress (the demo is loaded today).

@@ -6,38 +6,10 @@ mod common;
 
 use common::*;
 use diesel::prelude::*;
-use securebase::db::schema::{schools, survey_window_cells, users};
+use securebase::db::schema::{survey_window_cells, users};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "Honeypot-pass-2026";
-
-fn at(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn school_id(app: &TestApp, name: &str) -> String {
-    schools::table
-        .filter(schools::name.eq(name))
-        .select(schools::id)
-        .first(&mut app.conn())
-        .unwrap()
-}
-
-/// The demo's published questionnaire for grades 6–12 (the one its open window administers).
-fn secondary_instrument(app: &TestApp, admin: &str) -> String {
-    let windows = app
-        .get("/api/v1/survey-windows?limit=200", Some(admin))
-        .json();
-    windows["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["state"] == "open" && w["grades"].as_array().unwrap().contains(&json!(7)))
-        .expect("the demo's open window")["instrument_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// Every item answered with its `pick`-th option (clamped).
 fn sheet(items: &[(String, Vec<i64>)], pick: usize) -> Value {

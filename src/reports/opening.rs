@@ -63,12 +63,7 @@ pub fn run_job(
 ) -> Result<JobRun, ApiError> {
     let frozen = roster::freeze_due(conn, keys, settle, None)?;
     let now = db::now();
-    let due: Vec<WindowRow> = windows::table
-        .filter(windows::closes_at.le(now))
-        .filter(windows::opened_at.is_null())
-        .order((windows::closes_at.asc(), windows::id.asc()))
-        .select(WindowRow::as_select())
-        .load(conn)?;
+    let due = due_windows(conn, now)?;
     let (mut opened, mut failed) = (Vec::new(), Vec::new());
     for window in &due {
         let started = std::time::Instant::now();
@@ -91,6 +86,16 @@ pub fn run_job(
     })
 }
 
+/// Windows that have closed and are not opened yet, first closed first.
+fn due_windows(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<WindowRow>, ApiError> {
+    Ok(windows::table
+        .filter(windows::closes_at.le(now))
+        .filter(windows::opened_at.is_null())
+        .order((windows::closes_at.asc(), windows::id.asc()))
+        .select(WindowRow::as_select())
+        .load(conn)?)
+}
+
 /// A rehearsal of the job for windows due to be opened (`surveys close-due --dry-run`): each is
 /// opened in its own transaction, which is then rolled back, so nothing changes. Tells how long
 /// each opening takes (commit excluded) and finds windows that could not be opened.
@@ -110,12 +115,7 @@ pub fn rehearse(
         }
     }
     let now = db::now();
-    let due: Vec<WindowRow> = windows::table
-        .filter(windows::closes_at.le(now))
-        .filter(windows::opened_at.is_null())
-        .order((windows::closes_at.asc(), windows::id.asc()))
-        .select(WindowRow::as_select())
-        .load(conn)?;
+    let due = due_windows(conn, now)?;
     let mut run = JobRun::default();
     for window in &due {
         let started = std::time::Instant::now();

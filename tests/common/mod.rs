@@ -524,6 +524,37 @@ impl Drop for TestApp {
     }
 }
 
+/// An instant as the API takes it (RFC 3339, UTC, whole seconds).
+pub fn at(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A school's id by its name.
+pub fn school_id(app: &TestApp, name: &str) -> String {
+    use securebase::db::schema::schools;
+    schools::table
+        .filter(schools::name.eq(name))
+        .select(schools::id)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+/// The demo's published questionnaire for grades 6–12 (the one its open window administers).
+pub fn secondary_instrument(app: &TestApp, admin: &str) -> String {
+    let windows = app
+        .get("/api/v1/survey-windows?limit=200", Some(admin))
+        .json();
+    windows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["state"] == "open" && w["grades"].as_array().unwrap().contains(&7.into()))
+        .expect("the demo's open window")["instrument_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Demo accounts by role and school (from seed/demo/logins.csv, as the README documents).
 pub fn demo_logins() -> Vec<seed::LoginRecord> {
     seed::logins(&seed::demo_files()).expect("logins.csv")
