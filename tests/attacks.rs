@@ -56,32 +56,13 @@ fn open_window(app: &TestApp, admin: &str, school: &str, grades: &[i32], k: i32)
 }
 
 /// Answers: item j gets option `pick(j)` (clamped to the item's options).
-fn sheet_with(items: &[(String, Vec<i64>)], pick: impl Fn(usize) -> usize) -> (Value, Vec<i64>) {
-    let values: Vec<i64> = items
-        .iter()
-        .enumerate()
-        .map(|(j, (_, options))| options[pick(j) % options.len()])
-        .collect();
+fn sheet_with(items: &[(String, Vec<i64>)], pick: impl Fn(usize) -> usize) -> Value {
     let answers: Vec<Value> = items
         .iter()
-        .zip(&values)
-        .map(|((id, _), v)| json!({"item_id": id, "value": v}))
+        .enumerate()
+        .map(|(j, (id, options))| json!({"item_id": id, "value": options[pick(j) % options.len()]}))
         .collect();
-    (json!({ "answers": answers }), values)
-}
-
-fn submit(app: &TestApp, token: &str, window: &str, body: &Value) {
-    let r = app.post(
-        &format!("/api/v1/survey-windows/{window}/responses"),
-        Some(token),
-        body,
-    );
-    assert_eq!(r.status, 201, "{}", r.text);
-}
-
-fn close_now(app: &TestApp, window: &str) {
-    let run = app.close_window_now(window);
-    assert!(run.opened.iter().any(|o| o.window_id == window), "{run:?}");
+    json!({ "answers": answers })
 }
 
 /// Takes over a student's account through the password-reset path: a fresh activation code,
@@ -109,7 +90,7 @@ fn take_over(app: &TestApp, staff: &str, student_id: &str, username: &str) -> St
 /// Fake `i`'s sheet: the same score on every item (reverse-scored items flipped), fakes spread
 /// over the five levels, so that no share, mean or item distribution is extreme enough to be
 /// coarsened.
-fn fake_sheet(app: &TestApp, items: &[(String, Vec<i64>)], i: usize) -> (Value, Vec<i64>) {
+fn fake_sheet(app: &TestApp, items: &[(String, Vec<i64>)], i: usize) -> Value {
     let meta: Vec<(bool, String)> = items
         .iter()
         .map(|(id, _)| {
@@ -177,20 +158,16 @@ fn classmates_taken_over_with_activation_codes_do_not_fill_a_cell() {
     assert!(grade7.len() >= 10, "{}", grade7.len());
     // A grade-7 pulse check with the default cell size of 10.
     let window = open_window(&app, &admin, &riverbend, &[7], 10);
-    let (target_id, target_name) = grade7[0].clone();
-    let target = app.login(&target_name);
+    let target = app.login(&grade7[0].1);
     let items = app.questionnaire_items(&target, &window);
 
     // The attack: every classmate, taken over, answers a known sheet.
-    let mut known: Vec<Vec<i64>> = Vec::new();
     for (i, (id, name)) in grade7.iter().enumerate().skip(1) {
         let token = take_over(&app, &principal, id, name);
-        let (body, values) = fake_sheet(&app, &items, i);
-        submit(&app, &token, &window, &body);
-        known.push(values);
+        submit(&app, &token, &window, &fake_sheet(&app, &items, i));
     }
     // The target answers honestly: something the attacker does not know.
-    let (body, secret) = sheet_with(&items, |j| (j * 7 + 3) % 5);
+    let body = sheet_with(&items, |j| (j * 7 + 3) % 5);
     submit(&app, &target, &window, &body);
     close_now(&app, &window);
 
@@ -200,7 +177,6 @@ fn classmates_taken_over_with_activation_codes_do_not_fill_a_cell() {
     );
     assert_eq!(report.status, 200, "{}", report.text);
     assert_withheld(&report.json());
-    let _ = (target_id, known, secret);
 }
 
 /// After a window is opened, each plain response keeps its (school, grade). Were the roster and
@@ -219,11 +195,11 @@ fn backups_cannot_name_the_only_respondent_of_a_cell() {
     let grade8 = students_of(&app, &riverbend, 8);
     let items = app.questionnaire_items(&app.login(&grade7[0].1), &window);
     for (i, (_, name)) in grade7.iter().enumerate() {
-        let (body, _) = sheet_with(&items, |j| i + j);
+        let body = sheet_with(&items, |j| i + j);
         submit(&app, &app.login(name), &window, &body);
     }
     let (target_id, target_name) = grade8[3].clone();
-    let (body, secret) = sheet_with(&items, |j| (j * 7 + 3) % 5);
+    let body = sheet_with(&items, |j| (j * 7 + 3) % 5);
     submit(&app, &app.login(&target_name), &window, &body);
     // A backup while the window is open: the target is grade 8's only participant.
     let mut conn = app.conn();
@@ -318,7 +294,6 @@ fn backups_cannot_name_the_only_respondent_of_a_cell() {
         total["respondents"].is_null() || total["respondents"] == grade7.len() as i64 + 1,
         "{total}"
     );
-    let _ = (target_id, secret);
 }
 
 /// A school administrator creates a teacher account and classes for it: the target's
@@ -340,7 +315,7 @@ fn classes_made_to_single_out_a_student_show_no_counts() {
         if i == 1 || i % 4 == 3 {
             continue;
         }
-        let (body, _) = sheet_with(&items, |j| i + j);
+        let body = sheet_with(&items, |j| i + j);
         submit(&app, &app.login(name), &window, &body);
     }
     // The principal makes a teacher and classes of their choosing, while the window is open.
@@ -377,13 +352,13 @@ fn classes_made_to_single_out_a_student_show_no_counts() {
         id
     };
     let others: Vec<&(String, String)> = grade7[2..].iter().collect();
-    let base = class("Base", &others);
+    class("Base", &others);
     let mut with_a = others.clone();
     with_a.push(&answered);
-    let plus_answered = class("Plus A", &with_a);
+    class("Plus A", &with_a);
     let mut with_s = others.clone();
     with_s.push(&silent);
-    let plus_silent = class("Plus S", &with_s);
+    class("Plus S", &with_s);
 
     let token = app.login_pair("probe.teacher", PASSWORD).json()["access_token"]
         .as_str()
@@ -408,7 +383,6 @@ fn classes_made_to_single_out_a_student_show_no_counts() {
     // only: after close, none.
     let real = app.login(&demo_login("teacher", MIDDLE));
     assert_eq!(classes(&real), Vec::<Value>::new());
-    let _ = (base, plus_answered, plus_silent);
 }
 
 /// Reactivating a deactivated account (a student who left) a minute before a window opens must
@@ -419,7 +393,7 @@ fn a_reactivated_account_is_not_settled() {
     age_everyone(&app);
     let admin = app.login(&demo_login("district_admin", ""));
     let riverbend = school_id(&app, MIDDLE);
-    let (former, name) = students_of(&app, &riverbend, 7)[0].clone();
+    let former = students_of(&app, &riverbend, 7)[0].0.clone();
     // Left the school long ago: deactivated then (time shifted back by hand).
     let off = app.patch(
         &format!("/api/v1/users/{former}"),
@@ -441,7 +415,6 @@ fn a_reactivated_account_is_not_settled() {
         .first(&mut app.conn())
         .unwrap();
     assert!(!settled, "reactivated a minute ago");
-    let _ = name;
 }
 
 /// The same attack by a counselor alone, who may issue a code for any student who never
@@ -456,7 +429,7 @@ fn a_counselor_activating_dormant_accounts_does_not_fill_a_cell() {
     let counselor = app.login(&demo_login("counselor", MIDDLE));
     let riverbend = school_id(&app, MIDDLE);
     let grade7 = students_of(&app, &riverbend, 7);
-    let (target_id, target_name) = grade7[0].clone();
+    let target_name = grade7[0].1.clone();
     let dormant: Vec<(String, String)> = grade7[1..10].to_vec();
     let active_others: Vec<(String, String)> = grade7[10..].to_vec();
     // The school's state before any attack: nine classmates never activated their accounts.
@@ -477,14 +450,11 @@ fn a_counselor_activating_dormant_accounts_does_not_fill_a_cell() {
     }
     let target = app.login(&target_name);
     let items = app.questionnaire_items(&target, &window);
-    let mut known = Vec::new();
     for (i, (id, name)) in dormant.iter().enumerate() {
         let token = take_over(&app, &counselor, id, name);
-        let (body, values) = fake_sheet(&app, &items, i + 1);
-        submit(&app, &token, &window, &body);
-        known.push(values);
+        submit(&app, &token, &window, &fake_sheet(&app, &items, i + 1));
     }
-    let (body, secret) = sheet_with(&items, |j| (j * 3 + 1) % 5);
+    let body = sheet_with(&items, |j| (j * 3 + 1) % 5);
     submit(&app, &target, &window, &body);
     close_now(&app, &window);
     let report = app.get(
@@ -493,5 +463,4 @@ fn a_counselor_activating_dormant_accounts_does_not_fill_a_cell() {
     );
     assert_eq!(report.status, 200, "{}", report.text);
     assert_withheld(&report.json());
-    let _ = (target_id, known, secret);
 }

@@ -20,23 +20,6 @@ fn sheet(items: &[(String, Vec<i64>)], pick: usize) -> Value {
     json!({ "answers": answers })
 }
 
-fn submit(app: &TestApp, token: &str, window: &str, body: &Value) {
-    let r = app.post(
-        &format!("/api/v1/survey-windows/{window}/responses"),
-        Some(token),
-        body,
-    );
-    assert_eq!(r.status, 201, "{}", r.text);
-}
-
-fn close_now(app: &TestApp, window: &str) {
-    let run = app.close_window_now(window);
-    assert!(
-        run.opened.iter().any(|o| o.window_id == window),
-        "the job opened the window: {run:?}"
-    );
-}
-
 /// Every number a report derives from answers, anywhere in it (respondent counts, indicator
 /// values, item counts): what an attacker could subtract from.
 fn answer_numbers(v: &Value, key: &str, out: &mut Vec<String>) {

@@ -530,6 +530,25 @@ impl Drop for TestApp {
     }
 }
 
+/// Submits an answer sheet and asserts it was taken (201).
+pub fn submit(app: &TestApp, token: &str, window: &str, body: &Value) {
+    let r = app.post(
+        &format!("/api/v1/survey-windows/{window}/responses"),
+        Some(token),
+        body,
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// Closes a window now and asserts the survey job opened it.
+pub fn close_now(app: &TestApp, window: &str) {
+    let run = app.close_window_now(window);
+    assert!(
+        run.opened.iter().any(|o| o.window_id == window),
+        "the job opened the window: {run:?}"
+    );
+}
+
 /// An instant as the API takes it (RFC 3339, UTC, whole seconds).
 pub fn at(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
