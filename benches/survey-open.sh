@@ -7,12 +7,16 @@
 # For each size, a synthetic district (25 schools, grades 6-12) whose students all answer one
 # window, every answer sealed through the submission code path. The window is then closed and
 # `securebase surveys close-due --dry-run` opens it RUNS (3) times in a transaction that is rolled
-# back (decrypt, shuffle, write the plain responses, aggregate, render the reports, forget who
-# answered: everything but the commit), then `close-due` opens it for real (commit included);
-# each prints its time, the median of the rehearsals is reported with the real one. Then a
-# server, warmed up with a few GET /me, reads the window's district report once (its first read)
-# and LATER_READS (20) times more, one request at a time. Results go to stdout and to target/bench/survey-open-<backend>.txt.
-# Tunables: SIZES ("25000 250000"), SCHOOLS (25), RUNS (3), BENCH_PG, PORT (18095).
+# back (decrypt, shuffle, aggregate, write the plain responses per cell, render the reports,
+# forget who answered: everything but the commit), then `close-due` opens it for real (commit
+# included); each prints its time, the median of the rehearsals is reported with the real one.
+# Then a server, warmed up with a few GET /me, reads the window's district report once (its first
+# read after opening) and LATER_READS (20) times more, one request at a time. To tell the first
+# read's own cost from that of a server's first use of the report statements, the server is then
+# restarted RESTARTS (5) times and the same report read once after the same warm-up: the median
+# of those first reads is the baseline a first read after opening is compared with.
+# Results go to stdout and to target/bench/survey-open-<backend>.txt.
+# Tunables: SIZES ("25000 250000"), SCHOOLS (25), RUNS (3), RESTARTS (5), BENCH_PG, PORT (18095).
 set -euo pipefail
 
 BACKEND=${1:-postgres}
@@ -22,6 +26,7 @@ BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 PORT=${PORT:-18095}
 LATER_READS=${LATER_READS:-20}
 RUNS=${RUNS:-3}
+RESTARTS=${RESTARTS:-5}
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -72,24 +77,28 @@ for size in $SIZES; do
   $BIN surveys close-due | tee -a "$WORK/close-$size.txt" | awk '/^opened window/{print $(NF-1)}' >"$WORK/real-$size.txt"
   log "$size responses: opening, rolled back (commit excluded): $(tr '\n' ' ' <"$WORK/took-$size.txt")s -> median $(median <"$WORK/took-$size.txt") s; committed: $(cat "$WORK/real-$size.txt") s"
 
-  $BIN serve --no-migrate --bind-addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-  token=$(cat "$WORK/admin.token")
-  # The server's first requests open its database connections: warm it up with GET /me first,
-  # so that the first report read is measured as the report it is.
-  for _ in $(seq 5); do
-    curl -fs -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/api/v1/me"
-  done
-  : >"$WORK/first.txt"; : >"$WORK/later.txt"
+  : >"$WORK/first.txt"; : >"$WORK/later.txt"; : >"$WORK/restarted.txt"
   url="http://127.0.0.1:$PORT/api/v1/reports/districts/$district/climate?window_id=$window"
-  curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$url" >>"$WORK/first.txt"
-  for _ in $(seq "$LATER_READS"); do
-    curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$url" >>"$WORK/later.txt"
+  token=$(cat "$WORK/admin.token")
+  read_once() { curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$url"; }
+  for round in $(seq 0 "$RESTARTS"); do
+    $BIN serve --no-migrate --bind-addr "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+    # The server's first requests open its database connections: warm it up with GET /me first,
+    # so that the first report read is measured as the report it is.
+    for _ in $(seq 5); do
+      curl -fs -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/api/v1/me"
+    done
+    if [ "$round" = 0 ]; then
+      read_once >>"$WORK/first.txt"
+      for _ in $(seq "$LATER_READS"); do read_once >>"$WORK/later.txt"; done
+    else
+      read_once >>"$WORK/restarted.txt"
+    fi
+    kill $pid; wait $pid 2>/dev/null || true
   done
-  kill $pid; wait $pid 2>/dev/null || true
-  first=$(median <"$WORK/first.txt" | awk '{printf "%.2f", $1 * 1000}')
-  later=$(median <"$WORK/later.txt" | awk '{printf "%.2f", $1 * 1000}')
-  log "$size responses: district report, first read after opening $first ms, later reads $later ms (median of $LATER_READS)"
+  ms() { median | awk '{printf "%.2f", $1 * 1000}'; }
+  log "$size responses: district report, first read after opening $(ms <"$WORK/first.txt") ms; first read after a restart $(ms <"$WORK/restarted.txt") ms (median of $RESTARTS); later reads $(ms <"$WORK/later.txt") ms (median of $LATER_READS)"
 done
 log "report: $REPORT"

@@ -8,8 +8,7 @@ mod common;
 use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
-    survey_items, survey_participation, survey_responses, survey_window_cells,
-    survey_window_roster, terms, users,
+    survey_items, survey_participation, survey_window_cells, survey_window_roster, terms, users,
 };
 use serde_json::{json, Value};
 
@@ -253,12 +252,10 @@ fn backups_cannot_name_the_only_respondent_of_a_cell() {
     assert_eq!(roster, 0);
     // Grade 8's one response is not in the clear, nor are its cell's aggregates; grade 7's are.
     let plain = |grade: i32| -> i64 {
-        survey_responses::table
-            .filter(survey_responses::window_id.eq(&window))
-            .filter(survey_responses::grade.eq(grade))
-            .count()
-            .get_result(&mut app.conn())
-            .unwrap()
+        plain_responses(&mut app.conn(), &[&window])
+            .iter()
+            .filter(|r| r.grade == grade)
+            .count() as i64
     };
     assert_eq!(plain(8), 0);
     assert_eq!(plain(7), grade7.len() as i64);

@@ -20,7 +20,7 @@ use securebase::db::schema::{
     assignments, class_teachers, classes, districts, enrollments, lesson_completions,
     lesson_plan_versions, lesson_plans, mentoring_do_not_match, mentoring_matches,
     mentoring_meetings, mentoring_participants, mentoring_programs, refresh_tokens, schools,
-    survey_instruments, survey_items, survey_opt_outs, survey_participation, survey_responses,
+    survey_cell_responses, survey_instruments, survey_items, survey_opt_outs, survey_participation,
     survey_window_schools, survey_windows, terms, users,
 };
 use securebase::db::DbConnection;
@@ -329,20 +329,23 @@ fn snapshot(conn: &mut DbConnection) -> Snapshot {
             ),
         ),
         (
-            "survey_responses",
+            "survey_cell_responses",
             rows(
-                survey_responses::table
-                    .order(survey_responses::id)
-                    .select((
-                        survey_responses::id,
-                        survey_responses::window_id,
-                        survey_responses::school_id,
-                        survey_responses::grade,
-                        survey_responses::answers,
-                        survey_responses::scores,
-                        survey_responses::scoring_rules_version,
+                survey_cell_responses::table
+                    .order((
+                        survey_cell_responses::window_id,
+                        survey_cell_responses::school_id,
+                        survey_cell_responses::grade,
                     ))
-                    .load::<(String, String, String, i32, String, String, String)>(conn),
+                    .select((
+                        survey_cell_responses::window_id,
+                        survey_cell_responses::school_id,
+                        survey_cell_responses::grade,
+                        survey_cell_responses::item_ids,
+                        survey_cell_responses::answers,
+                        survey_cell_responses::respondents,
+                    ))
+                    .load::<(String, String, i32, String, String, i32)>(conn),
             ),
         ),
         (

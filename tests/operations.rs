@@ -157,7 +157,7 @@ fn database_urls_pick_the_backend_by_scheme_and_redact_passwords() {
 #[test]
 fn synthetic_generator_submits_through_the_real_path() {
     use securebase::db::schema::{
-        survey_participation, survey_responses, survey_sealed_responses, survey_window_cells,
+        survey_participation, survey_sealed_responses, survey_window_cells,
     };
     use securebase::surveys::synthetic::{generate, Spec};
     let app = TestApp::spawn();
@@ -179,12 +179,8 @@ fn synthetic_generator_submits_through_the_real_path() {
     assert_eq!(g.past_window_ids.len(), 1);
     // The same students answered the past window and the current one.
     assert!((320..=560).contains(&g.responses), "{g:?}");
-    let windows = [&g.window_id, &g.past_window_ids[0]];
-    let plain: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq_any(windows))
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
+    let windows = [g.window_id.as_str(), g.past_window_ids[0].as_str()];
+    let plain = plain_responses(&mut conn, &windows).len() as i64;
     // Cells too small to report keep their responses sealed.
     let sealed: i64 = survey_sealed_responses::table
         .filter(survey_sealed_responses::window_id.eq_any(windows))
@@ -208,15 +204,10 @@ fn synthetic_generator_submits_through_the_real_path() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(participation, 0);
-    let scores: Vec<String> = survey_responses::table
-        .filter(survey_responses::window_id.eq(&g.window_id))
-        .select(survey_responses::scores)
-        .load(&mut conn)
-        .unwrap();
-    assert!(!scores.is_empty());
-    assert!(scores
-        .iter()
-        .all(|s| s.contains("belonging") && s.contains("victimized")));
+    // The generator answers the belonging and bullying items of every sheet.
+    let current = plain_responses(&mut conn, &[&g.window_id]);
+    assert!(!current.is_empty());
+    assert!(current.iter().all(|r| r.answers.len() >= 10), "{current:?}");
     // Same seed, same answers: the generator is deterministic apart from ids.
     let again = generate(&mut conn, &spec, &keys).unwrap();
     assert_eq!(again.responses, g.responses);
@@ -231,4 +222,56 @@ fn an_unmigrated_database_is_not_ready() {
     app.get("/readyz", None).problem(503);
     ops::migrate(&url).unwrap();
     assert_eq!(app.get("/readyz", None).status, 200);
+}
+
+/// Migration 2026-12-06-000010 moved plain responses from a row per respondent into a row per
+/// cell. Reverting it writes them back one per row; applying it again groups them again: the
+/// responses of every cell come back as they were (in a new random order).
+#[test]
+fn moving_plain_responses_between_rows_and_cells_keeps_every_response() {
+    use diesel::sql_types::BigInt;
+    use diesel_migrations::MigrationHarness;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn();
+    let mut conn = app.conn();
+    let windows: Vec<String> = securebase::db::schema::survey_windows::table
+        .select(securebase::db::schema::survey_windows::id)
+        .load(&mut conn)
+        .unwrap();
+    let windows: Vec<&str> = windows.iter().map(String::as_str).collect();
+    let sorted = |mut v: Vec<PlainResponse>| {
+        for r in &mut v {
+            r.stored.clear();
+        }
+        v.sort_by(|a, b| {
+            (&a.school_id, a.grade, &a.answers).cmp(&(&b.school_id, b.grade, &b.answers))
+        });
+        v
+    };
+    let before = sorted(plain_responses(&mut conn, &windows));
+    assert!(
+        before.len() > 100,
+        "the demo's closed windows have responses"
+    );
+    match &mut conn {
+        DbConnection::Pg(c) => c
+            .revert_last_migration(securebase::db::PG_MIGRATIONS)
+            .map(|_| ()),
+        DbConnection::Sqlite(c) => c
+            .revert_last_migration(securebase::db::SQLITE_MIGRATIONS)
+            .map(|_| ()),
+    }
+    .unwrap();
+    let rows = diesel::sql_query("SELECT COUNT(*) AS n FROM survey_responses")
+        .get_result::<N>(&mut conn)
+        .unwrap()
+        .n;
+    assert_eq!(rows, before.len() as i64, "one row per response");
+    db::run_migrations(&mut conn).unwrap();
+    let after = sorted(plain_responses(&mut conn, &windows));
+    assert_eq!(after, before);
 }

@@ -10,7 +10,7 @@ use common::*;
 use diesel::prelude::*;
 use securebase::auth::tokens::TokenKeys;
 use securebase::auth::Role;
-use securebase::db::schema::{audit_events, survey_items, survey_responses, users};
+use securebase::db::schema::{audit_events, survey_items, users};
 use securebase::surveys::synthetic::{generate, Spec};
 use serde_json::Value;
 
@@ -253,15 +253,14 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
         .into_iter()
         .map(|(id, s, i, r)| (id, (s, i, r)))
         .collect();
-    let raw: Vec<(String, i32, String)> = survey_responses::table
-        .filter(survey_responses::window_id.eq(&g.window_id))
-        .select((
-            survey_responses::school_id,
-            survey_responses::grade,
-            survey_responses::answers,
-        ))
-        .load(&mut conn)
-        .unwrap();
+    let raw: Vec<(String, i32, BTreeMap<String, i32>)> =
+        plain_responses(&mut conn, &[&g.window_id])
+            .into_iter()
+            .map(|r| {
+                let answers = r.answers.into_iter().map(|(k, v)| (k, v as i32)).collect();
+                (r.school_id, r.grade, answers)
+            })
+            .collect();
     assert_eq!(raw.len(), g.responses);
 
     let report = app
@@ -282,7 +281,7 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
         if !row["suppressed"].is_null() {
             continue;
         }
-        let mine: Vec<&(String, i32, String)> = raw
+        let mine: Vec<&(String, i32, BTreeMap<String, i32>)> = raw
             .iter()
             .filter(|(s, g, _)| {
                 row["school_id"].as_str().is_none_or(|id| id == s)
@@ -294,10 +293,8 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
             mine.len(),
             "{row}"
         );
-        let scored: Vec<BTreeMap<String, (Option<f64>, bool)>> = mine
-            .iter()
-            .map(|(_, _, a)| rescore(&serde_json::from_str(a).unwrap(), &items))
-            .collect();
+        let scored: Vec<BTreeMap<String, (Option<f64>, bool)>> =
+            mine.iter().map(|(_, _, a)| rescore(a, &items)).collect();
         for ind in row["indicators"].as_array().unwrap() {
             let name = ind["indicator"].as_str().unwrap();
             if !ind["suppressed"].is_null() {
@@ -375,9 +372,8 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
         let id = item["item_id"].as_str().unwrap();
         let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
         for (_, _, a) in &raw {
-            let a: BTreeMap<String, i64> = serde_json::from_str(a).unwrap();
             if let Some(v) = a.get(id) {
-                *counts.entry(*v).or_default() += 1;
+                *counts.entry(i64::from(*v)).or_default() += 1;
             }
         }
         let d = &item["distribution"];

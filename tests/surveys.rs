@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
-    survey_participation, survey_responses, survey_sealed_responses, users,
+    survey_cell_responses, survey_participation, survey_sealed_responses, users,
 };
 use serde_json::{json, Value};
 
@@ -116,12 +116,7 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
     }
     let mut conn = app.conn();
     // While the window is open, nothing is stored in the clear.
-    let plain: i64 = survey_responses::table
-        .filter(survey_responses::window_id.eq(&window))
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
-    assert_eq!(plain, 0);
+    assert!(plain_responses(&mut conn, &[&window]).is_empty());
     let sealed: Vec<String> = securebase::db::schema::survey_sealed_responses::table
         .filter(securebase::db::schema::survey_sealed_responses::window_id.eq(&window))
         .select(securebase::db::schema::survey_sealed_responses::sealed)
@@ -151,24 +146,23 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
         .execute(&mut conn)
         .unwrap();
     app.run_survey_job();
-    // The response table has exactly these columns: no student, no time, no sequence.
-    let response_rows: Vec<(String, String, String, i32, String, String, String)> =
-        survey_responses::table
-            // The demo's closed windows hold earlier answers; this window's are the subject.
-            .filter(survey_responses::window_id.eq(&window))
-            .order(survey_responses::id.asc())
-            .select((
-                survey_responses::id,
-                survey_responses::window_id,
-                survey_responses::school_id,
-                survey_responses::grade,
-                survey_responses::answers,
-                survey_responses::scores,
-                survey_responses::scoring_rules_version,
-            ))
-            .load(&mut conn)
-            .unwrap();
-    assert_eq!(response_rows.len(), 12);
+    // The plain responses are one row per cell, with exactly these columns: no student, no
+    // time, no sequence, no id of a response.
+    let cell_rows: Vec<(String, String, i32, String, String, i32)> = survey_cell_responses::table
+        // The demo's closed windows hold earlier answers; this window's are the subject.
+        .filter(survey_cell_responses::window_id.eq(&window))
+        .select((
+            survey_cell_responses::window_id,
+            survey_cell_responses::school_id,
+            survey_cell_responses::grade,
+            survey_cell_responses::item_ids,
+            survey_cell_responses::answers,
+            survey_cell_responses::respondents,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(cell_rows.len(), 1, "the twelve are one cell");
+    assert_eq!(cell_rows[0].5, 12);
     // Who answered is forgotten once the box is opened.
     let left: i64 = survey_participation::table
         .filter(survey_participation::window_id.eq(&window))
@@ -178,56 +172,48 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
     assert_eq!(left, 0);
     let student_ids: HashSet<&str> = students.iter().map(|(id, _)| id.as_str()).collect();
     let usernames: HashSet<&str> = students.iter().map(|(_, u)| u.as_str()).collect();
-    for row in &response_rows {
-        let text = format!("{row:?}");
-        for id in &student_ids {
-            assert!(!text.contains(id), "a response row contains a student id");
-        }
-        for u in &usernames {
-            assert!(!text.contains(u), "a response row contains a username");
-        }
-        // Random UUIDv4 ids: no time component to sort by.
-        let id = uuid::Uuid::parse_str(&row.0).unwrap();
-        assert_eq!(id.get_version_num(), 4);
-        // Nothing but window and place is shared with participation.
-        assert_eq!(row.1, window);
+    let text = format!("{cell_rows:?}");
+    for id in &student_ids {
+        assert!(!text.contains(id), "a response row contains a student id");
     }
-    // The only value the two tables share is the window id.
-    let response_values: HashSet<String> = response_rows
-        .iter()
-        .flat_map(|r| {
-            [
-                r.0.clone(),
-                r.2.clone(),
-                r.3.to_string(),
-                r.4.clone(),
-                r.5.clone(),
-            ]
-        })
-        .collect();
+    for u in &usernames {
+        assert!(!text.contains(u), "a response row contains a username");
+    }
     for (w, s, k) in &participation_rows {
         assert_eq!(w, &window);
-        assert!(!response_values.contains(s));
+        assert!(!text.contains(s.as_str()));
         assert!(k.is_none());
     }
-    // The stored order of responses (by id, the only order they have) is not the submission
-    // order: the submissions used answer patterns 0,1,2,3,4,0,1,... in that order.
-    let submitted: Vec<usize> = (0..12).map(|i| i % 5).collect();
-    let stored_patterns: Vec<String> = response_rows.iter().map(|r| r.4.clone()).collect();
-    let expected_in_order: Vec<String> = submitted
-        .iter()
-        .map(|p| {
-            let a = answers(&q, *p);
-            let mut map = std::collections::BTreeMap::new();
-            for ans in a["answers"].as_array().unwrap() {
-                map.insert(
-                    ans["item_id"].as_str().unwrap().to_owned(),
-                    ans["value"].as_i64().unwrap(),
-                );
-            }
-            serde_json::to_string(&map).unwrap()
+    // The order of the cell's responses is not the submission order: the submissions used
+    // answer patterns 0,1,2,3,4,0,1,... in that order.
+    let stored_patterns: Vec<std::collections::BTreeMap<String, i64>> =
+        plain_responses(&mut conn, &[&window])
+            .into_iter()
+            .map(|r| r.answers)
+            .collect();
+    let expected_in_order: Vec<std::collections::BTreeMap<String, i64>> = (0..12)
+        .map(|i| {
+            answers(&q, i % 5)["answers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    (
+                        a["item_id"].as_str().unwrap().to_owned(),
+                        a["value"].as_i64().unwrap(),
+                    )
+                })
+                .collect()
         })
         .collect();
+    let mut sorted = stored_patterns.clone();
+    sorted.sort();
+    let mut expected_sorted = expected_in_order.clone();
+    expected_sorted.sort();
+    assert_eq!(
+        sorted, expected_sorted,
+        "every response is stored, as given"
+    );
     assert_ne!(
         stored_patterns, expected_in_order,
         "responses are stored in submission order"

@@ -282,14 +282,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    survey_responses (id) {
-        id -> Text,
+    survey_cell_responses (window_id, school_id, grade) {
         window_id -> Text,
         school_id -> Text,
         grade -> Integer,
+        item_ids -> Text,
         answers -> Text,
-        scores -> Text,
-        scoring_rules_version -> Text,
+        respondents -> Integer,
     }
 }
 
@@ -421,6 +420,7 @@ diesel::table! {
         window_id -> Text,
         responses -> Integer,
         built_at -> Timestamp,
+        scoring_rules_version -> Text,
     }
 }
 
@@ -486,7 +486,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_window_schools,
     survey_opt_outs,
     survey_participation,
-    survey_responses,
+    survey_cell_responses,
     mentoring_programs,
     mentoring_participants,
     mentoring_do_not_match,

@@ -15,7 +15,7 @@ use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::seal::{DataKey, SealKeys};
 use crate::surveys::models::{WindowRow, WindowState};
-use crate::surveys::scoring::IndicatorScore;
+use crate::surveys::scoring::{IndicatorScore, SCORING_RULES_VERSION};
 use crate::surveys::vocab::Indicator;
 
 /// Additive sums of one (school, grade) cell: cells of a school, a grade or a district add up.
@@ -34,19 +34,23 @@ impl Aggregates {
         answers: impl IntoIterator<Item = (&'a str, i32)>,
         scores: &BTreeMap<Indicator, IndicatorScore>,
     ) {
-        for (indicator, score) in scores {
-            let hit = score.favorable.or(score.victimized);
-            self.indicators
-                .entry(*indicator)
-                .or_default()
-                .add(score.mean, hit);
-        }
+        self.add_scores(scores);
         for (item, value) in answers {
             let counts = match self.items.get_mut(item) {
                 Some(counts) => counts,
                 None => self.items.entry(item.to_owned()).or_default(),
             };
             *counts.entry(value).or_insert(0) += 1;
+        }
+    }
+
+    fn add_scores(&mut self, scores: &BTreeMap<Indicator, IndicatorScore>) {
+        for (indicator, score) in scores {
+            let hit = score.favorable.or(score.victimized);
+            self.indicators
+                .entry(*indicator)
+                .or_default()
+                .add(score.mean, hit);
         }
     }
 
@@ -60,6 +64,49 @@ impl Aggregates {
                 *mine.entry(*value).or_insert(0) += n;
             }
         }
+    }
+}
+
+/// A cell's aggregates as its ballots are opened: answers are counted by item position and
+/// value (an array, where `add_response` looks each item id up in a map), and keyed by item id
+/// once, at the end. Gives the same aggregates as `add_response` over the same responses.
+pub struct Tally {
+    counts: Vec<[u64; 10]>,
+    aggregates: Aggregates,
+}
+
+impl Tally {
+    pub fn new(items: usize) -> Tally {
+        Tally {
+            counts: vec![[0; 10]; items],
+            aggregates: Aggregates::default(),
+        }
+    }
+
+    /// Adds one response: its value per item in position order (0: not answered, otherwise
+    /// 1–9) and its indicator scores.
+    pub fn add(&mut self, values: &[u8], scores: &BTreeMap<Indicator, IndicatorScore>) {
+        self.aggregates.add_scores(scores);
+        for (counts, v) in self.counts.iter_mut().zip(values) {
+            if *v != 0 {
+                counts[usize::from(*v)] += 1;
+            }
+        }
+    }
+
+    /// The aggregates, items keyed by `item_ids` (in position order).
+    pub fn finish<'a>(self, item_ids: impl IntoIterator<Item = &'a str>) -> Aggregates {
+        let mut aggregates = self.aggregates;
+        for (id, counts) in item_ids.into_iter().zip(self.counts) {
+            let chosen: BTreeMap<i32, u64> = (1..10)
+                .filter(|v| counts[*v] > 0)
+                .map(|v| (v as i32, counts[v]))
+                .collect();
+            if !chosen.is_empty() {
+                aggregates.items.insert(id.to_owned(), chosen);
+            }
+        }
+        aggregates
     }
 }
 
@@ -227,7 +274,70 @@ pub fn store(
             survey_window_aggregations::window_id.eq(window_id),
             survey_window_aggregations::responses.eq(responses as i32),
             survey_window_aggregations::built_at.eq(db::now()),
+            survey_window_aggregations::scoring_rules_version.eq(SCORING_RULES_VERSION),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::surveys::scoring::{score, ScoredItem};
+    use crate::surveys::vocab::Scale;
+
+    #[test]
+    fn a_tally_gives_the_aggregates_add_response_gives() {
+        let items = [
+            ("a", Scale::Agreement5, Indicator::Belonging, false),
+            ("b", Scale::Agreement5, Indicator::Belonging, true),
+            (
+                "c",
+                Scale::Frequency5,
+                Indicator::BullyingVictimization,
+                false,
+            ),
+            ("d", Scale::YesNo, Indicator::TrustedAdult, false),
+        ];
+        let scored: Vec<ScoredItem> = items
+            .iter()
+            .map(|(_, scale, indicator, reverse_scored)| ScoredItem {
+                scale: *scale,
+                indicator: *indicator,
+                reverse_scored: *reverse_scored,
+            })
+            .collect();
+        // Every combination of no answer and each value of each item.
+        let responses: Vec<Vec<u8>> = (0..6 * 6 * 6 * 3)
+            .map(|n: u32| {
+                vec![
+                    (n % 6) as u8,
+                    (n / 6 % 6) as u8,
+                    (n / 36 % 6) as u8,
+                    (n / 216) as u8,
+                ]
+            })
+            .collect();
+        let mut by_map = Aggregates::default();
+        let mut tally = Tally::new(items.len());
+        for values in &responses {
+            let given: Vec<(&ScoredItem, i32)> = scored
+                .iter()
+                .zip(values)
+                .filter(|(_, v)| **v != 0)
+                .map(|(s, v)| (s, i32::from(*v)))
+                .collect();
+            let scores = score(&given);
+            let answers = items
+                .iter()
+                .zip(values)
+                .filter(|(_, v)| **v != 0)
+                .map(|(item, v)| (item.0, i32::from(*v)));
+            by_map.add_response(answers, &scores);
+            tally.add(values, &scores);
+        }
+        let tallied = tally.finish(items.iter().map(|i| i.0));
+        assert_eq!(tallied, by_map);
+        assert_eq!(tallied.items["d"], BTreeMap::from([(1, 216), (2, 216)]));
+    }
 }

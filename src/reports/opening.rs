@@ -3,23 +3,24 @@
 //! `SURVEY_JOB_INTERVAL_SECS` and as `securebase surveys close-due`.
 //!
 //! Opening a window's box is one transaction: it decrypts every sealed response, shuffles them
-//! with a cryptographic random generator, writes the plain responses in that order, builds the
-//! window's (school, grade) aggregates from them in the same pass, renders its reports (so the
-//! first read costs what any later read does), deletes the sealed rows, forgets who answered
-//! (participation and roster rows) and records the event. The responses and aggregates of a
-//! cell too small to report stay sealed (`ballot_box`, `aggregates::store`). So the plain rows share one transaction id, their storage order is random,
-//! and nothing of the submission order survives; a crash at any point leaves the window either
-//! sealed or opened. Several servers may run the job against one database: the first to mark a
+//! with a cryptographic random generator, builds the window's (school, grade) aggregates from
+//! them, writes the plain responses one row per cell (each cell's respondents in the shuffled
+//! order), renders its reports (so the first read costs what any later read does), deletes the
+//! sealed rows, forgets who answered (participation and roster rows) and records the event.
+//! The responses and aggregates of a cell too small to report stay sealed (`ballot_box`,
+//! `aggregates::store`). So no response has a row, transaction id or storage place of its own,
+//! the order within a cell is random, and nothing of the submission order survives; a crash at
+//! any point leaves the window either sealed or opened. Several servers may run the job against one database: the first to mark a
 //! window opened (a conditional update, which takes its row lock) opens it, the others skip it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::aggregates::{self, Aggregates, Cell};
+use super::aggregates::{self, Aggregates, Cell, Tally};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
     survey_participation as participation, survey_window_roster as roster_rows,
@@ -28,9 +29,9 @@ use crate::db::schema::{
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::seal::SealKeys;
-use crate::surveys::ballot_box::{self, Ballot, PlainRow};
+use crate::surveys::ballot_box::{self, Ballot, PlainCell};
 use crate::surveys::models::WindowRow;
-use crate::surveys::queries::{instrument_items, roster_cells};
+use crate::surveys::queries::{instrument_items, offered_cells};
 use crate::surveys::roster;
 
 /// What one run of the job did.
@@ -163,57 +164,81 @@ pub fn open(
         .find(&window.id)
         .select(WindowRow::as_select())
         .first(conn)?;
+    let mut phases = Phases::start(&window.id);
     let items = instrument_items(conn, &window.instrument_id)?;
     let mut ballots = ballot_box::take_all(conn, &window, keys, &items)?;
     ballots.shuffle(&mut rand::rngs::StdRng::from_entropy());
+    phases.done("take and shuffle");
 
     let key = aggregates::window_key(&window, keys)?;
 
-    let mut cells = empty_cells(conn, &window)?;
+    let mut cells: Vec<Cell> = empty_cells(conn, &window)?.into_values().collect();
+    let mut index: HashMap<(String, i32), usize> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.school_id.clone(), c.grade), i))
+        .collect();
+    // The cell of each ballot, in the shuffled order.
+    let mut cell_of = Vec::with_capacity(ballots.len());
     for ballot in &ballots {
-        let cell = cells
+        let at = *index
             .entry((ballot.school_id.clone(), ballot.grade))
-            .or_insert_with(|| blank_cell(&ballot.school_id, ballot.grade));
-        cell.respondents += 1;
-        cell.settled_respondents += i64::from(ballot.settled);
+            .or_insert_with(|| {
+                cells.push(blank_cell(&ballot.school_id, ballot.grade));
+                cells.len() - 1
+            });
+        cells[at].respondents += 1;
+        cells[at].settled_respondents += i64::from(ballot.settled);
+        cell_of.push(at);
     }
     // Cells too small to report keep their ballots sealed (see `ballot_box`).
-    let small: HashSet<(String, i32)> = cells
+    let small: Vec<bool> = cells
         .iter()
-        .filter(|(_, c)| {
-            aggregates::is_small(c.respondents, c.settled_respondents, window.min_cell_size)
-        })
-        .map(|(at, _)| at.clone())
+        .map(|c| aggregates::is_small(c.respondents, c.settled_respondents, window.min_cell_size))
         .collect();
-    let in_small = |b: &Ballot| small.contains(&(b.school_id.clone(), b.grade));
-    let kept_sealed: Vec<&Ballot> = ballots.iter().filter(|b| in_small(b)).collect();
+    let kept_sealed: Vec<&Ballot> = ballots
+        .iter()
+        .zip(&cell_of)
+        .filter(|(_, at)| small[**at])
+        .map(|(b, _)| b)
+        .collect();
     ballot_box::reseal(conn, &window.id, &key, &kept_sealed)?;
-    let mut rows = Vec::with_capacity(WRITE_BATCH);
-    for ballot in &ballots {
-        let scores = ballot.scores(&items);
-        let cell = cells
-            .get_mut(&(ballot.school_id.clone(), ballot.grade))
-            .expect("counted above");
-        cell.aggregates.add_response(
-            ballot
-                .answered(&items)
-                .map(|(item, value)| (item.id.as_str(), value)),
-            &scores,
-        );
-        if in_small(ballot) {
-            continue;
-        }
-        rows.push(PlainRow::new(ballot, &items, &scores)?);
-        if rows.len() == WRITE_BATCH {
-            ballot_box::insert_plain(conn, &window.id, &rows)?;
-            rows.clear();
+    phases.done("reseal small cells");
+
+    let scored = ballot_box::scored_items(&items);
+    let mut tallies: Vec<Tally> = cells.iter().map(|_| Tally::new(items.len())).collect();
+    let mut plain: Vec<String> = vec![String::new(); cells.len()];
+    for (ballot, &at) in ballots.iter().zip(&cell_of) {
+        tallies[at].add(&ballot.answers, &ballot.scores(&scored));
+        if !small[at] {
+            ballot.append_json(&mut plain[at]);
         }
     }
-    ballot_box::insert_plain(conn, &window.id, &rows)?;
-    let cells: Vec<Cell> = cells.into_values().collect();
+    for (cell, tally) in cells.iter_mut().zip(tallies) {
+        cell.aggregates = tally.finish(items.iter().map(|i| i.id.as_str()));
+    }
+    let plain: Vec<PlainCell> = cells
+        .iter()
+        .zip(plain)
+        .filter(|(_, answers)| !answers.is_empty())
+        .map(|(cell, mut answers)| {
+            answers.push(']');
+            PlainCell {
+                school_id: &cell.school_id,
+                grade: cell.grade,
+                respondents: cell.respondents,
+                answers,
+            }
+        })
+        .collect();
+    ballot_box::insert_cells(conn, &window.id, &items, &plain)?;
+    phases.done("aggregate and write");
     aggregates::store(conn, &window, &cells, &key)?;
+    phases.done("store aggregates");
     super::routes::render_all(conn, &window, &cells)?;
+    phases.done("render reports");
     forget_who_answered(conn, &window.id)?;
+    phases.done("forget who answered");
     // No count here: the audit trail is readable by district administrators, and a window's
     // exact number of responses is published only as far as its reports show it.
     audit::record_in_transaction(
@@ -237,8 +262,26 @@ fn forget_who_answered(conn: &mut DbConnection, window_id: &str) -> Result<(), A
     Ok(())
 }
 
-/// Plain rows are written this many at a time.
-const WRITE_BATCH: usize = 2_000;
+/// Logs how long each step of an opening took (at debug level), for operators and benchmarks.
+struct Phases<'a> {
+    window_id: &'a str,
+    since: std::time::Instant,
+}
+
+impl<'a> Phases<'a> {
+    fn start(window_id: &'a str) -> Phases<'a> {
+        Phases {
+            window_id,
+            since: std::time::Instant::now(),
+        }
+    }
+
+    fn done(&mut self, step: &str) {
+        let took = self.since.elapsed();
+        tracing::debug!(window_id = self.window_id, step, ?took, "opening a window");
+        self.since = std::time::Instant::now();
+    }
+}
 
 fn blank_cell(school_id: &str, grade: i32) -> Cell {
     Cell {
@@ -262,7 +305,7 @@ fn empty_cells(
         .filter(survey_window_schools::window_id.eq(&window.id))
         .select(survey_window_schools::school_id)
         .load(conn)?;
-    let counts = roster_cells(conn, window, &schools)?;
+    let counts = offered_cells(conn, window, &schools)?;
     let mut cells = BTreeMap::new();
     for school in &schools {
         for grade in window.grades() {

@@ -1,6 +1,7 @@
 //! The ballot box: while a window is open its responses are stored only sealed, each row
 //! holding nothing in clear but the window; when it closes the box is opened in one
-//! transaction (see `reports::opening`) and the plain responses are written in a random order.
+//! transaction (see `reports::opening`) and the plain responses are written one row per
+//! (school, grade) cell (`survey_cell_responses`), the cell's respondents in a random order.
 //!
 //! A sealed response (an *envelope*) holds the respondent's frozen cell (school, grade), whether
 //! they were settled, and one digit per item of the instrument in position order (`0`: not
@@ -17,9 +18,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::models::{ItemRow, WindowRow};
-use super::scoring::{self, IndicatorScore, ScoredItem, SCORING_RULES_VERSION};
+use super::scoring::{self, IndicatorScore, ScoredItem};
 use super::vocab::Indicator;
-use crate::db::schema::{survey_responses as responses, survey_sealed_responses as sealed};
+use crate::db::schema::{survey_cell_responses as plain, survey_sealed_responses as sealed};
 use crate::db::{insert_batches, DbConnection};
 use crate::error::ApiError;
 use crate::on_backend;
@@ -86,36 +87,46 @@ impl Ballot {
         })
     }
 
-    /// The answered items with their values.
-    pub fn answered<'a>(
-        &'a self,
-        items: &'a [ItemRow],
-    ) -> impl Iterator<Item = (&'a ItemRow, i32)> {
-        items
+    /// The respondent's indicator scores (`surveys::scoring`); `scored` holds the instrument's
+    /// items as `scored_items` gives them.
+    pub fn scores(&self, scored: &[ScoredItem]) -> BTreeMap<Indicator, IndicatorScore> {
+        let given: Vec<(&ScoredItem, i32)> = scored
             .iter()
             .zip(&self.answers)
             .filter(|(_, v)| **v != 0)
             .map(|(item, v)| (item, i32::from(*v)))
+            .collect();
+        scoring::score(&given)
     }
 
-    /// The respondent's indicator scores (`surveys::scoring`).
-    pub fn scores(&self, items: &[ItemRow]) -> BTreeMap<Indicator, IndicatorScore> {
-        let scored: Vec<(ScoredItem, i32)> = self
-            .answered(items)
-            .map(|(item, v)| {
-                (
-                    ScoredItem {
-                        scale: item.scale(),
-                        indicator: item.indicator(),
-                        reverse_scored: item.reverse_scored,
-                    },
-                    v,
-                )
-            })
-            .collect();
-        let refs: Vec<(&ScoredItem, i32)> = scored.iter().map(|(s, v)| (s, *v)).collect();
-        scoring::score(&refs)
+    /// Appends the ballot's values, in item order, to a cell's JSON array of respondents
+    /// (`survey_cell_responses.answers`): `[4,2,null,…]`, null for an item not answered.
+    pub fn append_json(&self, out: &mut String) {
+        out.push(if out.is_empty() { '[' } else { ',' });
+        out.push('[');
+        for (i, v) in self.answers.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match v {
+                0 => out.push_str("null"),
+                v => out.push(char::from(b'0' + v)),
+            }
+        }
+        out.push(']');
     }
+}
+
+/// The instrument's items as scoring needs them, in position order.
+pub fn scored_items(items: &[ItemRow]) -> Vec<ScoredItem> {
+    items
+        .iter()
+        .map(|item| ScoredItem {
+            scale: item.scale(),
+            indicator: item.indicator(),
+            reverse_scored: item.reverse_scored,
+        })
+        .collect()
 }
 
 /// `ballot` sealed under the window's data key.
@@ -206,15 +217,21 @@ pub fn take_all(
     Ok(ballots)
 }
 
-/// Responses stored in the clear before sealing existed (a window open during the upgrade).
+/// Responses stored in the clear before sealing existed (a window open during the upgrade),
+/// which `survey_cell_responses` holds for a window not opened yet.
 fn take_plain(
     conn: &mut DbConnection,
     window: &WindowRow,
     items: &[ItemRow],
 ) -> Result<Vec<Ballot>, ApiError> {
-    let rows: Vec<(String, i32, String)> = responses::table
-        .filter(responses::window_id.eq(&window.id))
-        .select((responses::school_id, responses::grade, responses::answers))
+    let rows: Vec<(String, i32, String, String)> = plain::table
+        .filter(plain::window_id.eq(&window.id))
+        .select((
+            plain::school_id,
+            plain::grade,
+            plain::item_ids,
+            plain::answers,
+        ))
         .load(conn)?;
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -224,81 +241,66 @@ fn take_plain(
         .enumerate()
         .map(|(i, item)| (item.id.as_str(), i))
         .collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for (school_id, grade, answers) in rows {
-        let map: BTreeMap<String, i32> = serde_json::from_str(&answers)
-            .map_err(|e| ApiError::internal(format!("stored answers: {e}")))?;
-        let mut values = vec![0u8; items.len()];
-        for (item, value) in map {
-            if let (Some(&i), Ok(v)) = (position.get(item.as_str()), u8::try_from(value)) {
-                values[i] = v;
+    let bad = |e: serde_json::Error| ApiError::internal(format!("stored answers: {e}"));
+    let mut out = Vec::new();
+    for (school_id, grade, item_ids, answers) in rows {
+        let item_ids: Vec<String> = serde_json::from_str(&item_ids).map_err(bad)?;
+        let respondents: Vec<Vec<Option<u8>>> = serde_json::from_str(&answers).map_err(bad)?;
+        for given in respondents {
+            let mut values = vec![0u8; items.len()];
+            for (item, value) in item_ids.iter().zip(given) {
+                match (position.get(item.as_str()), value) {
+                    (Some(&i), Some(v @ 1..=9)) => values[i] = v,
+                    (_, None) | (None, _) => {}
+                    (Some(_), Some(_)) => {
+                        return Err(ApiError::internal("stored answers: a value out of range"))
+                    }
+                }
             }
+            out.push(Ballot {
+                school_id: school_id.clone(),
+                grade,
+                // Stored before the settling rule existed: counted as it was then.
+                settled: true,
+                answers: values,
+            });
         }
-        out.push(Ballot {
-            school_id,
-            grade,
-            // Stored before the settling rule existed: counted as it was then.
-            settled: true,
-            answers: values,
-        });
     }
-    diesel::delete(responses::table.filter(responses::window_id.eq(&window.id))).execute(conn)?;
+    diesel::delete(plain::table.filter(plain::window_id.eq(&window.id))).execute(conn)?;
     Ok(out)
 }
 
-/// A plain response row, as the opened box writes it.
-pub struct PlainRow {
-    pub school_id: String,
+/// The plain responses of one cell of an opened window, as `survey_cell_responses` holds them.
+pub struct PlainCell<'a> {
+    pub school_id: &'a str,
     pub grade: i32,
+    pub respondents: i64,
+    /// The JSON array `Ballot::append_json` built, respondents in the (random) order given.
     pub answers: String,
-    pub scores: String,
 }
 
-impl PlainRow {
-    pub fn new(
-        ballot: &Ballot,
-        items: &[ItemRow],
-        scores: &BTreeMap<Indicator, IndicatorScore>,
-    ) -> Result<PlainRow, ApiError> {
-        let answers: BTreeMap<&str, i32> = ballot
-            .answered(items)
-            .map(|(item, v)| (item.id.as_str(), v))
-            .collect();
-        Ok(PlainRow {
-            school_id: ballot.school_id.clone(),
-            grade: ballot.grade,
-            answers: serde_json::to_string(&answers)
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-            scores: serde_json::to_string(scores).map_err(|e| ApiError::internal(e.to_string()))?,
-        })
-    }
-}
-
-/// Writes plain responses in the order given, each under a new random id.
-pub fn insert_plain(
+/// Writes the plain responses of an opened window's cells (in the opening transaction).
+pub fn insert_cells(
     conn: &mut DbConnection,
     window_id: &str,
-    rows: &[PlainRow],
+    items: &[ItemRow],
+    cells: &[PlainCell],
 ) -> Result<(), ApiError> {
-    let values: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            (
-                responses::id.eq(uuid::Uuid::new_v4().to_string()),
-                responses::window_id.eq(window_id),
-                responses::school_id.eq(&r.school_id),
-                responses::grade.eq(r.grade),
-                responses::answers.eq(&r.answers),
-                responses::scores.eq(&r.scores),
-                responses::scoring_rules_version.eq(SCORING_RULES_VERSION),
-            )
-        })
-        .collect();
-    Ok(insert_batches(values.len(), 7, |range| {
-        on_backend!(&mut *conn, |c| diesel::insert_into(responses::table)
-            .values(&values[range])
-            .execute(c))
-    })?)
+    let item_ids = serde_json::to_string(&items.iter().map(|i| &i.id).collect::<Vec<_>>())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    for cell in cells {
+        diesel::insert_into(plain::table)
+            .values((
+                plain::window_id.eq(window_id),
+                plain::school_id.eq(cell.school_id),
+                plain::grade.eq(cell.grade),
+                plain::item_ids.eq(&item_ids),
+                plain::answers.eq(&cell.answers),
+                plain::respondents.eq(cell.respondents as i32),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

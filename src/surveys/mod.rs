@@ -4,9 +4,10 @@
 //! The anonymity model (DESIGN.md, README "Threat model"): `survey_participation` (window,
 //! student) records who took a window. What they answered is stored only sealed while the
 //! window is open (`ballot_box`), counted in the cell the student had when the window opened
-//! (`roster`), and written in the clear (`survey_responses`: random id, window, school, grade,
-//! answers, scores) only when the box is opened after the window closes, in a random order and
-//! one transaction. No column, key, timestamp, sequence or order joins participation to answers.
+//! (`roster`), and written in the clear only when the box is opened after the window closes, in
+//! one transaction: one `survey_cell_responses` row per (school, grade) cell, its respondents'
+//! answers in a random order. No column, key, timestamp, sequence or order joins participation
+//! to answers.
 
 pub mod ballot_box;
 pub mod demo;

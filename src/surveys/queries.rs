@@ -347,17 +347,7 @@ pub fn roster_cells(
     window: &WindowRow,
     school_ids: &[String],
 ) -> Result<BTreeMap<(String, i32), RosterCounts>, ApiError> {
-    let offered: Vec<(String, i32, bool, i64)> = roster::table
-        .filter(roster::window_id.eq(&window.id))
-        .filter(roster::school_id.eq_any(school_ids))
-        .group_by((roster::school_id, roster::grade, roster::opted_out))
-        .select((
-            roster::school_id,
-            roster::grade,
-            roster::opted_out,
-            diesel::dsl::count_star(),
-        ))
-        .load(conn)?;
+    let mut cells = offered_cells(conn, window, school_ids)?;
     let responded: Vec<(String, i32, i64)> = participation::table
         .inner_join(
             roster::table.on(roster::window_id
@@ -369,6 +359,30 @@ pub fn roster_cells(
         .group_by((roster::school_id, roster::grade))
         .select((roster::school_id, roster::grade, diesel::dsl::count_star()))
         .load(conn)?;
+    for (school, grade, n) in responded {
+        cells.entry((school, grade)).or_default().responded = n;
+    }
+    Ok(cells)
+}
+
+/// `roster_cells` without `responded` (left 0): what the opening of a window needs, which
+/// counts its respondents from the ballots themselves.
+pub fn offered_cells(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    school_ids: &[String],
+) -> Result<BTreeMap<(String, i32), RosterCounts>, ApiError> {
+    let offered: Vec<(String, i32, bool, i64)> = roster::table
+        .filter(roster::window_id.eq(&window.id))
+        .filter(roster::school_id.eq_any(school_ids))
+        .group_by((roster::school_id, roster::grade, roster::opted_out))
+        .select((
+            roster::school_id,
+            roster::grade,
+            roster::opted_out,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
     let mut cells: BTreeMap<(String, i32), RosterCounts> = BTreeMap::new();
     for (school, grade, opted_out, n) in offered {
         let cell = cells.entry((school, grade)).or_default();
@@ -377,9 +391,6 @@ pub fn roster_cells(
         } else {
             cell.eligible = n;
         }
-    }
-    for (school, grade, n) in responded {
-        cells.entry((school, grade)).or_default().responded = n;
     }
     Ok(cells)
 }

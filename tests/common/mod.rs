@@ -596,3 +596,57 @@ pub fn demo_login(role: &str, school: &str) -> String {
 pub const ELEMENTARY: &str = "Cedar Grove Elementary School";
 pub const MIDDLE: &str = "Riverbend Middle School";
 pub const HIGH: &str = "Lakeview High School";
+
+/// One respondent's plain answers, as an opened window stores them: in the row of their
+/// (school, grade) cell, a JSON array of values in the order of the row's item ids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlainResponse {
+    pub school_id: String,
+    pub grade: i32,
+    /// Item id → value, for the items answered.
+    pub answers: std::collections::BTreeMap<String, i64>,
+    /// The values as the row spells them (`[4,2,null,…]`).
+    pub stored: String,
+}
+
+/// Every plain response of the windows given, cell by cell, each cell's respondents in the order
+/// its row stores them. Checks that each row's `respondents` says how many it holds.
+pub fn plain_responses(conn: &mut DbConnection, window_ids: &[&str]) -> Vec<PlainResponse> {
+    use securebase::db::schema::survey_cell_responses as plain;
+    let rows: Vec<(String, i32, String, String, i32)> = plain::table
+        .filter(plain::window_id.eq_any(window_ids))
+        .order((plain::window_id, plain::school_id, plain::grade))
+        .select((
+            plain::school_id,
+            plain::grade,
+            plain::item_ids,
+            plain::answers,
+            plain::respondents,
+        ))
+        .load(conn)
+        .unwrap();
+    let mut out = Vec::new();
+    for (school_id, grade, item_ids, answers, respondents) in rows {
+        let item_ids: Vec<String> = serde_json::from_str(&item_ids).unwrap();
+        let given: Vec<Vec<Option<i64>>> = serde_json::from_str(&answers).unwrap();
+        assert_eq!(
+            given.len(),
+            respondents as usize,
+            "{school_id} grade {grade}"
+        );
+        for values in given {
+            assert_eq!(values.len(), item_ids.len());
+            out.push(PlainResponse {
+                school_id: school_id.clone(),
+                grade,
+                answers: item_ids
+                    .iter()
+                    .zip(&values)
+                    .filter_map(|(id, v)| v.map(|v| (id.clone(), v)))
+                    .collect(),
+                stored: serde_json::to_string(&values).unwrap(),
+            });
+        }
+    }
+    out
+}
