@@ -1043,3 +1043,73 @@ fn a_pair_closed_for_a_safety_concern_is_never_paired_again() {
         .invalid_field("matches[0].mentee_id");
     assert_eq!(open_matches_in(&app, &program), 0);
 }
+
+#[test]
+fn meeting_notes_reach_only_the_people_they_are_for() {
+    let app = TestApp::spawn();
+    let token = app.login(COUNSELOR);
+    let program = create_program(&app, &token, json!({}));
+    let (mentor, mentee) = (&students(&app, MIDDLE, 8)[5], &students(&app, MIDDLE, 6)[6]);
+    for (student, role) in [(&mentor.0, "mentor"), (&mentee.0, "mentee")] {
+        assert_eq!(
+            enrol(&app, &token, &program, student, json!({ "role": role })).status,
+            201
+        );
+    }
+    let r = pair_matches(&app, &token, &program, &[(&mentor.0, &mentee.0)], json!({}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let path = format!(
+        "/api/v1/mentoring/matches/{}",
+        r.json()["items"][0]["id"].as_str().unwrap()
+    );
+    let started = json!({"status": "active", "started_on": days_ago(20)});
+    assert_eq!(app.patch(&path, Some(&token), &started).status, 200);
+    let meetings = format!("{path}/meetings");
+    let mentor_token = app.login(&mentor.1);
+    let mentee_token = app.login(&mentee.1);
+    let log = |token: &str, day: i64, note: &str| {
+        let body = json!({"met_on": days_ago(day), "minutes": 20, "topics": ["friendships"], "note": note});
+        let r = app.post(&meetings, Some(token), &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json()
+    };
+    let by_mentor = log(&mentor_token, 10, "We practised naming feelings.");
+    assert_eq!(
+        by_mentor["note"], "We practised naming feelings.",
+        "the mentor reads back their own note"
+    );
+    log(&token, 5, "Mentee disclosed trouble at home; follow up.");
+    let notes = |token: &str| -> Vec<Value> {
+        let r = app.get(&meetings, Some(token));
+        assert_eq!(r.status, 200, "{}", r.text);
+        let list = r.json();
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "every role sees both meetings");
+        items.iter().map(|m| m["note"].clone()).collect()
+    };
+    // Newest first: the counselor's meeting, then the mentor's.
+    let both = vec![
+        json!("Mentee disclosed trouble at home; follow up."),
+        json!("We practised naming feelings."),
+    ];
+    assert_eq!(notes(&token), both, "the counselor");
+    assert_eq!(
+        notes(&app.login(PRINCIPAL)),
+        both,
+        "the school administrator"
+    );
+    assert_eq!(notes(&app.login(ADMIN)), both, "the district administrator");
+    assert_eq!(
+        notes(&mentor_token),
+        vec![Value::Null, json!("We practised naming feelings.")],
+        "the mentor reads their own note, not the counselor's"
+    );
+    assert_eq!(
+        notes(&mentee_token),
+        vec![Value::Null, Value::Null],
+        "the mentee reads no note"
+    );
+    // A student who is neither gets nothing at all.
+    let other = app.login(&students(&app, MIDDLE, 8)[7].1);
+    app.get(&meetings, Some(&other)).problem(404);
+}

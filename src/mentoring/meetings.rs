@@ -21,12 +21,19 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
-fn meeting_view(row: MeetingRow, viewer: MatchViewer) -> Meeting {
-    let full = viewer != MatchViewer::Mentee;
+/// What `caller`, related to the match as `viewer`, sees of a meeting. A note is written for
+/// the school's staff: staff read every note; a mentor reads only the notes they wrote
+/// themselves (not one a counselor added); the mentee reads none, nor the minutes.
+fn meeting_view(row: MeetingRow, viewer: MatchViewer, caller: &Caller) -> Meeting {
+    let note_readable = match viewer {
+        MatchViewer::Manager | MatchViewer::District => true,
+        MatchViewer::Mentor => row.logged_by == caller.user_id,
+        MatchViewer::Mentee => false,
+    };
     Meeting {
         topics: row.topics(),
-        minutes: full.then_some(row.minutes),
-        note: if full { row.note } else { None },
+        minutes: (viewer != MatchViewer::Mentee).then_some(row.minutes),
+        note: if note_readable { row.note } else { None },
         id: row.id,
         match_id: row.match_id,
         met_on: row.met_on,
@@ -38,7 +45,9 @@ pub struct MeetingList {
     pub items: Vec<Meeting>,
 }
 
-/// Meetings of a match, newest first. Mentees see dates and topics only.
+/// Meetings of a match, newest first. Mentees see dates and topics only. A meeting's note is
+/// for the school's staff: counselors and administrators read every note; the mentor reads only
+/// the notes they wrote themselves; the mentee reads none.
 #[utoipa::path(
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
@@ -59,7 +68,10 @@ pub async fn list_meetings(
             let (m, _, viewer) = authz::mentoring_match(conn, &caller, &id)?;
             let rows = queries::meetings_of_match(conn, &m.id)?;
             Ok(MeetingList {
-                items: rows.into_iter().map(|r| meeting_view(r, viewer)).collect(),
+                items: rows
+                    .into_iter()
+                    .map(|r| meeting_view(r, viewer, &caller))
+                    .collect(),
             })
         })
         .await?;
@@ -132,7 +144,7 @@ pub async fn create_meeting(
                 created_at: db::now(),
             };
             queries::insert_meeting(conn, &row)?;
-            Ok(meeting_view(row, viewer))
+            Ok(meeting_view(row, viewer, &caller))
         })
         .await?;
     Ok(HttpResponse::Created().json(meeting))

@@ -281,6 +281,7 @@ impl MeetingRow {
 }
 
 /// A logged meeting. Mentees see only the date and topics; `minutes` and `note` are then null.
+/// `note` is null too for a mentor reading a note they did not write (a counselor's).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Meeting {
     pub id: String,
@@ -288,6 +289,7 @@ pub struct Meeting {
     pub met_on: NaiveDate,
     pub topics: Vec<Topic>,
     pub minutes: Option<i32>,
-    /// The mentor's note for the counselor.
+    /// A note for the school's staff, by whoever logged the meeting. Staff read every note; the
+    /// mentor only their own; the mentee none.
     pub note: Option<String>,
 }
