@@ -3,13 +3,14 @@
 //! One module per domain area (`auth`, `rosters`), beside the shared spine:
 //! `db` (one connection type over PostgreSQL and SQLite), `seal` (authenticated encryption),
 //! `error` (one error type mapped to HTTP once), `authz` (object-level scope checks), `extract`
-//! (validated input).
+//! (validated input), `csv_export` (the one CSV writer, safe to open in a spreadsheet).
 
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod csv_export;
 pub mod db;
 pub mod error;
 pub mod extract;

@@ -1,8 +1,11 @@
 //! The CSV form of a climate report: the same numbers as the JSON, one line per row and
-//! indicator and per item option, each line carrying the report's metadata.
+//! indicator and per item option, each line carrying the report's metadata. Written with the
+//! project's one CSV writer (`csv_export`), safe to open in a spreadsheet.
 
 use super::climate::{ClimateReport, IndicatorResult, ReportRow, RowKind};
 use super::stats::Percent;
+use crate::csv_export::CsvExport;
+use crate::error::ApiError;
 
 const HEADER: [&str; 26] = [
     "window_id",
@@ -44,7 +47,7 @@ fn json_name<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-pub fn render(report: &ClimateReport) -> Result<String, csv::Error> {
+pub fn render(report: &ClimateReport) -> Result<String, ApiError> {
     let m = &report.meta;
     let meta = [
         m.window_id.clone(),
@@ -55,8 +58,8 @@ pub fn render(report: &ClimateReport) -> Result<String, csv::Error> {
         m.scoring_rules_version.clone(),
         m.min_cell_size.to_string(),
     ];
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(HEADER)?;
+    let mut out = CsvExport::new();
+    out.row(HEADER)?;
     let rows = std::iter::once(&report.total)
         .chain(report.schools.iter())
         .chain(report.grades.iter());
@@ -73,7 +76,7 @@ pub fn render(report: &ClimateReport) -> Result<String, csv::Error> {
             line.extend(indicator_fields(ind));
             line.extend([String::new(), String::new(), String::new()]);
             line.push(num(ind.suppressed.as_ref().map(json_name)));
-            out.write_record(&line)?;
+            out.row(&line)?;
         }
     }
     for item in &report.items {
@@ -102,11 +105,10 @@ pub fn render(report: &ClimateReport) -> Result<String, csv::Error> {
                 (None, true) => "coarsened".to_owned(),
                 (None, false) => String::new(),
             });
-            out.write_record(&line)?;
+            out.row(&line)?;
         }
     }
-    let bytes = out.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    out.finish()
 }
 
 fn row_fields(section: &str, row: &ReportRow) -> Vec<String> {

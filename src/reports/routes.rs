@@ -150,7 +150,7 @@ fn store_rendering(
     };
     let report: ClimateReport = climate::assemble(&ctx, cells, scope);
     let json = serde_json::to_string(&report).map_err(|e| ApiError::internal(e.to_string()))?;
-    let csv = super::csv::render(&report).map_err(|e| ApiError::internal(e.to_string()))?;
+    let csv = super::csv::render(&report)?;
     diesel::insert_into(reports::table)
         .values((
             reports::window_id.eq(&window.id),

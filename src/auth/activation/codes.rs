@@ -10,6 +10,7 @@ use validator::{Validate, ValidationError};
 
 use crate::auth::{Caller, Role};
 use crate::authz;
+use crate::csv_export::CsvExport;
 use crate::db::schema::{activation_codes, enrollments, users};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError};
@@ -233,9 +234,8 @@ pub fn accounts_for(
 
 /// Printable login cards: one row per account, sorted by name.
 pub fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::internal(format!("writing CSV: {e}"));
-    out.write_record([
+    let mut out = CsvExport::new();
+    out.row([
         "family_name",
         "given_name",
         "username",
@@ -243,10 +243,9 @@ pub fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
         "grade",
         "code",
         "expires_at",
-    ])
-    .map_err(failed)?;
+    ])?;
     for c in codes {
-        out.write_record([
+        out.row([
             c.family_name.as_str(),
             c.given_name.as_str(),
             c.username.as_str(),
@@ -254,13 +253,9 @@ pub fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
             &c.grade.map(|g| g.to_string()).unwrap_or_default(),
             c.code.as_str(),
             &crate::timefmt::format_utc(c.expires_at),
-        ])
-        .map_err(failed)?;
+        ])?;
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| ApiError::internal(format!("writing CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::internal(format!("writing CSV: {e}")))
+    out.finish()
 }
 
 /// A code still usable, and its account: active, unexpired, unused.
