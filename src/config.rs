@@ -125,6 +125,11 @@ pub struct Config {
     /// opened, opening the sealed responses of windows that closed).
     #[arg(long, env = "SURVEY_JOB_INTERVAL_SECS", default_value_t = 10)]
     pub survey_job_interval_secs: u64,
+
+    /// Milliseconds between two runs of the audit sealer, which chains the events recorded since
+    /// (`securebase audit seal` does it once).
+    #[arg(long, env = "AUDIT_SEAL_INTERVAL_MS", default_value_t = 1000)]
+    pub audit_seal_interval_ms: u64,
 }
 
 impl Config {
@@ -157,6 +162,7 @@ impl Config {
             // settling rule set it themselves.
             survey_settle_days: 0,
             survey_job_interval_secs: 10,
+            audit_seal_interval_ms: 1000,
         }
     }
 

@@ -24,11 +24,37 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify each district's hash chain; prints each head hash (keep it elsewhere) and exits 1
-    /// when a row was changed, removed or inserted.
+    /// Verify each district's hash chain; prints each head and exits 1 when a row was changed,
+    /// removed or inserted, or is not in its chain. With --against, also checks that each chain
+    /// still holds the heads of a signed heads file (`audit heads`): a chain rewritten, or cut
+    /// below a head kept off-site, fails.
     Verify {
         #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
         database_url: String,
+        /// A heads file written by `securebase audit heads`.
+        #[arg(long)]
+        against: Option<std::path::PathBuf>,
+        /// The key the heads file was signed with (at least 32 characters; keep it out of the
+        /// database's reach).
+        #[arg(long, env = "AUDIT_HEADS_KEY", hide_env_values = true)]
+        heads_key: Option<String>,
+    },
+    /// Chain the events recorded but not chained yet (a running server does this every
+    /// AUDIT_SEAL_INTERVAL_MS).
+    Seal {
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+    },
+    /// Write the current head of every district's chain, signed (HMAC-SHA256) with
+    /// AUDIT_HEADS_KEY, to keep off-site and check later with `audit verify --against`.
+    Heads {
+        #[arg(long, env = "DATABASE_URL", default_value = "securebase.db")]
+        database_url: String,
+        /// Where to write the heads (stdout by default).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[arg(long, env = "AUDIT_HEADS_KEY", hide_env_values = true)]
+        heads_key: Option<String>,
     },
 }
 
@@ -293,19 +319,29 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify { database_url },
+            command:
+                AuditCommand::Verify {
+                    database_url,
+                    against,
+                    heads_key,
+                },
         } => {
             init_logging(false);
-            let reports = ops::audit_verify(&database_url)?;
+            let against = match against {
+                Some(path) => Some((path, ops::audit_heads_key(heads_key.as_deref())?)),
+                None => None,
+            };
+            let (reports, against_problems) = ops::audit_verify(&database_url, against)?;
             let mut broken = false;
             for r in &reports {
                 println!(
-                    "district {}: {} events, head {}{}",
+                    "district {}: {} events, head {} {}{}",
                     r.district_id,
                     r.events,
+                    r.head_seq,
                     r.head_hash,
-                    if r.unchained > 0 {
-                        format!(" ({} earlier events not chained)", r.unchained)
+                    if r.pending > 0 {
+                        format!(" ({} recorded, not chained yet)", r.pending)
                     } else {
                         String::new()
                     }
@@ -315,10 +351,40 @@ fn main() -> anyhow::Result<()> {
                     println!("  BROKEN: {problem}");
                 }
             }
+            for problem in &against_problems {
+                broken = true;
+                println!("BROKEN: {problem}");
+            }
             if broken {
                 std::process::exit(1);
             }
             println!("audit trail intact");
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Seal { database_url },
+        } => {
+            init_logging(false);
+            println!("{} event(s) chained", ops::audit_seal(&database_url)?);
+            Ok(())
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Heads {
+                    database_url,
+                    out,
+                    heads_key,
+                },
+        } => {
+            init_logging(false);
+            let key = ops::audit_heads_key(heads_key.as_deref())?;
+            let heads = ops::audit_heads(&database_url, &key)?;
+            let json = serde_json::to_string_pretty(&heads)?;
+            match out {
+                Some(path) => std::fs::write(&path, json + "\n")
+                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?,
+                None => println!("{json}"),
+            }
             Ok(())
         }
         Command::Import {

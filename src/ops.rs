@@ -124,11 +124,67 @@ pub fn rewrap(
     })
 }
 
-/// `securebase audit verify`: checks every district's audit hash chain.
-pub fn audit_verify(database_url: &str) -> anyhow::Result<Vec<crate::audit::ChainReport>> {
+/// `securebase audit verify`: checks every district's audit hash chain, and with a signed heads
+/// file and its key, that every chain still holds those heads.
+pub fn audit_verify(
+    database_url: &str,
+    against: Option<(std::path::PathBuf, Vec<u8>)>,
+) -> anyhow::Result<(Vec<crate::audit::ChainReport>, Vec<String>)> {
     let mut conn = db::establish(database_url)
         .with_context(|| format!("connecting to {}", redact(database_url)))?;
-    Ok(crate::audit::verify(&mut conn)?)
+    let reports = crate::audit::verify(&mut conn)?;
+    let problems = match against {
+        None => Vec::new(),
+        Some((path, key)) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let signed: crate::audit::SignedHeads = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a heads file", path.display()))?;
+            crate::audit::verify_against(&mut conn, &signed, &key)?
+        }
+    };
+    Ok((reports, problems))
+}
+
+/// `securebase audit seal`: chains the events recorded but not chained yet.
+pub fn audit_seal(database_url: &str) -> anyhow::Result<usize> {
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    crate::audit::seal_pending(&mut conn).map_err(|e| anyhow!("{}", e.problem().detail))
+}
+
+/// `securebase audit heads`: chains what is pending, then signs every district's head.
+pub fn audit_heads(database_url: &str, key: &[u8]) -> anyhow::Result<crate::audit::SignedHeads> {
+    let mut conn = db::establish(database_url)
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    crate::audit::seal_pending(&mut conn).map_err(|e| anyhow!("{}", e.problem().detail))?;
+    Ok(crate::audit::heads(&mut conn, key)?)
+}
+
+/// The key heads files are signed with (`AUDIT_HEADS_KEY`): at least 32 characters.
+pub fn audit_heads_key(key: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    match key {
+        Some(k) if k.len() >= 32 => Ok(k.as_bytes().to_vec()),
+        Some(_) => Err(anyhow!("AUDIT_HEADS_KEY must be at least 32 characters")),
+        None => Err(anyhow!(
+            "AUDIT_HEADS_KEY is required to sign or check heads (e.g. `openssl rand -base64 32`); \
+             keep it where the database's administrators cannot read it"
+        )),
+    }
+}
+
+/// The audit sealer (`audit::seal_pending`) every `AUDIT_SEAL_INTERVAL_MS`, on the blocking pool.
+fn spawn_audit_sealer(state: AppState) {
+    let every = std::time::Duration::from_millis(state.config.audit_seal_interval_ms.max(10));
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(every);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = state.db.run(crate::audit::seal_pending).await {
+                tracing::warn!(error = %e, "audit sealer failed; retrying at next tick");
+            }
+        }
+    });
 }
 
 pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow::Result<()> {
@@ -172,6 +228,7 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
     );
     let state = AppState::new(config, &secret, seal_keys);
     spawn_survey_job(state.clone());
+    spawn_audit_sealer(state.clone());
     let server = actix_web::HttpServer::new(move || build_app(state.clone()))
         .keep_alive(keep_alive)
         // A client that sends its request head slowly (slowloris) is cut off; bodies have their

@@ -217,7 +217,7 @@ fn load_with(
 
     let district_id = district_id(&district.name);
     let now = db::now();
-    write_transaction(conn, |conn| -> anyhow::Result<Loaded> {
+    let loaded = write_transaction(conn, |conn| -> anyhow::Result<Loaded> {
         let exists: i64 = districts::table
             .filter(districts::id.eq(&district_id))
             .count()
@@ -443,7 +443,11 @@ fn load_with(
             )?;
         }
         Ok(loaded)
-    })
+    })?;
+    // What the load recorded (the demo windows' openings) is chained now, as a server would
+    // within a second.
+    crate::audit::seal_pending(conn).map_err(|e| anyhow!("chaining the audit trail: {e:?}"))?;
+    Ok(loaded)
 }
 
 /// True when no district exists yet (so `serve --demo` may load the demo).

@@ -38,8 +38,10 @@ fn user_id(conn: &mut DbConnection, username: &str) -> String {
         .unwrap()
 }
 
+/// Chains what is pending (as the server's sealer does every second), then verifies.
 fn verify(app: &TestApp) -> Vec<securebase::audit::ChainReport> {
-    securebase::ops::audit_verify(app.db.url()).unwrap()
+    app.seal_audit();
+    securebase::ops::audit_verify(app.db.url(), None).unwrap().0
 }
 
 fn intact(app: &TestApp) {
@@ -248,12 +250,12 @@ fn a_changed_or_removed_event_breaks_the_chain() {
     intact(&app);
     let mut conn = app.conn();
     disable_append_only(&mut conn);
-    let (id, seq): (String, Option<i64>) = audit_events::table
+    let (id, seq): (String, i64) = audit_events::table
         .filter(audit_events::seq.eq(2i64))
         .select((audit_events::id, audit_events::seq))
         .first(&mut conn)
         .unwrap();
-    assert_eq!(seq, Some(2));
+    assert_eq!(seq, 2);
     diesel::update(audit_events::table.find(&id))
         .set(audit_events::scope.eq("{\"edited\":true}"))
         .execute(&mut conn)
@@ -286,6 +288,7 @@ fn removing_events_is_detected_in_the_middle_and_at_the_end() {
     for _ in 0..4 {
         app.login(ADMIN);
     }
+    app.seal_audit();
     match &mut conn {
         DbConnection::Sqlite(c) => c
             .batch_execute("DROP TRIGGER audit_events_no_delete")
@@ -350,4 +353,236 @@ fn a_chain_longer_than_one_page_is_verified_whole() {
             .any(|p| p.contains("event 5050") && p.contains("changed")),
         "{problems:?}"
     );
+}
+
+/// All the problems `verify` finds, over every district.
+fn problems(app: &TestApp) -> Vec<String> {
+    verify(app).into_iter().flat_map(|r| r.problems).collect()
+}
+
+/// Lets the test write rows without a chain position, as an intruder who owns the schema would:
+/// PostgreSQL drops the NOT NULL constraints and the unique index; SQLite, which cannot drop a
+/// constraint, has the table rebuilt without them.
+fn loosen_audit_schema(conn: &mut DbConnection) {
+    match conn {
+        DbConnection::Pg(c) => c
+            .batch_execute(
+                "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update;
+                 ALTER TABLE audit_events ALTER COLUMN seq DROP NOT NULL,
+                     ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL;
+                 DROP INDEX audit_events_chain;",
+            )
+            .unwrap(),
+        DbConnection::Sqlite(c) => c
+            .batch_execute(
+                "CREATE TABLE loose (id TEXT PRIMARY KEY, district_id TEXT NOT NULL,
+                     actor_id TEXT, actor_role TEXT NOT NULL, action TEXT NOT NULL,
+                     scope TEXT NOT NULL, occurred_at TIMESTAMP NOT NULL, seq INTEGER,
+                     prev_hash TEXT, hash TEXT);
+                 INSERT INTO loose SELECT * FROM audit_events;
+                 DROP TABLE audit_events;
+                 ALTER TABLE loose RENAME TO audit_events;",
+            )
+            .unwrap(),
+    }
+}
+
+fn demo_district() -> String {
+    securebase::seed::district_id("Maple Valley Unified School District")
+}
+
+#[test]
+fn rows_written_around_the_chain_are_refused_by_the_schema_and_named_by_verify() {
+    let app = TestApp::spawn();
+    app.login(ADMIN);
+    intact(&app);
+    let mut conn = app.conn();
+    let forged = |seq: &str| {
+        format!(
+            "INSERT INTO audit_events (id, district_id, actor_id, actor_role, action, scope, \
+             occurred_at, seq, prev_hash, hash) VALUES ('forged-{}', '{}', NULL, 'system', \
+             'report.read', '{{}}', '2026-01-01 00:00:00', {seq}, NULL, NULL)",
+            seq.replace(' ', ""),
+            demo_district()
+        )
+    };
+    // The review's forgery: a row with no chain position. The schema refuses it now.
+    assert!(diesel::sql_query(forged("NULL"))
+        .execute(&mut conn)
+        .is_err());
+    // An intruder who owns the schema gets it in; verify names it.
+    loosen_audit_schema(&mut conn);
+    diesel::sql_query(forged("NULL"))
+        .execute(&mut conn)
+        .unwrap();
+    let found = problems(&app);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("not in the chain") && p.contains("forged-NULL")),
+        "{found:?}"
+    );
+    // A row taking the number of an existing event.
+    diesel::sql_query(forged("2")).execute(&mut conn).unwrap();
+    let found = problems(&app);
+    assert!(
+        found.iter().any(|p| p.contains("event 2 appears twice")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_row_added_at_the_end_without_the_head_or_a_nulled_newest_event_breaks_the_chain() {
+    let app = TestApp::spawn();
+    app.login(ADMIN);
+    intact(&app);
+    let mut conn = app.conn();
+    let district = demo_district();
+    let (seq, hash): (i64, String) = securebase::db::schema::audit_chains::table
+        .find(&district)
+        .select((
+            securebase::db::schema::audit_chains::seq,
+            securebase::db::schema::audit_chains::hash,
+        ))
+        .first(&mut conn)
+        .unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO audit_events (id, district_id, actor_id, actor_role, action, scope, \
+         occurred_at, seq, prev_hash, hash) VALUES ('appended', '{district}', NULL, 'system', \
+         'report.read', '{{}}', '2026-01-01 00:00:00', {}, '{hash}', 'made-up')",
+        seq + 1
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let found = problems(&app);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains(&format!("event {}", seq + 1)) && p.contains("changed")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|p| p.contains("head says")), "{found:?}");
+    // The review's other forgery: the newest event's number nulled (and the head rewound).
+    loosen_audit_schema(&mut conn);
+    diesel::sql_query(format!(
+        "UPDATE audit_events SET seq = NULL WHERE district_id = '{district}' AND seq >= {seq}"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "UPDATE audit_chains SET seq = {} WHERE district_id = '{district}'",
+        seq - 1
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let found = problems(&app);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("2 event(s) are not in the chain") && p.contains("appended")),
+        "{found:?}"
+    );
+}
+
+const HEADS_KEY: &str = "a heads key kept away from the database, 32+";
+
+/// Writes the signed heads of every chain to a file, as an operator's cron job would.
+fn keep_heads(app: &TestApp, dir: &std::path::Path) -> std::path::PathBuf {
+    let heads = securebase::ops::audit_heads(app.db.url(), HEADS_KEY.as_bytes()).unwrap();
+    let path = dir.join("heads.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&heads).unwrap()).unwrap();
+    path
+}
+
+fn against(app: &TestApp, path: &std::path::Path, key: &str) -> Vec<String> {
+    app.seal_audit();
+    let (reports, problems) = securebase::ops::audit_verify(
+        app.db.url(),
+        Some((path.to_owned(), key.as_bytes().to_vec())),
+    )
+    .unwrap();
+    reports
+        .into_iter()
+        .flat_map(|r| r.problems)
+        .chain(problems)
+        .collect()
+}
+
+#[test]
+fn signed_heads_kept_off_site_catch_a_cut_end_and_a_rewritten_chain() {
+    let app = TestApp::spawn();
+    for _ in 0..3 {
+        app.login(ADMIN);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let heads = keep_heads(&app, dir.path());
+    assert!(against(&app, &heads, HEADS_KEY).is_empty());
+    // Events recorded since do not disturb the check: the chain extends its signed heads.
+    app.login(ADMIN);
+    assert!(against(&app, &heads, HEADS_KEY).is_empty());
+    // Another key, or a heads file edited to match a rewritten chain, is refused.
+    let refused = against(&app, &heads, "some other key of thirty-two chars");
+    assert!(
+        refused.iter().any(|p| p.contains("not signed")),
+        "{refused:?}"
+    );
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&heads).unwrap()).unwrap();
+    edited["heads"][0]["seq"] = json!(1);
+    let edited_path = dir.path().join("edited.json");
+    std::fs::write(&edited_path, edited.to_string()).unwrap();
+    let refused = against(&app, &edited_path, HEADS_KEY);
+    assert!(
+        refused.iter().any(|p| p.contains("not signed")),
+        "{refused:?}"
+    );
+
+    // The end of the chain cut and its head rewound: the chain holds internally, the signed
+    // heads catch it.
+    let district = demo_district();
+    let signed: securebase::audit::SignedHeads =
+        serde_json::from_str(&std::fs::read_to_string(&heads).unwrap()).unwrap();
+    let head = signed
+        .heads
+        .iter()
+        .find(|h| h.district_id == district)
+        .unwrap()
+        .clone();
+    let mut conn = app.conn();
+    disable_append_only(&mut conn);
+    diesel::delete(
+        audit_events::table
+            .filter(audit_events::district_id.eq(&district))
+            .filter(audit_events::seq.ge(head.seq - 1)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let (seq, hash): (i64, String) = audit_events::table
+        .filter(audit_events::district_id.eq(&district))
+        .order(audit_events::seq.desc())
+        .select((audit_events::seq, audit_events::hash))
+        .first(&mut conn)
+        .unwrap();
+    diesel::update(securebase::db::schema::audit_chains::table.find(&district))
+        .set((
+            securebase::db::schema::audit_chains::seq.eq(seq),
+            securebase::db::schema::audit_chains::hash.eq(&hash),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    assert!(problems(&app).is_empty(), "the cut chain holds by itself");
+    let caught = against(&app, &heads, HEADS_KEY);
+    assert!(
+        caught
+            .iter()
+            .any(|p| p.contains(&format!("event {} is gone", head.seq))),
+        "{caught:?}"
+    );
+    // New events grow the chain back past the signed head, with other content: a rewrite.
+    for _ in 0..3 {
+        app.login(ADMIN);
+    }
+    assert!(problems(&app).is_empty());
+    let caught = against(&app, &heads, HEADS_KEY);
+    assert!(caught.iter().any(|p| p.contains("rewritten")), "{caught:?}");
 }

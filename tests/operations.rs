@@ -226,7 +226,8 @@ fn an_unmigrated_database_is_not_ready() {
 
 /// Migration 2026-12-06-000010 moved plain responses from a row per respondent into a row per
 /// cell. Reverting it writes them back one per row; applying it again groups them again: the
-/// responses of every cell come back as they were (in a new random order).
+/// responses of every cell come back as they were (in a new random order). The migrations after
+/// it are reverted and applied again on the way.
 #[test]
 fn moving_plain_responses_between_rows_and_cells_keeps_every_response() {
     use diesel::sql_types::BigInt;
@@ -257,15 +258,21 @@ fn moving_plain_responses_between_rows_and_cells_keeps_every_response() {
         before.len() > 100,
         "the demo's closed windows have responses"
     );
-    match &mut conn {
-        DbConnection::Pg(c) => c
-            .revert_last_migration(securebase::db::PG_MIGRATIONS)
-            .map(|_| ()),
-        DbConnection::Sqlite(c) => c
-            .revert_last_migration(securebase::db::SQLITE_MIGRATIONS)
-            .map(|_| ()),
+    // Back to before 000010 (reverting the migrations after it too), then forward again.
+    loop {
+        let reverted = match &mut conn {
+            DbConnection::Pg(c) => c.revert_last_migration(securebase::db::PG_MIGRATIONS),
+            DbConnection::Sqlite(c) => c.revert_last_migration(securebase::db::SQLITE_MIGRATIONS),
+        }
+        .unwrap();
+        if reverted
+            .to_string()
+            .replace('-', "")
+            .starts_with("20261206000010")
+        {
+            break;
+        }
     }
-    .unwrap();
     let rows = diesel::sql_query("SELECT COUNT(*) AS n FROM survey_responses")
         .get_result::<N>(&mut conn)
         .unwrap()

@@ -824,6 +824,7 @@ fn concurrent_first_reads_of_a_report_all_succeed_and_store_it_once() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!((stored, built), (1, 1));
+    app.seal_audit();
     let audited: i64 = audit_events::table
         .filter(audit_events::action.like("report.%"))
         .count()

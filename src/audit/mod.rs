@@ -1,12 +1,13 @@
 //! The audit trail: who did what to children's data — sign-ins, account and role changes,
 //! roster imports, activation codes, opt-outs, report reads and exports, reflections read by
 //! staff. Append-only (database triggers refuse updates and deletes) and hash-chained per
-//! district, so a changed or removed row is detected by `securebase audit verify`.
+//! district, so a changed, removed or inserted row is detected by `securebase audit verify`.
+//! Recording is one insert; a sealer chains the recorded events in order (`chain`).
 
 mod chain;
 pub mod routes;
 
-pub use chain::{verify, ChainReport};
+pub use chain::{heads, seal_pending, verify, verify_against, ChainReport, Head, SignedHeads};
 
 use crate::auth::Caller;
 use crate::db::DbConnection;

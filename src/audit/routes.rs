@@ -32,8 +32,8 @@ pub struct AuditEvent {
     pub scope: serde_json::Value,
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub occurred_at: NaiveDateTime,
-    /// Position in the district's hash chain (null for events recorded before the chain).
-    pub seq: Option<i64>,
+    /// Position in the district's hash chain.
+    pub seq: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
@@ -65,10 +65,11 @@ type EventRow = (
     String,
     String,
     NaiveDateTime,
-    Option<i64>,
+    i64,
 );
 
-/// The district's audit trail, newest first (district administrators).
+/// The district's audit trail, newest first (district administrators). Events recorded a moment
+/// ago are chained first, so the list is complete up to the request.
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])), params(AuditFilter),
     responses(
@@ -90,6 +91,7 @@ pub async fn list_audit_events(
     let page = state
         .db
         .run(move |conn| {
+            super::seal_pending(conn)?;
             let build = || {
                 let mut q = audit_events::table
                     .filter(audit_events::district_id.eq(caller.district_id.clone()))

@@ -442,9 +442,22 @@ diesel::table! {
         action -> Text,
         scope -> Text,
         occurred_at -> Timestamp,
-        seq -> Nullable<BigInt>,
-        prev_hash -> Nullable<Text>,
-        hash -> Nullable<Text>,
+        seq -> BigInt,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_pending (pos) {
+        pos -> BigInt,
+        id -> Text,
+        district_id -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        action -> Text,
+        scope -> Text,
+        occurred_at -> Timestamp,
     }
 }
 
@@ -498,6 +511,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_window_aggregations,
     survey_window_reports,
     audit_events,
+    audit_pending,
     audit_chains,
     district_retention,
 );

@@ -75,6 +75,8 @@ fn template_fingerprint() -> String {
         "src/surveys/responses.rs",
         "src/seal.rs",
         "src/reports",
+        // The load's audit events are chained by the sealer.
+        "src/audit",
     ] {
         for entry in walk(&repo_dir().join(dir)) {
             files.push(entry);
@@ -380,6 +382,12 @@ impl TestApp {
             self.settle,
         )
         .expect("survey job")
+    }
+
+    /// Chains the audit events recorded so far, as the server's sealer does every second (tests
+    /// do not wait for it); before reading `audit_events` directly.
+    pub fn seal_audit(&self) {
+        securebase::audit::seal_pending(&mut self.conn()).expect("audit sealer");
     }
 
     /// Closes a window now (as if its `closes_at` had passed) and runs the survey job, which
