@@ -70,6 +70,46 @@ fn repeated_failures_lock_the_account_with_retry_after() {
     assert!(locked_until.is_some());
 }
 
+/// The lockout holds under concurrency: each attempt is counted, and the lock checked, in the
+/// database before its password is hashed, so 100 guesses sent at once are checked at most
+/// `threshold` (5) times, and the right password is refused after them.
+#[test]
+fn a_hundred_parallel_guesses_are_checked_at_most_threshold_times() {
+    use securebase::db::schema::audit_events;
+    // The per-address limit is not what is tested here.
+    let app = TestApp::spawn_with(|c| c.login_rate_per_ip = 10_000);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..100)
+            .map(|i| {
+                let app = &app;
+                scope.spawn(move || {
+                    app.login_pair("samuel.ortega", &format!("guess-{i}"))
+                        .status
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    assert_eq!(refused, 95, "{statuses:?}");
+    app.login_pair("samuel.ortega", DEMO_PASSWORD).problem(429);
+    let user: String = users::table
+        .filter(users::username.eq("samuel.ortega"))
+        .select(users::id)
+        .first(&mut app.conn())
+        .unwrap();
+    app.seal_audit();
+    let failures: i64 = audit_events::table
+        .filter(audit_events::actor_id.eq(&user))
+        .filter(audit_events::action.eq("auth.login_failed"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(failures, 5, "each checked guess is audited, and only those");
+}
+
 #[test]
 fn successful_login_resets_the_failure_count() {
     let app = TestApp::spawn();

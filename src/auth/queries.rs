@@ -23,31 +23,52 @@ pub fn user_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserR
         .optional()
 }
 
-/// Counts a failed attempt; at `threshold` consecutive failures the account locks until `now + lock`.
-pub fn record_failure(
+/// Reserves one password check for an account, before the password is hashed: counts the
+/// attempt and, at the `threshold`-th attempt since the last success, locks the account until
+/// `now + lock`. The count and the lock are checked and changed by conditional updates in one
+/// transaction (the first of which takes the row's lock on PostgreSQL; SQLite's write
+/// transaction is exclusive), so N parallel guesses are checked at most `threshold` times.
+/// A success (`record_success`) clears both. Returns when the lock ends if the account is locked.
+pub fn reserve_attempt(
     conn: &mut DbConnection,
     user_id: &str,
     threshold: u32,
     lock: TimeDelta,
-) -> QueryResult<()> {
-    let failures: i32 = diesel::update(users::table.find(user_id))
-        .set(users::failed_logins.eq(users::failed_logins + 1))
-        .execute(conn)
-        .and_then(|_| {
-            users::table
-                .find(user_id)
-                .select(users::failed_logins)
-                .first(conn)
-        })?;
-    if failures >= threshold as i32 {
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    // A lock that has run out starts the count again.
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::locked_until.le(now)),
+    )
+    .set((
+        users::failed_logins.eq(0),
+        users::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    let reserved = diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::locked_until.is_null())
+            .filter(users::failed_logins.lt(threshold as i32)),
+    )
+    .set(users::failed_logins.eq(users::failed_logins + 1))
+    .execute(conn)?;
+    let (attempts, locked_until): (i32, Option<NaiveDateTime>) = users::table
+        .find(user_id)
+        .select((users::failed_logins, users::locked_until))
+        .first(conn)?;
+    if reserved == 0 {
+        // Locked by an earlier attempt (or by one that ran at the same time).
+        return Ok(Some(locked_until.unwrap_or(now + lock)));
+    }
+    if attempts >= threshold as i32 {
         diesel::update(users::table.find(user_id))
-            .set((
-                users::locked_until.eq(Some(db::now() + lock)),
-                users::failed_logins.eq(0),
-            ))
+            .set(users::locked_until.eq(Some(now + lock)))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(None)
 }
 
 pub fn record_success(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {

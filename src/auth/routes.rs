@@ -126,26 +126,26 @@ pub async fn login(
         .run(move |conn| {
             let now = db::now();
             let user = queries::user_by_username(conn, &username)?;
-            if let Some(locked_until) = user
-                .as_ref()
-                .and_then(|u| u.locked_until)
-                .filter(|t| *t > now)
-            {
-                let secs = (locked_until - now).num_seconds().max(1) as u64;
-                return Err(ApiError::RateLimited {
-                    retry_after_secs: secs,
-                });
-            }
             let Some(user) = user.filter(|u| u.active && u.password_hash.is_some()) else {
                 // Same work as a real check, so timing does not reveal which usernames exist.
                 password::verify(password::decoy_hash(), &password);
                 return Err(ApiError::Unauthorized("invalid username or password"));
             };
+            // The attempt is counted, and the lock checked, before the password is hashed.
+            let lock = TimeDelta::seconds(st.config.lockout_secs as i64);
+            let threshold = st.config.lockout_threshold;
+            let locked = write_transaction(conn, |c| {
+                queries::reserve_attempt(c, &user.id, threshold, lock, now)
+            })?;
+            if let Some(locked_until) = locked {
+                let secs = (locked_until - now).num_seconds().max(1) as u64;
+                return Err(ApiError::RateLimited {
+                    retry_after_secs: secs,
+                });
+            }
             if !password::verify(user.password_hash.as_deref().unwrap_or_default(), &password) {
-                let lock = TimeDelta::seconds(st.config.lockout_secs as i64);
-                write_transaction(conn, |c| -> Result<(), ApiError> {
-                    queries::record_failure(c, &user.id, st.config.lockout_threshold, lock)?;
-                    // Never the password: only that this account's sign-in failed.
+                // Never the password: only that this account's sign-in failed.
+                write_transaction(conn, |c| {
                     crate::audit::record_in_transaction(
                         c,
                         &user,
