@@ -130,6 +130,15 @@ pub struct Config {
     /// (`securebase audit seal` does it once).
     #[arg(long, env = "AUDIT_SEAL_INTERVAL_MS", default_value_t = 1000)]
     pub audit_seal_interval_ms: u64,
+
+    /// Password checks that may wait for a hashing thread (one per core) before sign-ins are
+    /// answered 503 with Retry-After.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 64)]
+    pub password_hash_queue: usize,
+
+    /// The longest a password check waits for a hashing thread before it is answered 503.
+    #[arg(long, env = "PASSWORD_HASH_MAX_WAIT_MS", default_value_t = 2000)]
+    pub password_hash_max_wait_ms: u64,
 }
 
 impl Config {
@@ -163,6 +172,8 @@ impl Config {
             survey_settle_days: 0,
             survey_job_interval_secs: 10,
             audit_seal_interval_ms: 1000,
+            password_hash_queue: 64,
+            password_hash_max_wait_ms: 2000,
         }
     }
 

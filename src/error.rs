@@ -76,6 +76,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// The server is at its limit of work of one kind (password hashing): retry shortly.
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
     /// An uploaded roster bundle with problems: answered with the whole import report.
     #[error("import rejected")]
     ImportRejected(Box<crate::oneroster::ImportReport>),
@@ -122,6 +125,10 @@ impl fmt::Debug for ApiError {
                 .field("retry_after_secs", retry_after_secs)
                 .finish(),
             ApiError::Unavailable => f.write_str("Unavailable"),
+            ApiError::Busy { retry_after_secs } => f
+                .debug_struct("Busy")
+                .field("retry_after_secs", retry_after_secs)
+                .finish(),
             ApiError::ImportRejected(report) => f
                 .debug_struct("ImportRejected")
                 .field("error_count", &report.error_count)
@@ -166,6 +173,7 @@ impl ApiError {
             ApiError::RequestTimeout { .. } => ("request-timeout", "Request timeout"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("service-unavailable", "Service unavailable"),
+            ApiError::Busy { .. } => ("busy", "Service busy"),
             ApiError::ImportRejected(_) => ("import-rejected", "Import rejected"),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
@@ -209,6 +217,13 @@ impl ApiError {
                 "the database is unreachable; retry shortly".to_owned(),
                 None,
             ),
+            ApiError::Busy { retry_after_secs } => (
+                format!(
+                    "the server is checking as many passwords as it can; retry after \
+                     {retry_after_secs} seconds"
+                ),
+                None,
+            ),
             ApiError::ImportRejected(report) => (
                 format!(
                     "the bundle has {} problem(s); nothing was imported (see report.errors)",
@@ -242,7 +257,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -263,6 +278,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::Busy { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

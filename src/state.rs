@@ -15,6 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub published_items: Arc<crate::surveys::queries::PublishedItems>,
     pub seal_keys: Arc<crate::seal::SealKeys>,
+    /// Where passwords are hashed: one thread per core, a bounded queue (`auth::hashing`).
+    pub hashes: crate::auth::hashing::HashPool,
 }
 
 impl AppState {
@@ -32,6 +34,10 @@ impl AppState {
             )),
             login_limiter: Arc::new(IpLimiter::new(config.login_rate_per_ip)),
             activation_limiter: Arc::new(IpLimiter::new(config.activation_rate_per_ip)),
+            hashes: crate::auth::hashing::HashPool::per_core(
+                config.password_hash_queue,
+                std::time::Duration::from_millis(config.password_hash_max_wait_ms),
+            ),
             config: Arc::new(config),
             published_items: Arc::default(),
             seal_keys: Arc::new(seal_keys),

@@ -110,6 +110,66 @@ fn a_hundred_parallel_guesses_are_checked_at_most_threshold_times() {
     assert_eq!(failures, 5, "each checked guess is audited, and only those");
 }
 
+/// A sign-in storm meets a bounded hashing pool: what the pool cannot take within its wait is
+/// answered 503 with Retry-After at once, never a hang or a 500, and the rest sign in.
+#[test]
+fn a_sign_in_storm_beyond_the_hashing_queue_gets_503_with_retry_after() {
+    use securebase::db::schema::users;
+    let app = TestApp::spawn_with(|c| {
+        c.login_rate_per_ip = 10_000;
+        c.password_hash_queue = 1;
+        c.password_hash_max_wait_ms = 1_000;
+    });
+    let students: Vec<String> = users::table
+        .filter(users::role.eq("student"))
+        .order(users::username.asc())
+        .limit(40)
+        .select(users::username)
+        .load(&mut app.conn())
+        .unwrap();
+    let started = std::time::Instant::now();
+    let answers: Vec<(u16, Option<String>)> = std::thread::scope(|scope| {
+        let calls: Vec<_> = students
+            .iter()
+            .map(|u| {
+                let app = &app;
+                scope.spawn(move || {
+                    let r = app.login_pair(u, DEMO_PASSWORD);
+                    (r.status, r.header("retry-after").map(str::to_owned))
+                })
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let signed_in = answers.iter().filter(|(s, _)| *s == 200).count();
+    let busy: Vec<&(u16, Option<String>)> = answers.iter().filter(|(s, _)| *s == 503).collect();
+    assert_eq!(signed_in + busy.len(), 40, "{answers:?}");
+    assert!(signed_in >= 1 && !busy.is_empty(), "{answers:?}");
+    assert!(
+        busy.iter().all(|(_, retry)| retry.as_deref() == Some("1")),
+        "{busy:?}"
+    );
+    // Nobody waited for forty hashes in a row.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // Refusals for load are not failures: nobody is locked out, nothing is left counted.
+    let counted: Vec<(i32, Option<chrono::NaiveDateTime>)> = users::table
+        .filter(users::username.eq_any(&students))
+        .select((users::failed_logins, users::locked_until))
+        .load(&mut app.conn())
+        .unwrap();
+    assert!(
+        counted.iter().all(|(n, lock)| *n == 0 && lock.is_none()),
+        "{counted:?}"
+    );
+    // The refused can sign in once the storm has passed.
+    let (first_refused, _) = students
+        .iter()
+        .zip(&answers)
+        .find(|(_, (s, _))| *s == 503)
+        .unwrap();
+    assert_eq!(app.login_pair(first_refused, DEMO_PASSWORD).status, 200);
+}
+
 #[test]
 fn successful_login_resets_the_failure_count() {
     let app = TestApp::spawn();

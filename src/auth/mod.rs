@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod caller;
+pub mod hashing;
 pub mod password;
 pub mod queries;
 pub mod rate_limit;

@@ -71,6 +71,33 @@ pub fn reserve_attempt(
     Ok(None)
 }
 
+/// Gives back an attempt `reserve_attempt` counted whose password was never checked (the hashing
+/// pool was full), so that a sign-in storm does not lock anyone out: the count goes down by one,
+/// and a lock this attempt set (`now + lock`) is lifted.
+pub fn release_attempt(
+    conn: &mut DbConnection,
+    user_id: &str,
+    lock: TimeDelta,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::failed_logins.gt(0))
+            .filter(
+                users::locked_until
+                    .is_null()
+                    .or(users::locked_until.eq(Some(now + lock))),
+            ),
+    )
+    .set((
+        users::failed_logins.eq(users::failed_logins - 1),
+        users::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
 pub fn record_success(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set((

@@ -105,6 +105,8 @@ fn issue_pair(
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The server is checking as many passwords as it can", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/login")]
@@ -121,18 +123,17 @@ pub async fn login(
     let LoginRequest { username, password } = body.0;
     let username = username.trim().to_lowercase();
     let st = state.clone();
-    let outcome = state
+    let now = db::now();
+    let lock = TimeDelta::seconds(state.config.lockout_secs as i64);
+    // 1. The account, and one attempt reserved for it (the lock checked) before any hashing.
+    let reserved = state
         .db
         .run(move |conn| {
-            let now = db::now();
-            let user = queries::user_by_username(conn, &username)?;
-            let Some(user) = user.filter(|u| u.active && u.password_hash.is_some()) else {
-                // Same work as a real check, so timing does not reveal which usernames exist.
-                password::verify(password::decoy_hash(), &password);
-                return Err(ApiError::Unauthorized("invalid username or password"));
+            let Some(user) = queries::user_by_username(conn, &username)?
+                .filter(|u| u.active && u.password_hash.is_some())
+            else {
+                return Ok(None);
             };
-            // The attempt is counted, and the lock checked, before the password is hashed.
-            let lock = TimeDelta::seconds(st.config.lockout_secs as i64);
             let threshold = st.config.lockout_threshold;
             let locked = write_transaction(conn, |c| {
                 queries::reserve_attempt(c, &user.id, threshold, lock, now)
@@ -143,7 +144,45 @@ pub async fn login(
                     retry_after_secs: secs,
                 });
             }
-            if !password::verify(user.password_hash.as_deref().unwrap_or_default(), &password) {
+            Ok(Some(user))
+        })
+        .await?;
+    // 2. The password checked on the hashing pool (a decoy hash for an unknown account, so that
+    //    timing does not tell which usernames exist).
+    let stored = reserved
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| password::decoy_hash().to_owned());
+    let checked = state
+        .hashes
+        .run(move || password::verify(&stored, &password))
+        .await;
+    let matches = match (checked, &reserved) {
+        (Ok(matches), _) => matches,
+        (Err(busy), None) => return Err(busy),
+        (Err(busy), Some(user)) => {
+            // Not checked: the attempt does not count against the account.
+            let (id, lock) = (user.id.clone(), lock);
+            state
+                .db
+                .run(move |conn| {
+                    Ok(write_transaction(conn, |c| {
+                        queries::release_attempt(c, &id, lock, now)
+                    })?)
+                })
+                .await?;
+            return Err(busy);
+        }
+    };
+    let Some(user) = reserved else {
+        return Err(ApiError::Unauthorized("invalid username or password"));
+    };
+    // 3. Recorded, and on success the tokens issued.
+    let st = state.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            if !matches {
                 // Never the password: only that this account's sign-in failed.
                 write_transaction(conn, |c| {
                     crate::audit::record_in_transaction(
@@ -287,23 +326,30 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.0;
+    let user_id = caller.user_id.clone();
+    let user = state
+        .db
+        .run(move |conn| {
+            queries::user_by_id(conn, &user_id)?
+                .filter(|u| u.active)
+                .ok_or(ApiError::Unauthorized("account no longer active"))
+        })
+        .await?;
+    let stored = user.password_hash.clone();
+    // Both hashes on the hashing pool: the current password checked, the new one hashed.
+    let hash = state
+        .hashes
+        .run(move || {
+            let current_ok = stored
+                .as_deref()
+                .is_some_and(|h| password::verify(h, &current_password));
+            current_ok.then(|| password::hash(&new_password))
+        })
+        .await?
+        .ok_or_else(|| ApiError::invalid("current_password", "is not the current password"))??;
     state
         .db
         .run(move |conn| {
-            let user = queries::user_by_id(conn, &caller.user_id)?
-                .filter(|u| u.active)
-                .ok_or(ApiError::Unauthorized("account no longer active"))?;
-            let current_ok = user
-                .password_hash
-                .as_deref()
-                .is_some_and(|h| password::verify(h, &current_password));
-            if !current_ok {
-                return Err(ApiError::invalid(
-                    "current_password",
-                    "is not the current password",
-                ));
-            }
-            let hash = password::hash(&new_password)?;
             write_transaction(conn, |c| {
                 queries::set_password_hash(c, &user.id, &hash)?;
                 queries::revoke_all_for_user(c, &user.id)?;

@@ -114,7 +114,12 @@ pub async fn create_user(
     caller: Authorized<RosterAdmins>,
     body: ValidJson<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.0;
+    let mut new = body.0;
+    // Hashed on the hashing pool, before the database work.
+    let password_hash = match new.password.take() {
+        Some(p) => Some(state.hashes.run(move || password::hash(&p)).await??),
+        None => None,
+    };
     let user = state
         .db
         .run(move |conn| {
@@ -125,7 +130,6 @@ pub async fn create_user(
             let school = resolve_school(conn, &caller, school_id)?;
             authz::may_place_account(&caller, new.role, school.as_ref())?;
             check_placement(new.role, school.as_deref(), new.grade)?;
-            let password_hash = new.password.as_deref().map(password::hash).transpose()?;
             let now = db::now();
             let row = UserRow {
                 id: db::new_id(),

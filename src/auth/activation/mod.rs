@@ -210,9 +210,10 @@ pub async fn activate(
         .run(move |conn| usable_code(conn, &lookup, db::now()).map_err(ApiError::from))
         .await?
         .ok_or_else(|| ApiError::invalid("code", INVALID_CODE))?;
-    let password_hash = web::block(move || password::hash(&password))
-        .await
-        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))??;
+    let password_hash = state
+        .hashes
+        .run(move || password::hash(&password))
+        .await??;
     let account = state
         .db
         .write(move |conn| {
