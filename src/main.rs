@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 // The system allocator spent ~10% of a submission in malloc/free under load (perf); mimalloc
-// handles many small, short-lived allocations across worker threads faster.
+// handles many small, short-lived allocations across worker threads faster. It is built without
+// transparent huge pages (feature `no_thp`): with them, its arenas were backed by 2 MiB pages as
+// soon as touched, which kept ~20 MB more resident at start and took the server past 150 MB
+// under a storm of 1,000 concurrent sign-ins (benches/sign-in.sh).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use securebase::config::Config;
@@ -184,6 +187,13 @@ enum Command {
     Import {
         #[command(subcommand)]
         source: ImportSource,
+    },
+    /// Time one password check (Argon2id, as sign-in does) on this machine: the median of RUNS,
+    /// in milliseconds. For benches/sign-in.sh.
+    #[command(hide = true)]
+    HashTiming {
+        #[arg(long, default_value_t = 21)]
+        runs: usize,
     },
     /// Generate a synthetic district (N schools × M students) and submit its survey answers
     /// through the same code path as the API: load data for benchmarks and reports.
@@ -428,6 +438,19 @@ fn main() -> anyhow::Result<()> {
                 loaded.lesson_plans,
                 loaded.assignments
             );
+            Ok(())
+        }
+        Command::HashTiming { runs } => {
+            let hash = securebase::auth::password::hash("a password nobody uses")?;
+            let mut took: Vec<f64> = (0..runs.max(1))
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    securebase::auth::password::verify(&hash, "a password nobody uses");
+                    started.elapsed().as_secs_f64() * 1000.0
+                })
+                .collect();
+            took.sort_by(f64::total_cmp);
+            println!("{:.2}", took[took.len() / 2]);
             Ok(())
         }
         Command::Synthetic {

@@ -222,6 +222,13 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
     let bind = config.bind_addr.clone();
     let keep_alive = std::time::Duration::from_secs(config.keep_alive_secs);
     let head_timeout = config.request_head_timeout_secs.max(1);
+    // Database work runs on each worker's blocking pool, and can only proceed as far as the one
+    // connection pool (shared by the workers) lets it: threads beyond it would only wait, each
+    // holding its stack and allocator heap (actix's default of 512 per process took the server to
+    // 500 MB under 1,000 connections). The workers' threads add up to the pool's size; waiting
+    // work queues for a thread instead.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let blocking_threads = (config.pool_size as usize).div_ceil(workers).max(2);
     tracing::info!(
         seal_key = seal_keys.current().id(),
         "survey seal key loaded"
@@ -238,6 +245,7 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         // A class opening the survey at once arrives as a burst of connections; the kernel
         // caps this at net.core.somaxconn.
         .backlog(4096)
+        .worker_max_blocking_threads(blocking_threads)
         .bind(&bind)
         .with_context(|| format!("binding {bind}"))?
         .shutdown_timeout(10)

@@ -76,8 +76,11 @@ fn repeated_failures_lock_the_account_with_retry_after() {
 #[test]
 fn a_hundred_parallel_guesses_are_checked_at_most_threshold_times() {
     use securebase::db::schema::audit_events;
-    // The per-address limit is not what is tested here.
-    let app = TestApp::spawn_with(|c| c.login_rate_per_ip = 10_000);
+    // Neither the per-address limit nor the hashing queue is what is tested here.
+    let app = TestApp::spawn_with(|c| {
+        c.login_rate_per_ip = 10_000;
+        c.password_hash_queue = 1_000;
+    });
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let guesses: Vec<_> = (0..100)
             .map(|i| {

@@ -3,10 +3,13 @@
 //! An Argon2id hash takes tens of milliseconds and 19 MiB. On actix's blocking pool (hundreds of
 //! threads) a sign-in storm — a whole school at 8:00, or an attacker — ran hundreds of hashes at
 //! once: memory grew with every sign-in in flight and every request got slow, with no more
-//! sign-ins per second. Here at most one hash per core runs; a request that finds the queue full,
-//! or that waited longer than `max_wait` before its turn, is answered `503` with `Retry-After`
-//! at once instead of hanging.
+//! sign-ins per second. Here at most one hash per core runs. A request is admitted first
+//! (`admit`): at most as many as there are threads and queue places are in flight, from their
+//! database work before the hash to the hash itself, so a storm holds neither memory nor database
+//! connections beyond that; a request that finds no place, or that waited longer than `max_wait`
+//! for its hash, is answered `503` with `Retry-After` at once instead of hanging.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,6 +29,33 @@ pub struct HashPool {
     queue: SyncSender<Job>,
     workers: usize,
     max_wait: Duration,
+    /// Requests admitted and not finished, at most `capacity`.
+    in_flight: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+/// A place in the pool, held by one request from before its database work to the end of its
+/// hash; given back when dropped.
+pub struct Ticket {
+    pool: HashPool,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.pool.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Ticket {
+    /// Runs `work` (a hash or a verification) on the pool; `ApiError::Busy` when it waited
+    /// longer than the pool allows.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.pool.execute(work).await
+    }
 }
 
 impl HashPool {
@@ -56,6 +86,8 @@ impl HashPool {
             queue: tx,
             workers,
             max_wait,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            capacity: workers + queue,
         }
     }
 
@@ -69,9 +101,35 @@ impl HashPool {
         self.workers
     }
 
-    /// Runs `work` (a hash or a verification) on the pool; `ApiError::Busy` when the queue is
-    /// full or the job waited longer than the pool allows.
+    fn busy(&self) -> ApiError {
+        ApiError::Busy {
+            retry_after_secs: self.max_wait.as_secs().max(1),
+        }
+    }
+
+    /// A place for one request, or `ApiError::Busy` at once when every place is taken.
+    pub fn admit(&self) -> Result<Ticket, ApiError> {
+        let taken = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.capacity).then_some(n + 1)
+            });
+        match taken {
+            Ok(_) => Ok(Ticket { pool: self.clone() }),
+            Err(_) => Err(self.busy()),
+        }
+    }
+
+    /// Admits and runs `work` in one step (a request whose only slow part is the hash).
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.admit()?.run(work).await
+    }
+
+    async fn execute<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
@@ -84,9 +142,7 @@ impl HashPool {
                 let _ = tx.send(work());
             }),
         };
-        let busy = ApiError::Busy {
-            retry_after_secs: self.max_wait.as_secs().max(1),
-        };
+        let busy = self.busy();
         match self.queue.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(busy),

@@ -122,6 +122,8 @@ pub async fn login(
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let LoginRequest { username, password } = body.0;
     let username = username.trim().to_lowercase();
+    // A place in the hashing pool first: a storm beyond it is answered 503 before any work.
+    let ticket = state.hashes.admit()?;
     let st = state.clone();
     let now = db::now();
     let lock = TimeDelta::seconds(state.config.lockout_secs as i64);
@@ -153,10 +155,10 @@ pub async fn login(
         .as_ref()
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::decoy_hash().to_owned());
-    let checked = state
-        .hashes
+    let checked = ticket
         .run(move || password::verify(&stored, &password))
         .await;
+    drop(ticket);
     let matches = match (checked, &reserved) {
         (Ok(matches), _) => matches,
         (Err(busy), None) => return Err(busy),
