@@ -151,12 +151,15 @@ pub async fn login(
         .await?;
     // 2. The password checked on the hashing pool (a decoy hash for an unknown account, so that
     //    timing does not tell which usernames exist).
-    let stored = reserved
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| password::decoy_hash().to_owned());
+    let stored = reserved.as_ref().and_then(|u| u.password_hash.clone());
     let checked = ticket
-        .run(move || password::verify(&stored, &password))
+        .run(move || {
+            // The decoy is hashed once, on first use: on the pool too, not on the executor.
+            match &stored {
+                Some(hash) => password::verify(hash, &password),
+                None => password::verify(password::decoy_hash(), &password),
+            }
+        })
         .await;
     drop(ticket);
     let matches = match (checked, &reserved) {
