@@ -167,7 +167,7 @@ pub async fn login(
         (Err(busy), None) => return Err(busy),
         (Err(busy), Some(user)) => {
             // Not checked: the attempt does not count against the account.
-            let (id, lock) = (user.id.clone(), lock);
+            let id = user.id.clone();
             state
                 .db
                 .run(move |conn| {

@@ -10,7 +10,8 @@
 //! The responses and aggregates of a cell too small to report stay sealed (`ballot_box`,
 //! `aggregates::store`). So no response has a row, transaction id or storage place of its own,
 //! the order within a cell is random, and nothing of the submission order survives; a crash at
-//! any point leaves the window either sealed or opened. Several servers may run the job against one database: the first to mark a
+//! any point leaves the window either sealed or opened. Several servers may run the job against
+//! one database: the first to mark a
 //! window opened (a conditional update, which takes its row lock) opens it, the others skip it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -30,7 +31,7 @@ use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::seal::SealKeys;
 use crate::surveys::ballot_box::{self, Ballot, PlainCell};
-use crate::surveys::models::WindowRow;
+use crate::surveys::models::{ItemRow, WindowRow};
 use crate::surveys::queries::{instrument_items, offered_cells};
 use crate::surveys::roster;
 
@@ -205,18 +206,7 @@ pub fn open(
     ballot_box::reseal(conn, &window.id, &key, &kept_sealed)?;
     phases.done("reseal small cells");
 
-    let scored = ballot_box::scored_items(&items);
-    let mut tallies: Vec<Tally> = cells.iter().map(|_| Tally::new(items.len())).collect();
-    let mut plain: Vec<String> = vec![String::new(); cells.len()];
-    for (ballot, &at) in ballots.iter().zip(&cell_of) {
-        tallies[at].add(&ballot.answers, &ballot.scores(&scored));
-        if !small[at] {
-            ballot.append_json(&mut plain[at]);
-        }
-    }
-    for (cell, tally) in cells.iter_mut().zip(tallies) {
-        cell.aggregates = tally.finish(items.iter().map(|i| i.id.as_str()));
-    }
+    let plain = tally(&mut cells, &ballots, &cell_of, &small, &items);
     let plain: Vec<PlainCell> = cells
         .iter()
         .zip(plain)
@@ -248,6 +238,31 @@ pub fn open(
         serde_json::json!({"window_id": window.id}),
     )?;
     Ok(Some(ballots.len()))
+}
+
+/// Builds each cell's aggregates from its ballots, and returns, per cell, the JSON array of its
+/// respondents' answers in the (shuffled) order given: empty for a cell too small to report,
+/// whose ballots stay sealed.
+fn tally(
+    cells: &mut [Cell],
+    ballots: &[Ballot],
+    cell_of: &[usize],
+    small: &[bool],
+    items: &[ItemRow],
+) -> Vec<String> {
+    let scored = ballot_box::scored_items(items);
+    let mut tallies: Vec<Tally> = cells.iter().map(|_| Tally::new(items.len())).collect();
+    let mut plain: Vec<String> = vec![String::new(); cells.len()];
+    for (ballot, &at) in ballots.iter().zip(cell_of) {
+        tallies[at].add(&ballot.answers, &ballot.scores(&scored));
+        if !small[at] {
+            ballot.append_json(&mut plain[at]);
+        }
+    }
+    for (cell, tally) in cells.iter_mut().zip(tallies) {
+        cell.aggregates = tally.finish(items.iter().map(|i| i.id.as_str()));
+    }
+    plain
 }
 
 /// Deletes who took the window and where each student stood in it: from here on the window's
