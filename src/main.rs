@@ -602,6 +602,12 @@ fn print_opened(run: &securebase::reports::opening::JobRun) {
     for (window, error) in &run.failed {
         eprintln!("window {window} could not be opened (it stays sealed): {error}");
     }
+    for window in &run.rescored {
+        println!("scored window {window} again under the current scoring rules");
+    }
+    for (window, error) in &run.rescore_failed {
+        eprintln!("window {window} could not be scored again: {error}");
+    }
 }
 
 fn print_import_summary(report: &securebase::oneroster::ImportReport) {

@@ -85,6 +85,12 @@ fn spawn_survey_job(state: AppState) {
                     for (window_id, error) in &run.failed {
                         tracing::error!(%window_id, %error, "survey window could not be opened; it stays sealed");
                     }
+                    for window_id in &run.rescored {
+                        tracing::info!(%window_id, "survey window scored again under the current scoring rules");
+                    }
+                    for (window_id, error) in &run.rescore_failed {
+                        tracing::error!(%window_id, %error, "survey window could not be scored again; its reports name the rules it was scored with");
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "survey job failed; retrying at next tick"),
             }

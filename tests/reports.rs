@@ -158,60 +158,100 @@ fn the_demo_district_reads_closed_windows_with_suppressed_cells_in_json_and_csv(
     r.problem(409);
 }
 
-/// One respondent's scores by the README's rules, computed here from the raw answers.
+/// What the recomputation knows of an item: scale, indicator, reverse scored, bullying form.
+type ItemFacts = (String, String, bool, Option<String>);
+
+/// One respondent's scores by the README's rules (scoring rules 2026-12-06.1), computed here
+/// from the raw answers. Keys: each indicator, and for bullying also `bullying_any` and
+/// `bullying_form:<form>`; values: (index, hit).
 fn rescore(
     answers: &BTreeMap<String, i32>,
-    items: &HashMap<String, (String, String, bool)>,
+    items: &HashMap<String, ItemFacts>,
 ) -> BTreeMap<String, (Option<f64>, bool)> {
-    let mut sums: BTreeMap<String, (f64, u32)> = BTreeMap::new();
-    let mut victimized: Option<bool> = None;
+    // Per indicator: answered, favorable, sum and count of 5-point values.
+    let mut scales: BTreeMap<String, (u32, u32, f64, u32)> = BTreeMap::new();
+    let mut out: BTreeMap<String, (Option<f64>, bool)> = BTreeMap::new();
+    let flag = |out: &mut BTreeMap<String, (Option<f64>, bool)>, key: String, hit: bool| {
+        let e = out.entry(key).or_insert((None, false));
+        e.1 |= hit;
+    };
     for (id, value) in answers {
-        let (scale, indicator, reverse) = &items[id];
+        let (scale, indicator, reverse, form) = &items[id];
         if indicator == "bullying_victimization" {
-            let hit = if scale == "yes_no" {
+            let frequent = scale == "frequency_5" && *value >= 3;
+            let any = if scale == "yes_no" {
                 *value == 2
             } else {
                 *value >= 2
             };
-            victimized = Some(victimized.unwrap_or(false) || hit);
+            flag(&mut out, indicator.clone(), frequent);
+            flag(&mut out, "bullying_any".into(), any);
+            if let Some(form) = form {
+                flag(&mut out, format!("bullying_form:{form}"), frequent);
+            }
             continue;
         }
-        let mut v = if scale == "yes_no" {
-            if *value == 2 {
-                5.0
-            } else {
-                1.0
-            }
+        let e = scales.entry(indicator.clone()).or_insert((0, 0, 0.0, 0));
+        e.0 += 1;
+        if scale == "yes_no" {
+            e.1 += u32::from((*value == 2) != *reverse);
         } else {
-            f64::from(*value)
-        };
-        if *reverse {
-            v = 6.0 - v;
+            let v = if *reverse { 6 - value } else { *value };
+            e.1 += u32::from(v >= 4);
+            e.2 += f64::from(v);
+            e.3 += 1;
         }
-        let e = sums.entry(indicator.clone()).or_insert((0.0, 0));
-        e.0 += v;
-        e.1 += 1;
     }
-    let mut out: BTreeMap<String, (Option<f64>, bool)> = sums
-        .into_iter()
-        .map(|(k, (s, n))| {
-            let mean = s / f64::from(n);
-            (k, (Some(mean), mean >= 4.0))
-        })
-        .collect();
-    if let Some(v) = victimized {
-        out.insert("bullying_victimization".into(), (None, v));
+    for (k, (answered, favorable, sum, five)) in scales {
+        let mean = (five > 0).then(|| sum / f64::from(five));
+        out.insert(k, (mean, 2 * favorable > answered));
     }
     out
 }
 
-fn wilson(hits: f64, n: f64) -> (f64, f64) {
-    let z = 1.959964_f64;
+/// Wilson's 95% interval at the effective sample size of `n` respondents among `population`.
+fn wilson(hits: f64, n: f64, population: f64) -> (f64, f64) {
     let p = hits / n;
+    if n >= population {
+        return (p, p);
+    }
+    let n = n * (population - 1.0) / (population - n);
+    let z = 1.959964_f64;
     let denom = 1.0 + z * z / n;
     let centre = (p + z * z / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
     (centre - half, centre + half)
+}
+
+/// Checks a published share against hits of n among `population`.
+fn check_share(pct: &serde_json::Value, hits: f64, n: f64, population: f64, what: &str) {
+    let p = 100.0 * hits / n;
+    if pct.is_null() {
+        panic!("{what}: no share shown for {hits} of {n}");
+    }
+    if pct["coarsened"] == true {
+        // Only a sensitive share is coarsened: at most max(1, n/20) hits or misses.
+        let l = (n / 20.0).floor().max(1.0);
+        assert!(
+            hits <= l || n - hits <= l,
+            "{what}: {pct} for {hits} of {n}"
+        );
+        assert!(pct["value"].is_null() && pct["low"].is_null(), "{pct}");
+        return;
+    }
+    assert!(
+        (pct["value"].as_f64().unwrap() - p).abs() <= 0.05 + 1e-9,
+        "{what}: {pct} vs {p}"
+    );
+    let (lo, hi) = wilson(hits, n, population);
+    assert!(
+        (pct["low"].as_f64().unwrap() - 100.0 * lo).abs() <= 0.05 + 1e-9,
+        "{what}: {pct} vs {lo}"
+    );
+    assert!(
+        (pct["high"].as_f64().unwrap() - 100.0 * hi).abs() <= 0.05 + 1e-9,
+        "{what}: {pct} vs {hi}"
+    );
 }
 
 #[test]
@@ -241,17 +281,18 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
     let token = TokenKeys::new(securebase::config::DEMO_JWT_SECRET.as_bytes(), 900)
         .issue(&admin, Role::DistrictAdmin, &g.district_id, None)
         .unwrap();
-    let items: HashMap<String, (String, String, bool)> = survey_items::table
+    let items: HashMap<String, ItemFacts> = survey_items::table
         .select((
             survey_items::id,
             survey_items::scale,
             survey_items::indicator,
             survey_items::reverse_scored,
+            survey_items::bullying_form,
         ))
-        .load::<(String, String, String, bool)>(&mut conn)
+        .load::<(String, String, String, bool, Option<String>)>(&mut conn)
         .unwrap()
         .into_iter()
-        .map(|(id, s, i, r)| (id, (s, i, r)))
+        .map(|(id, s, i, r, f)| (id, (s, i, r, f)))
         .collect();
     let raw: Vec<(String, i32, BTreeMap<String, i32>)> =
         plain_responses(&mut conn, &[&g.window_id])
@@ -318,48 +359,53 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
                 "{name} {row}"
             );
             let hits = values.iter().filter(|(_, h)| *h).count() as f64;
-            let pct = ind
-                .get(if name == "bullying_victimization" {
-                    "prevalence"
+            let population = row["eligible"].as_f64().unwrap();
+            if name == "bullying_victimization" {
+                check_share(&ind["prevalence"], hits, n, population, name);
+                let any = scored
+                    .iter()
+                    .filter(|s| s.get("bullying_any").is_some_and(|(_, h)| *h))
+                    .count() as f64;
+                check_share(&ind["any_prevalence"], any, n, population, "any");
+                let forms = ind["forms"].as_array().unwrap();
+                if row["grade"].is_null() {
+                    assert_eq!(forms.len(), 4, "{ind}");
                 } else {
-                    "favorable"
-                })
-                .unwrap();
-            let p = 100.0 * hits / n;
-            if p <= 5.0 || p >= 95.0 {
-                assert_eq!(pct["coarsened"], true, "{pct}");
-                assert!(pct["value"].is_null() && pct["low"].is_null(), "{pct}");
+                    assert!(forms.is_empty(), "forms only on totals: {ind}");
+                }
+                for form in forms {
+                    let key = format!("bullying_form:{}", form["form"].as_str().unwrap());
+                    let of: Vec<bool> = scored
+                        .iter()
+                        .filter_map(|s| s.get(&key).map(|(_, h)| *h))
+                        .collect();
+                    assert_eq!(form["n"].as_u64().unwrap() as usize, of.len(), "{form}");
+                    let h = of.iter().filter(|h| **h).count() as f64;
+                    check_share(&form["prevalence"], h, of.len() as f64, population, &key);
+                }
             } else {
-                assert!(
-                    (pct["value"].as_f64().unwrap() - p).abs() <= 0.05 + 1e-9,
-                    "{name}: {pct} vs {p}"
-                );
-                let (lo, hi) = wilson(hits, n);
-                assert!(
-                    (pct["low"].as_f64().unwrap() - 100.0 * lo).abs() <= 0.05 + 1e-9,
-                    "{pct}"
-                );
-                assert!(
-                    (pct["high"].as_f64().unwrap() - 100.0 * hi).abs() <= 0.05 + 1e-9,
-                    "{pct}"
-                );
-            }
-            if name != "bullying_victimization" {
-                let xs: Vec<f64> = values.iter().map(|(m, _)| m.unwrap()).collect();
-                let mean = xs.iter().sum::<f64>() / n;
-                let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+                check_share(&ind["favorable"], hits, n, population, name);
+                let xs: Vec<f64> = values.iter().filter_map(|(m, _)| *m).collect();
+                let m = xs.len() as f64;
+                let mean = xs.iter().sum::<f64>() / m;
+                let s2 = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0);
+                // Student's t on the logit of the scale position, finite-population corrected;
                 // n is large here: the t quantile is within 0.01 of 1.97.
-                let half = 1.97 * sd / n.sqrt();
+                let se = ((1.0 - m / population).max(0.0) * s2 / m).sqrt();
+                let u = (mean - 1.0) / 4.0;
+                let logit = (u / (1.0 - u)).ln();
+                let half = 1.97 * se / (4.0 * u * (1.0 - u));
+                let back = |x: f64| 1.0 + 4.0 / (1.0 + (-x).exp());
                 assert!(
                     (ind["mean"].as_f64().unwrap() - mean).abs() <= 0.005 + 1e-9,
                     "{name}: {ind} vs {mean}"
                 );
                 assert!(
-                    (ind["mean_ci_low"].as_f64().unwrap() - (mean - half)).abs() <= 0.015,
+                    (ind["mean_ci_low"].as_f64().unwrap() - back(logit - half)).abs() <= 0.015,
                     "{ind}"
                 );
                 assert!(
-                    (ind["mean_ci_high"].as_f64().unwrap() - (mean + half)).abs() <= 0.015,
+                    (ind["mean_ci_high"].as_f64().unwrap() - back(logit + half)).abs() <= 0.015,
                     "{ind}"
                 );
             }
@@ -656,6 +702,195 @@ fn reports_follow_the_roles_scopes_and_every_read_is_audited() {
     );
 }
 
+/// The district report of a window with its school rows.
+fn district_report(app: &TestApp, token: &str, window: &str) -> Value {
+    let r = app.get(
+        &format!(
+            "/api/v1/reports/districts/{}/climate?window_id={window}&breakdown=schools",
+            district_id()
+        ),
+        Some(token),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()
+}
+
+fn belonging_of(row: &Value) -> &Value {
+    row["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "belonging")
+        .unwrap()
+}
+
+#[test]
+fn a_change_compares_only_the_schools_both_windows_offered() {
+    use securebase::db::schema::{
+        survey_cell_responses, survey_window_cells, survey_window_reports, survey_window_schools,
+    };
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let secondary: Vec<Value> = closed_windows(&app, &admin)
+        .into_iter()
+        .filter(|w| w["grades"].as_array().unwrap().contains(&Value::from(12)))
+        .collect();
+    let (earlier, later) = (
+        secondary[0]["id"].as_str().unwrap(),
+        secondary[1]["id"].as_str().unwrap(),
+    );
+    let report = district_report(&app, &admin, later);
+    let lineage = report["meta"]["instrument_lineage_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let schools: Vec<String> = report["schools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["school_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(schools.len() >= 2, "{schools:?}");
+    // The earlier window was not offered at one school (as if it joined the survey later).
+    let dropped = &schools[0];
+    let mut conn = app.conn();
+    diesel::delete(
+        survey_window_cells::table
+            .filter(survey_window_cells::window_id.eq(earlier))
+            .filter(survey_window_cells::school_id.eq(dropped)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::delete(
+        survey_cell_responses::table
+            .filter(survey_cell_responses::window_id.eq(earlier))
+            .filter(survey_cell_responses::school_id.eq(dropped)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::delete(
+        survey_window_schools::table
+            .filter(survey_window_schools::window_id.eq(earlier))
+            .filter(survey_window_schools::school_id.eq(dropped)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::delete(
+        survey_window_reports::table.filter(survey_window_reports::window_id.eq(earlier)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+
+    let r = app.get(
+        &format!(
+            "/api/v1/reports/districts/{}/climate/trend?lineage_id={lineage}",
+            district_id()
+        ),
+        Some(&admin),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let trend = r.json();
+    let belonging = trend["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "belonging")
+        .unwrap();
+    let points = belonging["points"].as_array().unwrap();
+    let c = &points[1]["change"];
+    let common: Vec<&String> = schools.iter().filter(|s| *s != dropped).collect();
+    assert_eq!(c["whole_windows"], false, "{c}");
+    assert_eq!(c["schools"].as_array().unwrap().len(), common.len(), "{c}");
+    // The later side is the common schools' rows of the later report, not its total.
+    let rows_after: Vec<&Value> = report["schools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["school_id"] != dropped.as_str())
+        .collect();
+    let n_after: u64 = rows_after
+        .iter()
+        .map(|r| belonging_of(r)["n"].as_u64().unwrap())
+        .sum();
+    assert_eq!(c["n_after"].as_u64(), Some(n_after), "{c}");
+    assert!(n_after < points[1]["n"].as_u64().unwrap(), "{c}");
+    let favorable_after: f64 = rows_after
+        .iter()
+        .map(|r| {
+            let b = belonging_of(r);
+            b["favorable"]["value"].as_f64().unwrap() * b["n"].as_f64().unwrap()
+        })
+        .sum::<f64>()
+        / n_after as f64;
+    assert!(
+        (c["percent_after"].as_f64().unwrap() - favorable_after).abs() <= 0.1,
+        "{c} vs {favorable_after}"
+    );
+    // The earlier side is the earlier window as it now stands: those same schools.
+    let before = district_report(&app, &admin, earlier);
+    assert_eq!(c["n_before"], belonging_of(&before["total"])["n"], "{c}");
+    assert_eq!(c["percent_before"], points[0]["percent"], "{c}");
+}
+
+#[test]
+fn windows_scored_under_older_rules_are_scored_again_from_their_stored_answers() {
+    use securebase::db::schema::{
+        survey_window_aggregations, survey_window_cells, survey_window_reports,
+    };
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let window = closed_windows(&app, &admin)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let original = district_report(&app, &admin, &window);
+    let mut conn = app.conn();
+    // As if opened under the rules before 2026-12-06.1, with aggregates that no longer match
+    // the answers (every plain cell's replaced by an empty one).
+    let age = |conn: &mut securebase::db::DbConnection| {
+        diesel::update(survey_window_aggregations::table.find(&window))
+            .set(survey_window_aggregations::scoring_rules_version.eq("2026-11-27.1"))
+            .execute(conn)
+            .unwrap();
+        diesel::update(
+            survey_window_cells::table
+                .filter(survey_window_cells::window_id.eq(&window))
+                .filter(survey_window_cells::aggregates.not_like("sealed:%")),
+        )
+        .set(survey_window_cells::aggregates.eq(r#"{"indicators":{},"items":{}}"#))
+        .execute(conn)
+        .unwrap();
+        // Renderings are stored under the rules they were rendered with.
+        diesel::delete(
+            survey_window_reports::table.filter(survey_window_reports::window_id.eq(&window)),
+        )
+        .execute(conn)
+        .unwrap();
+    };
+    age(&mut conn);
+    let run = app.run_survey_job();
+    assert_eq!(run.rescored, vec![window.clone()], "{run:?}");
+    assert!(run.rescore_failed.is_empty(), "{run:?}");
+    let again = district_report(&app, &admin, &window);
+    assert_eq!(again["meta"]["scoring_rules_version"], "2026-12-06.1");
+    assert_eq!(again["total"], original["total"]);
+    assert_eq!(again["schools"], original["schools"]);
+    assert_eq!(again["items"], original["items"]);
+    assert!(app.run_survey_job().rescored.is_empty());
+    // A read finds a stale window before the job does, and scores it first.
+    age(&mut conn);
+    let read = district_report(&app, &admin, &window);
+    assert_eq!(read["total"], original["total"]);
+    assert_eq!(read["grades"], original["grades"]);
+    app.seal_audit();
+    let rescored: i64 = audit_events::table
+        .filter(audit_events::action.eq("survey_window.rescored"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(rescored, 2);
+}
+
 #[test]
 fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
     let app = TestApp::spawn();
@@ -706,16 +941,42 @@ fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
         .unwrap();
     let points = belonging["points"].as_array().unwrap();
     assert_eq!(points.len(), 2, "{belonging}");
-    assert!(points[0]["mean_change"].is_null());
+    assert!(points[0]["change"].is_null());
     assert_eq!(points[1]["window_id"], secondary[1]["id"]);
-    let change = points[1]["mean_change"].as_f64().unwrap();
+    // Each point carries the indicator's own n, beside the window's respondents.
+    for p in points {
+        assert!(
+            p["n"].as_u64().unwrap() <= p["respondents"].as_u64().unwrap(),
+            "{p}"
+        );
+        assert_eq!(p["scoring_rules_version"], "2026-12-06.1");
+    }
+    let c = &points[1]["change"];
+    // Both windows offered the same schools and grades: the change is between the totals.
+    assert_eq!(c["whole_windows"], true, "{c}");
+    assert_eq!(c["grades"], serde_json::json!([6, 7, 8, 9, 10, 11, 12]));
+    assert_eq!(c["n_before"], points[0]["n"]);
+    assert_eq!(c["n_after"], points[1]["n"]);
+    assert_eq!(c["mean_before"], points[0]["mean"]);
+    assert_eq!(c["mean_after"], points[1]["mean"]);
+    assert_eq!(c["percent_before"], points[0]["percent"]);
+    let change = c["mean_change"].as_f64().unwrap();
     let expected = points[1]["mean"].as_f64().unwrap() - points[0]["mean"].as_f64().unwrap();
     assert!((change - expected).abs() < 0.011, "{points:?}");
     assert!(
         change > 0.0,
         "the demo's belonging rose this term: {points:?}"
     );
-    assert!(points[1]["mean_change_exceeds_margin"].is_boolean());
+    for key in ["mean", "percent"] {
+        let p = c[format!("{key}_p_value")].as_f64().unwrap();
+        let q = c[format!("{key}_q_value")].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p) && q >= p - 1e-9, "{c}");
+        assert_eq!(c[format!("{key}_significant")], q <= 0.05, "{c}");
+    }
+    assert!(trend["method"]
+        .as_str()
+        .unwrap()
+        .contains("Benjamini-Hochberg"));
 
     let schools = school_ids(&app, &admin);
     let counselor = app.login("daniel.kim");
@@ -831,4 +1092,103 @@ fn concurrent_first_reads_of_a_report_all_succeed_and_store_it_once() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(audited, 8, "every read is recorded");
+}
+
+/// Parses an SVG chart as XML and returns its text content, checking its accessible frame.
+/// With `CHART_SAMPLES_DIR` set, also keeps the chart there as `name`.svg, for
+/// `tests/ci/render-charts.sh` to draw in a browser.
+fn svg_text(name: &str, body: &str) -> String {
+    if let Ok(dir) = std::env::var("CHART_SAMPLES_DIR") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/{name}.svg"), body).unwrap();
+    }
+    let doc = roxmltree::Document::parse(body).expect("the chart is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("role"), Some("img"));
+    let children: Vec<&str> = root
+        .children()
+        .filter(|n| n.is_element())
+        .take(2)
+        .map(|n| n.tag_name().name())
+        .collect();
+    assert_eq!(children, ["title", "desc"], "title and desc come first");
+    doc.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn reports_and_trends_are_drawn_as_accessible_charts() {
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let secondary: Vec<Value> = closed_windows(&app, &admin)
+        .into_iter()
+        .filter(|w| w["grades"].as_array().unwrap().contains(&Value::from(12)))
+        .collect();
+    let window = secondary[0]["id"].as_str().unwrap();
+    let base = format!(
+        "/api/v1/reports/districts/{}/climate?window_id={window}",
+        district_id()
+    );
+    // Every indicator at the district total.
+    let r = app.get(&format!("{base}&format=svg"), Some(&admin));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.header("content-type"),
+        Some("image/svg+xml; charset=utf-8")
+    );
+    let text = svg_text("report-district-overview", &r.text);
+    assert!(text.contains("Belonging"), "{text}");
+    assert!(text.contains("fewer than 10 respondents"), "{text}");
+    // Belonging by school and grade, asked for by the Accept header: the demo's small cell
+    // (grade 12) is drawn as withheld, with its reason, and never as a number.
+    let report = district_report(&app, &admin, window);
+    let twelve = report["grades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["grade"] == 12)
+        .unwrap();
+    let r = app.request(
+        "GET",
+        &format!("{base}&breakdown=schools&indicator=belonging"),
+        Some(&admin),
+        &[("accept", "image/svg+xml")],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let text = svg_text("report-district-belonging", &r.text);
+    let names = school_ids(&app, &admin);
+    for row in report["schools"].as_array().unwrap() {
+        let id = row["school_id"].as_str().unwrap();
+        let name = names.iter().find(|(_, v)| *v == id).unwrap().0;
+        assert!(text.contains(name.as_str()), "{name}: {text}");
+    }
+    assert!(text.contains("Grade 12"), "{text}");
+    if twelve["suppressed"] == "small_cell" {
+        assert!(text.contains("small cell"), "{text}");
+    }
+    // The trend, drawn.
+    let lineage = report["meta"]["instrument_lineage_id"].as_str().unwrap();
+    let r = app.get(
+        &format!(
+            "/api/v1/reports/districts/{}/climate/trend?lineage_id={lineage}&format=svg",
+            district_id()
+        ),
+        Some(&admin),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let text = svg_text("trend-district", &r.text);
+    for w in &secondary {
+        assert!(text.contains(w["title"].as_str().unwrap()), "{text}");
+    }
+    // An unknown indicator is refused, not drawn empty.
+    app.get(
+        &format!("{base}&format=svg&indicator=happiness"),
+        Some(&admin),
+    )
+    .problem(422);
 }

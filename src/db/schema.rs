@@ -236,6 +236,7 @@ diesel::table! {
         reverse_scored -> Bool,
         required -> Bool,
         ppra_areas -> Text,
+        bullying_form -> Nullable<Text>,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::seal::{DataKey, SealKeys};
 use crate::surveys::models::{WindowRow, WindowState};
 use crate::surveys::scoring::{IndicatorScore, SCORING_RULES_VERSION};
-use crate::surveys::vocab::Indicator;
+use crate::surveys::vocab::{BullyingForm, Indicator};
 
 /// Additive sums of one (school, grade) cell: cells of a school, a grade or a district add up.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -26,6 +26,14 @@ pub struct Aggregates {
     pub indicators: BTreeMap<Indicator, Sums>,
     /// Per item: how many chose each answer value.
     pub items: BTreeMap<String, BTreeMap<i32, u64>>,
+    /// Bullying victimization's secondary figures (the indicator's `hits` are the frequently
+    /// victimized): any victimization, over the indicator's respondents ...
+    #[serde(default)]
+    pub any_victimization: Sums,
+    /// ... and frequent victimization per form, over the respondents who answered an item of
+    /// that form.
+    #[serde(default)]
+    pub forms: BTreeMap<BullyingForm, Sums>,
 }
 
 impl Aggregates {
@@ -51,6 +59,14 @@ impl Aggregates {
                 .entry(*indicator)
                 .or_default()
                 .add(score.mean, hit);
+            if *indicator == Indicator::BullyingVictimization {
+                self.any_victimization.add(None, score.any_victimization);
+                for (form, frequent) in BullyingForm::ALL.iter().zip(score.forms) {
+                    if frequent.is_some() {
+                        self.forms.entry(*form).or_default().add(None, frequent);
+                    }
+                }
+            }
         }
     }
 
@@ -63,6 +79,10 @@ impl Aggregates {
             for (value, n) in counts {
                 *mine.entry(*value).or_insert(0) += n;
             }
+        }
+        self.any_victimization.merge(&other.any_victimization);
+        for (form, sums) in &other.forms {
+            self.forms.entry(*form).or_default().merge(sums);
         }
     }
 }
@@ -156,6 +176,27 @@ pub fn cells_of(
             "the window has just closed and its responses are being tallied; retry in a minute",
         ));
     }
+    stored_cells(conn, window, keys)
+}
+
+/// The scoring rules version a window's aggregates were built with (None before opening).
+pub fn scoring_version(
+    conn: &mut DbConnection,
+    window_id: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(survey_window_aggregations::table
+        .find(window_id)
+        .select(survey_window_aggregations::scoring_rules_version)
+        .first::<String>(conn)
+        .optional()?)
+}
+
+/// The stored cells of an opened window (`cells_of` without its checks).
+pub fn stored_cells(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    keys: &SealKeys,
+) -> Result<Vec<Cell>, ApiError> {
     let rows: Vec<(String, i32, i32, i32, i32, i32, String)> = cells::table
         .filter(cells::window_id.eq(&window.id))
         .order((cells::school_id.asc(), cells::grade.asc()))
@@ -198,12 +239,20 @@ pub fn cells_of(
                     opted_out: i64::from(opted_out),
                     respondents: i64::from(respondents),
                     settled_respondents: i64::from(settled),
-                    aggregates: serde_json::from_str(&json)
-                        .map_err(|e| ApiError::internal(format!("stored aggregates: {e}")))?,
+                    aggregates: parse_stored(&json)?,
                 })
             },
         )
         .collect()
+}
+
+fn parse_stored(json: &str) -> Result<Aggregates, ApiError> {
+    let mut aggregates: Aggregates = serde_json::from_str(json)
+        .map_err(|e| ApiError::internal(format!("stored aggregates: {e}")))?;
+    for sums in aggregates.indicators.values_mut() {
+        *sums = sums.with_legacy_values();
+    }
+    Ok(aggregates)
 }
 
 /// The window's data key, unwrapped with the server's seal keys.
@@ -305,6 +354,7 @@ mod tests {
                 scale: *scale,
                 indicator: *indicator,
                 reverse_scored: *reverse_scored,
+                form: None,
             })
             .collect();
         // Every combination of no answer and each value of each item.

@@ -43,7 +43,7 @@
 //! the answered count, …) holds at every cell alike: moving answers between options along a
 //! cycle of hidden entries changes no shown number. `climate/tests.rs` checks this exactly.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -54,8 +54,7 @@ use super::disclosure::{Pattern, Suppression};
 use super::stats::{self, Distribution, Percent, Sums};
 use super::table::{suppression, At, Table};
 use crate::surveys::models::{InstrumentRow, ItemRow, WindowRow};
-use crate::surveys::scoring::SCORING_RULES_VERSION;
-use crate::surveys::vocab::{Indicator, Scale};
+use crate::surveys::vocab::{BullyingForm, Indicator, Scale};
 
 /// What a report covers and how it was computed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -85,16 +84,34 @@ pub struct IndicatorResult {
     pub indicator: Indicator,
     /// Respondents with a score on this indicator.
     pub n: Option<u64>,
-    /// Scale indicators: mean of the respondents' scale means (1–5), with its 95% interval.
+    /// Scale indicators: the index, the mean of the respondents' means of their 5-point items
+    /// (1–5), with its 95% interval (logit Student's t, finite-population corrected).
     pub mean: Option<f64>,
     pub mean_ci_low: Option<f64>,
     pub mean_ci_high: Option<f64>,
-    /// Scale indicators: share of respondents whose mean is at least 4 (Wilson 95% interval).
+    /// Scale indicators: share of respondents with more than half of their answered items
+    /// favorable (top two of five, or the favorable yes/no answer), with its 95% Wilson
+    /// interval (finite-population corrected).
     pub favorable: Option<Percent>,
-    /// Bullying victimization: share reporting any victimization (Wilson 95% interval).
+    /// Bullying victimization: frequent victimization, the share of respondents bullied "2–3
+    /// times a month" or more often in any form (the Olweus cut-off).
     pub prevalence: Option<Percent>,
+    /// Bullying victimization: any victimization, "once or twice" or more often.
+    pub any_prevalence: Option<Percent>,
+    /// Bullying victimization, on a school's or the district's total only: frequent
+    /// victimization per form of bullying.
+    pub forms: Vec<FormPrevalence>,
     /// Why the values are null.
     pub suppressed: Option<Suppression>,
+}
+
+/// Frequent victimization in one form of bullying.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FormPrevalence {
+    pub form: BullyingForm,
+    /// Respondents who answered an item of this form.
+    pub n: u64,
+    pub prevalence: Percent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -118,6 +135,9 @@ pub struct ReportRow {
     pub respondents: Option<i64>,
     /// Respondents ÷ eligible, in percent.
     pub response_rate: Option<f64>,
+    /// The response rate is below 60% (`stats::LOW_RESPONSE_BELOW`): the students who answered
+    /// may differ from those who did not by more than the intervals show.
+    pub low_response: Option<bool>,
     pub suppressed: Option<Suppression>,
     pub indicators: Vec<IndicatorResult>,
 }
@@ -169,7 +189,34 @@ struct Shown {
     values: Option<Suppression>,
 }
 
-fn indicator_result(indicator: Indicator, sums: &Sums, shown: Shown) -> IndicatorResult {
+/// How a share of one entry is published: with its interval where the values are shown; as
+/// its true coarse category where they are hidden because these hits themselves tell too much
+/// (a category admits at least two counts); otherwise not at all.
+fn share(sums: &Sums, population: u64, hidden: bool) -> Option<Percent> {
+    if !hidden {
+        stats::wilson_in(sums.hits, sums.n, population).map(|p| stats::percent(&p))
+    } else if sums.n > 0 && stats::share_sensitive(sums.hits, sums.n) {
+        Some(stats::coarse_share(sums.hits, sums.n))
+    } else {
+        None
+    }
+}
+
+/// One entry of the table as one indicator's result needs it.
+struct Entry<'a> {
+    cell: &'a Cell,
+    /// At a school's or the district's total, where per-form figures are published: which
+    /// forms are hidden there (`protect_forms`).
+    forms_hidden: Option<&'a BTreeSet<BullyingForm>>,
+}
+
+fn indicator_result(
+    indicator: Indicator,
+    entry: &Entry,
+    step: f64,
+    shown: Shown,
+) -> IndicatorResult {
+    let sums = sums_of(entry.cell, indicator);
     let mut out = IndicatorResult {
         indicator,
         n: None,
@@ -178,27 +225,38 @@ fn indicator_result(indicator: Indicator, sums: &Sums, shown: Shown) -> Indicato
         mean_ci_high: None,
         favorable: None,
         prevalence: None,
+        any_prevalence: None,
+        forms: Vec::new(),
         suppressed: shown.row.or(shown.count).or(shown.values),
     };
     if shown.row.is_some() || shown.count.is_some() {
         return out;
     }
     out.n = Some(sums.n);
-    let share = if shown.values.is_none() {
-        stats::wilson(sums.hits, sums.n).map(|p| stats::percent(&p))
-    } else if sums.n > 0 && stats::share_sensitive(sums.hits, sums.n) {
-        // Hidden because the hits themselves tell too much: their true coarse category, which
-        // admits at least two counts, is all that is shown.
-        Some(stats::coarse_share(sums.hits, sums.n))
-    } else {
-        None
-    };
+    let population = entry.cell.eligible.max(0) as u64;
+    let hidden = shown.values.is_some();
     if indicator == Indicator::BullyingVictimization {
-        out.prevalence = share;
+        let aggregates = &entry.cell.aggregates;
+        out.prevalence = share(&sums, population, hidden);
+        out.any_prevalence = share(&aggregates.any_victimization, population, hidden);
+        if let Some(forms_hidden) = entry.forms_hidden {
+            out.forms = aggregates
+                .forms
+                .iter()
+                .filter_map(|(form, s)| {
+                    let hidden = hidden || forms_hidden.contains(form);
+                    share(s, population, hidden).map(|prevalence| FormPrevalence {
+                        form: *form,
+                        n: s.n,
+                        prevalence,
+                    })
+                })
+                .collect();
+        }
     } else {
-        out.favorable = share;
-        if shown.values.is_none() {
-            if let Some(ci) = stats::mean_ci(sums) {
+        out.favorable = share(&sums, population, hidden);
+        if !hidden {
+            if let Some(ci) = stats::mean_interval(&sums, population, step) {
                 out.mean = Some(round2(ci.mean));
                 out.mean_ci_low = Some(round2(ci.low));
                 out.mean_ci_high = Some(round2(ci.high));
@@ -213,6 +271,8 @@ pub struct Context<'a> {
     pub window: &'a WindowRow,
     pub instrument: &'a InstrumentRow,
     pub items: &'a [ItemRow],
+    /// The scoring rules the window's aggregates were built with.
+    pub scoring_rules_version: &'a str,
 }
 
 /// The two patterns of one indicator over the whole window.
@@ -297,6 +357,17 @@ pub fn shown_respondents(cells: Vec<Cell>, k: i32) -> ShownRespondents {
     }
 }
 
+/// The score step of an indicator's index (`stats::score_step`).
+fn index_step(ctx: &Context, indicator: Indicator) -> f64 {
+    let scales: Vec<Scale> = ctx
+        .items
+        .iter()
+        .filter(|i| i.indicator() == indicator)
+        .map(|i| i.scale())
+        .collect();
+    stats::score_step(&scales)
+}
+
 /// One indicator's patterns (see the module documentation).
 fn protect_indicator(
     table: &Table,
@@ -315,28 +386,47 @@ fn protect_indicator(
         .iter()
         .filter(|i| i.indicator() == indicator)
         .collect();
-    let scales: Vec<Scale> = items.iter().map(|i| i.scale()).collect();
-    let step = stats::score_step(&scales);
+    let step = index_step(ctx, indicator);
     let initial = table.marks(|at, c| {
         if let Some(reason) = suppression(&count, at) {
             return Some(reason);
         }
         let s = sums_of(c, indicator);
+        let bullying = indicator == Indicator::BullyingVictimization;
         let share = stats::share_sensitive(s.hits, s.n);
-        let mean = indicator != Indicator::BullyingVictimization && stats::mean_sensitive(&s, step);
-        // Item answer counts are published on school totals and the district total only.
+        let mean = !bullying && stats::mean_sensitive(&s, step);
+        let any = bullying && {
+            let a = &c.aggregates.any_victimization;
+            stats::share_sensitive(a.hits, a.n)
+        };
+        // Item answer counts and per-form shares are published on school totals and the
+        // district total only.
         let totals = matches!(at, At::Row(_) | At::Total);
         let answers = totals
             && items
                 .iter()
                 .any(|i| stats::distribution_sensitive(&option_counts(c, i), k));
-        (share || mean || answers).then_some(Suppression::Coarsened)
+        (share || mean || any || answers).then_some(Suppression::Coarsened)
     });
     let values = table.protect(n, &initial);
     Protection { count, values }
 }
 
-pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport {
+/// A window's table with every pattern of its reports. Figures published beside the reports
+/// (trends) are cut from it and checked against the same patterns, so they reveal nothing the
+/// reports withhold.
+pub struct Protected {
+    table: Table,
+    respondents: Pattern,
+    indicators: Vec<Indicator>,
+    protections: BTreeMap<Indicator, Protection>,
+    steps: BTreeMap<Indicator, f64>,
+    /// Per school total, then the district total (`protect_forms`).
+    forms_hidden: Vec<BTreeSet<BullyingForm>>,
+}
+
+/// The window's table and its patterns (see the module documentation).
+pub fn protect(ctx: &Context, cells: Vec<Cell>) -> Protected {
     let k = ctx.window.min_cell_size.max(1) as u64;
     let table = Table::new(cells);
     let respondents = protect_respondents(&table, k);
@@ -350,10 +440,167 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
         .iter()
         .map(|ind| (*ind, protect_indicator(&table, ctx, *ind, &respondents, k)))
         .collect();
-    let row_at = |kind: RowKind, at: At, school: Option<&str>, grade: Option<i32>| {
-        let cell = table.at(at);
-        let suppressed = suppression(&respondents, at);
+    let steps = indicators
+        .iter()
+        .map(|ind| (*ind, index_step(ctx, *ind)))
+        .collect();
+    let forms_hidden = protect_forms(&table, &protections, k);
+    Protected {
+        table,
+        respondents,
+        indicators,
+        protections,
+        steps,
+        forms_hidden,
+    }
+}
+
+/// Per school total (then the district total), the forms of bullying whose frequent
+/// victimization is hidden there. Per-form shares are published on those totals only, which
+/// form one line: the district total is the sum of the school totals. A form is hidden where
+/// the bullying values are (the indicator's pattern), where fewer than `k` answered an item of
+/// it, or where its share is sensitive (`stats::share_sensitive`); and where one school total
+/// alone is hidden beside a shown district total, the district total is hidden too, so the
+/// school's cannot be recovered by subtraction. A hidden sensitive share still shows its
+/// coarse category, as the headline does. The forms' items' answer counts follow the
+/// indicator's own pattern (they are published where its values are), so a single-item form
+/// says nothing there that its item's counts do not.
+fn protect_forms(
+    table: &Table,
+    protections: &BTreeMap<Indicator, Protection>,
+    k: u64,
+) -> Vec<BTreeSet<BullyingForm>> {
+    let entries: Vec<At> = (0..table.schools.len())
+        .map(At::Row)
+        .chain([At::Total])
+        .collect();
+    let Some(bullying) = protections.get(&Indicator::BullyingVictimization) else {
+        return vec![BTreeSet::new(); entries.len()];
+    };
+    let mut hidden: Vec<BTreeSet<BullyingForm>> = entries
+        .iter()
+        .map(|at| {
+            let cell = table.at(*at);
+            cell.aggregates
+                .forms
+                .iter()
+                .filter(|(_, f)| {
+                    suppression(&bullying.values, *at).is_some()
+                        || f.n < k
+                        || stats::share_sensitive(f.hits, f.n)
+                })
+                .map(|(form, _)| *form)
+                .collect()
+        })
+        .collect();
+    let schools = table.schools.len();
+    for form in BullyingForm::ALL {
+        let rows_hidden = hidden[..schools]
+            .iter()
+            .filter(|h| h.contains(form))
+            .count();
+        if rows_hidden == 1 {
+            hidden[schools].insert(*form);
+        }
+    }
+    hidden
+}
+
+/// Where a school or the whole window sits in a window's table.
+pub struct Place(At);
+
+/// The sums of one indicator over part of a window, with the eligible students of that part.
+pub struct PartSums {
+    pub sums: Sums,
+    pub eligible: u64,
+    /// The indicator's index score step (`stats::score_step`).
+    pub step: f64,
+}
+
+impl Protected {
+    pub fn schools(&self) -> &[String] {
+        &self.table.schools
+    }
+
+    pub fn grades(&self) -> &[i32] {
+        &self.table.grades
+    }
+
+    /// The whole window, or one of its schools (None if it has no cells for it).
+    pub fn place(&self, school: Option<&str>) -> Option<Place> {
+        match school {
+            None => Some(Place(At::Total)),
+            Some(s) => self
+                .table
+                .schools
+                .iter()
+                .position(|x| x == s)
+                .map(|r| Place(At::Row(r))),
+        }
+    }
+
+    /// The report row of the whole window or a school, exactly as its reports show it.
+    pub fn total_row(&self, place: &Place, school: Option<&str>) -> ReportRow {
+        self.row(RowKind::Total, place.0, school, None)
+    }
+
+    /// The sums of `indicator` over the given schools and grades of the window, when every
+    /// report of the window shows them: when the part is the whole window, whole grades, whole
+    /// schools or single cells, each of them shown (respondents, count and values) in the
+    /// reports' patterns, their sums are the sums of numbers the reports publish. Otherwise
+    /// None: the part's figures, next to the published ones, could recover a withheld value.
+    pub fn part_sums(
+        &self,
+        indicator: Indicator,
+        schools: &std::collections::BTreeSet<String>,
+        grades: &std::collections::BTreeSet<i32>,
+    ) -> Option<PartSums> {
+        let p = self.protections.get(&indicator)?;
+        let rows: Vec<usize> = (0..self.table.schools.len())
+            .filter(|r| schools.contains(&self.table.schools[*r]))
+            .collect();
+        let cols: Vec<usize> = (0..self.table.grades.len())
+            .filter(|c| grades.contains(&self.table.grades[*c]))
+            .collect();
+        if rows.is_empty() || cols.is_empty() {
+            return None;
+        }
+        let all_rows = rows.len() == self.table.schools.len();
+        let all_cols = cols.len() == self.table.grades.len();
+        let entries: Vec<At> = match (all_rows, all_cols) {
+            (true, true) => vec![At::Total],
+            (true, false) => cols.iter().map(|c| At::Column(*c)).collect(),
+            (false, true) => rows.iter().map(|r| At::Row(*r)).collect(),
+            (false, false) => rows
+                .iter()
+                .flat_map(|r| cols.iter().map(move |c| At::Cell(*r, *c)))
+                .collect(),
+        };
+        let mut out = PartSums {
+            sums: Sums::default(),
+            eligible: 0,
+            step: self.steps.get(&indicator).copied().unwrap_or(1.0),
+        };
+        for at in entries {
+            let hidden = suppression(&self.respondents, at)
+                .or(suppression(&p.count, at))
+                .or(suppression(&p.values, at));
+            if hidden.is_some() {
+                return None;
+            }
+            let cell = self.table.at(at);
+            out.sums.merge(&sums_of(cell, indicator));
+            out.eligible += cell.eligible.max(0) as u64;
+        }
+        Some(out)
+    }
+
+    fn row(&self, kind: RowKind, at: At, school: Option<&str>, grade: Option<i32>) -> ReportRow {
+        let cell = self.table.at(at);
+        let suppressed = suppression(&self.respondents, at);
         let shown = suppressed.is_none();
+        let rate = (shown && cell.eligible > 0)
+            .then(|| (cell.respondents as f64 * 1000.0 / cell.eligible as f64).round() / 10.0);
         ReportRow {
             kind,
             school_id: school.map(str::to_owned),
@@ -361,22 +608,38 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
             eligible: cell.eligible,
             opted_out: cell.opted_out,
             respondents: shown.then_some(cell.respondents),
-            response_rate: (shown && cell.eligible > 0)
-                .then(|| (cell.respondents as f64 * 1000.0 / cell.eligible as f64).round() / 10.0),
+            response_rate: rate,
+            low_response: rate.map(|r| r < stats::LOW_RESPONSE_BELOW),
             suppressed,
-            indicators: indicators
+            indicators: self
+                .indicators
                 .iter()
                 .map(|ind| {
-                    let p = &protections[ind];
+                    let p = &self.protections[ind];
                     let shown = Shown {
                         row: suppressed,
                         count: suppression(&p.count, at),
                         values: suppression(&p.values, at),
                     };
-                    indicator_result(*ind, &sums_of(cell, *ind), shown)
+                    let forms_hidden = match at {
+                        At::Row(r) => Some(&self.forms_hidden[r]),
+                        At::Total => self.forms_hidden.last(),
+                        At::Cell(..) | At::Column(_) => None,
+                    };
+                    let entry = Entry { cell, forms_hidden };
+                    indicator_result(*ind, &entry, self.steps[ind], shown)
                 })
                 .collect(),
         }
+    }
+}
+
+pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport {
+    let protected = protect(ctx, cells);
+    let table = &protected.table;
+    let protections = &protected.protections;
+    let row_at = |kind: RowKind, at: At, school: Option<&str>, grade: Option<i32>| {
+        protected.row(kind, at, school, grade)
     };
     let (total, total_at, schools, grades, school_id) = match scope {
         Scope::District { schools } => {
@@ -429,6 +692,7 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
                         opted_out: 0,
                         respondents: None,
                         response_rate: None,
+                        low_response: None,
                         suppressed: Some(Suppression::SmallCell),
                         indicators: Vec::new(),
                     };
@@ -473,12 +737,14 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
             instrument_title: ctx.instrument.title.clone(),
             instrument_version: ctx.instrument.version,
             instrument_lineage_id: ctx.instrument.lineage_id.clone(),
-            scoring_rules_version: SCORING_RULES_VERSION.to_owned(),
+            scoring_rules_version: ctx.scoring_rules_version.to_owned(),
             min_cell_size: ctx.window.min_cell_size,
             district_id: ctx.window.district_id.clone(),
             school_id,
             notes: vec![
                 "Response rate = respondents ÷ eligible students; students opted out by a guardian are not eligible and are counted separately.".to_owned(),
+                "Favorable: more than half of a respondent's answered items of the indicator are favorable (agree or strongly agree after reverse scoring, or the favorable yes/no answer). Index: the mean of the respondent's 5-point items, 1-5. Bullying: prevalence is frequent victimization, any form 2-3 times a month or more often this term (the Olweus cut-off); any_prevalence is once or twice or more; forms are shown on school and district totals.".to_owned(),
+                "95% intervals describe sampling among the eligible students (finite population corrected; a census has none): Wilson score intervals for shares, Student's t on the logit scale for the index. They do not cover non-response bias: low_response marks a response rate below 60%.".to_owned(),
                 "A count of respondents is suppressed (small_cell) when fewer than min_cell_size responded, or fewer than min_cell_size of them were enrolled and placed before the window opened; where a total is shown, more counts are suppressed so that none can be recovered by subtraction (complementary), across every report of the window. A group nobody was eligible for is known to be empty and always shown.".to_owned(),
                 "An indicator's values are withheld (coarsened) where they would tell that all, or all but one, of the respondents gave one answer: a share of h among n with h ≤ max(1, ⌊n/20⌋) or n − h ≤ max(1, ⌊n/20⌋) (this includes 5% or less and 95% or more), a mean of unanimous respondents or of respondents at most one away from the top or bottom of the scale, or, on a school's or the district's total, an item whose answers fall all or all but one in one option or that fewer than min_cell_size answered; enough other values of the indicator are withheld (complementary) that none of them can be recovered from any report of the window.".to_owned(),
                 "A withheld share is shown only as its coarse category, true for every count in it: \"<=X\" (at most max(1, ⌊n/20⌋) of n, i.e. at most X%) or \">=Y\", without an interval.".to_owned(),

@@ -7,7 +7,7 @@ use super::stats::Percent;
 use crate::csv_export::CsvExport;
 use crate::error::ApiError;
 
-const HEADER: [&str; 26] = [
+const HEADER: [&str; 28] = [
     "window_id",
     "instrument_id",
     "instrument_version",
@@ -22,7 +22,9 @@ const HEADER: [&str; 26] = [
     "opted_out",
     "respondents",
     "response_rate_pct",
+    "low_response",
     "indicator",
+    "measure",
     "n",
     "mean",
     "mean_ci_low",
@@ -71,12 +73,14 @@ pub fn render(report: &ClimateReport) -> Result<String, ApiError> {
         };
         let head = row_fields(section, row);
         for ind in &row.indicators {
-            let mut line: Vec<String> = meta.to_vec();
-            line.extend(head.clone());
-            line.extend(indicator_fields(ind));
-            line.extend([String::new(), String::new(), String::new()]);
-            line.push(num(ind.suppressed.as_ref().map(json_name)));
-            out.row(&line)?;
+            for fields in indicator_lines(ind) {
+                let mut line: Vec<String> = meta.to_vec();
+                line.extend(head.clone());
+                line.extend(fields);
+                line.extend([String::new(), String::new(), String::new()]);
+                line.push(num(ind.suppressed.as_ref().map(json_name)));
+                out.row(&line)?;
+            }
         }
     }
     for item in &report.items {
@@ -96,6 +100,7 @@ pub fn render(report: &ClimateReport) -> Result<String, ApiError> {
             line.extend(row_fields("item", &report.total));
             line.extend([
                 json_name(&item.indicator),
+                String::new(),
                 num(item.distribution.as_ref().map(|d| d.n)),
             ]);
             line.extend(std::iter::repeat_n(String::new(), 6));
@@ -120,6 +125,7 @@ fn row_fields(section: &str, row: &ReportRow) -> Vec<String> {
         row.opted_out.to_string(),
         num(row.respondents),
         num(row.response_rate),
+        num(row.low_response),
     ]
 }
 
@@ -130,16 +136,44 @@ fn percent_fields(p: Option<&Percent>) -> [String; 3] {
     }
 }
 
-fn indicator_fields(ind: &IndicatorResult) -> Vec<String> {
-    let mut v = vec![
-        json_name(&ind.indicator),
+/// An indicator's lines: its headline measure (percent favorable, or frequent victimization)
+/// with the index, then bullying's any victimization and each form (`measure` names them).
+fn indicator_lines(ind: &IndicatorResult) -> Vec<Vec<String>> {
+    let name = json_name(&ind.indicator);
+    let mut head = vec![
+        name.clone(),
+        if ind.prevalence.is_some() || ind.any_prevalence.is_some() {
+            "frequent_victimization".to_owned()
+        } else {
+            "favorable".to_owned()
+        },
         num(ind.n),
         num(ind.mean),
         num(ind.mean_ci_low),
         num(ind.mean_ci_high),
     ];
-    v.extend(percent_fields(
+    head.extend(percent_fields(
         ind.favorable.as_ref().or(ind.prevalence.as_ref()),
     ));
-    v
+    let mut lines = vec![head];
+    let secondary = |measure: String, n: Option<u64>, p: &Percent| {
+        let mut v = vec![
+            name.clone(),
+            measure,
+            num(n),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+        v.extend(percent_fields(Some(p)));
+        v
+    };
+    if let Some(any) = &ind.any_prevalence {
+        lines.push(secondary("any_victimization".to_owned(), ind.n, any));
+    }
+    for form in &ind.forms {
+        let measure = format!("frequent_{}", form.form.as_str());
+        lines.push(secondary(measure, Some(form.n), &form.prevalence));
+    }
+    lines
 }

@@ -3,11 +3,16 @@
 //! them; and the audit trail of every read.
 
 pub mod aggregates;
+pub mod chart;
 pub mod climate;
+pub mod comparison;
 pub mod csv;
 pub mod disclosure;
 pub mod opening;
+pub mod pictures;
+pub mod rescoring;
 pub mod routes;
+pub mod significance;
 pub mod stats;
 mod table;
 pub mod trend;

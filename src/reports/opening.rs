@@ -29,7 +29,7 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
-use crate::seal::SealKeys;
+use crate::seal::{DataKey, SealKeys};
 use crate::surveys::ballot_box::{self, Ballot, PlainCell};
 use crate::surveys::models::{ItemRow, WindowRow};
 use crate::surveys::queries::{instrument_items, offered_cells};
@@ -45,6 +45,11 @@ pub struct JobRun {
     /// Windows whose opening failed (left sealed, tried again at the next run), with why: a
     /// seal key that is not configured, say, must not hold up the other windows.
     pub failed: Vec<(String, String)>,
+    /// Opened windows this run scored again under the current scoring rules
+    /// (`reports::rescoring`).
+    pub rescored: Vec<String>,
+    /// Windows whose rescoring failed (left as they were, tried again at the next run).
+    pub rescore_failed: Vec<(String, String)>,
 }
 
 /// A window whose box this run opened.
@@ -81,10 +86,13 @@ pub fn run_job(
             Err(e) => failed.push((window.id.clone(), e.to_string())),
         }
     }
+    let (rescored, rescore_failed) = super::rescoring::rescore_stale(conn, keys)?;
     Ok(JobRun {
         frozen,
         opened,
         failed,
+        rescored,
+        rescore_failed,
     })
 }
 
@@ -192,37 +200,8 @@ pub fn open(
         cells[at].settled_respondents += i64::from(ballot.settled);
         cell_of.push(at);
     }
-    // Cells too small to report keep their ballots sealed (see `ballot_box`).
-    let small: Vec<bool> = cells
-        .iter()
-        .map(|c| aggregates::is_small(c.respondents, c.settled_respondents, window.min_cell_size))
-        .collect();
-    let kept_sealed: Vec<&Ballot> = ballots
-        .iter()
-        .zip(&cell_of)
-        .filter(|(_, at)| small[**at])
-        .map(|(b, _)| b)
-        .collect();
-    ballot_box::reseal(conn, &window.id, &key, &kept_sealed)?;
-    phases.done("reseal small cells");
-
-    let plain = tally(&mut cells, &ballots, &cell_of, &small, &items);
-    let plain: Vec<PlainCell> = cells
-        .iter()
-        .zip(plain)
-        .filter(|(_, answers)| !answers.is_empty())
-        .map(|(cell, mut answers)| {
-            answers.push(']');
-            PlainCell {
-                school_id: &cell.school_id,
-                grade: cell.grade,
-                respondents: cell.respondents,
-                answers,
-            }
-        })
-        .collect();
-    ballot_box::insert_cells(conn, &window.id, &items, &plain)?;
-    phases.done("aggregate and write");
+    write_ballots(conn, &window, &key, &mut cells, &ballots, &cell_of, &items)?;
+    phases.done("reseal, aggregate and write");
     aggregates::store(conn, &window, &cells, &key)?;
     phases.done("store aggregates");
     super::routes::render_all(conn, &window, &cells)?;
@@ -238,6 +217,47 @@ pub fn open(
         serde_json::json!({"window_id": window.id}),
     )?;
     Ok(Some(ballots.len()))
+}
+
+/// Builds each cell's aggregates from its ballots (in the shuffled order given, `cell_of` the
+/// cell of each) and writes the ballots back: those of cells too small to report sealed again
+/// under the window's data key (`ballot_box`), the others in the clear, one row per cell.
+pub(super) fn write_ballots(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    key: &DataKey,
+    cells: &mut [Cell],
+    ballots: &[Ballot],
+    cell_of: &[usize],
+    items: &[ItemRow],
+) -> Result<(), ApiError> {
+    let small: Vec<bool> = cells
+        .iter()
+        .map(|c| aggregates::is_small(c.respondents, c.settled_respondents, window.min_cell_size))
+        .collect();
+    let kept_sealed: Vec<&Ballot> = ballots
+        .iter()
+        .zip(cell_of)
+        .filter(|(_, at)| small[**at])
+        .map(|(b, _)| b)
+        .collect();
+    ballot_box::reseal(conn, &window.id, key, &kept_sealed)?;
+    let plain = tally(cells, ballots, cell_of, &small, items);
+    let plain: Vec<PlainCell> = cells
+        .iter()
+        .zip(plain)
+        .filter(|(_, answers)| !answers.is_empty())
+        .map(|(cell, mut answers)| {
+            answers.push(']');
+            PlainCell {
+                school_id: &cell.school_id,
+                grade: cell.grade,
+                respondents: cell.respondents,
+                answers,
+            }
+        })
+        .collect();
+    ballot_box::insert_cells(conn, &window.id, items, &plain)
 }
 
 /// Builds each cell's aggregates from its ballots, and returns, per cell, the JSON array of its

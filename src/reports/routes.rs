@@ -2,6 +2,8 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -13,7 +15,9 @@ use super::climate::{self, ClimateReport, Context, Scope};
 use crate::audit;
 use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::authz::{self, Visible};
-use crate::db::schema::{survey_window_reports as reports, survey_window_schools, survey_windows};
+use crate::db::schema::{
+    districts, schools, survey_window_reports as reports, survey_window_schools, survey_windows,
+};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
@@ -22,12 +26,14 @@ use crate::seal::SealKeys;
 use crate::state::AppState;
 use crate::surveys::models::{InstrumentRow, ItemRow, WindowRow};
 use crate::surveys::queries as surveys;
+use crate::surveys::vocab::Indicator;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Json,
     Csv,
+    Svg,
 }
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
@@ -37,8 +43,11 @@ pub struct ClimateQuery {
     /// A closed survey window.
     #[validate(length(min = 1, max = 64))]
     pub window_id: String,
-    /// `csv` for CSV (as does `Accept: text/csv`); JSON by default.
+    /// `csv` for CSV (as does `Accept: text/csv`), `svg` for a chart (as does
+    /// `Accept: image/svg+xml`); JSON by default.
     pub format: Option<Format>,
+    /// Charts: draw this indicator by grade (by default every indicator, for the school).
+    pub indicator: Option<Indicator>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -54,26 +63,38 @@ pub struct DistrictClimateQuery {
     /// A closed survey window.
     #[validate(length(min = 1, max = 64))]
     pub window_id: String,
-    /// `csv` for CSV (as does `Accept: text/csv`); JSON by default.
+    /// `csv` for CSV (as does `Accept: text/csv`), `svg` for a chart (as does
+    /// `Accept: image/svg+xml`); JSON by default.
     pub format: Option<Format>,
     /// `schools` adds a row per school (a larger report: about 1.5 kB per school).
     pub breakdown: Option<Breakdown>,
+    /// Charts: draw this indicator by school (with `breakdown=schools`) and grade (by default
+    /// every indicator, for the district).
+    pub indicator: Option<Indicator>,
 }
 
-fn wants_csv(req: &HttpRequest, format: Option<Format>) -> bool {
-    match format {
-        Some(f) => f == Format::Csv,
-        None => req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/csv")),
+/// The format asked for: `format` if given, else by the `Accept` header, else JSON.
+pub(super) fn negotiate(req: &HttpRequest, format: Option<Format>) -> Format {
+    if let Some(f) = format {
+        return f;
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if accept.contains("text/csv") {
+        Format::Csv
+    } else if accept.contains("image/svg+xml") {
+        Format::Svg
+    } else {
+        Format::Json
     }
 }
 
 /// Changes whenever a report's content or form changes, so renderings stored by an older
 /// version are not served (they are rendered again on the next read).
-const RENDERING_VERSION: &str = "r2";
+const RENDERING_VERSION: &str = "r3";
 
 fn scope_key(scope: &Scope) -> String {
     let scope = match scope {
@@ -81,7 +102,10 @@ fn scope_key(scope: &Scope) -> String {
         Scope::District { schools: true } => "district+schools".to_owned(),
         Scope::School(s) => format!("school:{s}"),
     };
-    format!("{RENDERING_VERSION}:{scope}")
+    // Renderings of other scoring rules are never served: a window of older rules is scored
+    // again first (`rescore_if_stale`).
+    let rules = crate::surveys::scoring::SCORING_RULES_VERSION;
+    format!("{RENDERING_VERSION}:{rules}:{scope}")
 }
 
 /// The stored rendering of a report in one format, if it was rendered before.
@@ -124,6 +148,7 @@ pub(super) fn rendered(
     diesel::update(survey_windows::table.find(&window.id))
         .set(survey_windows::min_cell_size.eq(survey_windows::min_cell_size))
         .execute(conn)?;
+    rescore_if_stale(conn, window, keys)?;
     let cells = aggregates::cells_of(conn, &closed, keys)?;
     if let Some(found) = stored_pair(conn)? {
         return Ok(found);
@@ -131,6 +156,124 @@ pub(super) fn rendered(
     let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
     let items = surveys::instrument_items(conn, &instrument.id)?;
     store_rendering(conn, window, &instrument, &items, cells, scope)
+}
+
+/// Scores the window again if its aggregates are of older scoring rules (which also renders
+/// its reports anew). If that fails (say its seal key is not configured here), the report is
+/// rendered from the aggregates as they are and names the rules they were built with.
+pub(super) fn rescore_if_stale(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    keys: &SealKeys,
+) -> Result<(), ApiError> {
+    let stale = aggregates::scoring_version(conn, &window.id)?
+        .is_some_and(|v| v != crate::surveys::scoring::SCORING_RULES_VERSION);
+    if !stale {
+        return Ok(());
+    }
+    // A savepoint, so that a failure leaves the caller's transaction usable.
+    let rescored = conn.transaction(|c| super::rescoring::rescore(c, window, keys));
+    match rescored {
+        Ok(_) => Ok(()),
+        Err(ApiError::Unavailable) => Err(ApiError::Unavailable),
+        Err(e) => {
+            tracing::warn!(window_id = %window.id, error = %e, "could not score the window again under the current rules");
+            Ok(())
+        }
+    }
+}
+
+/// One report of a window, assembled from its cells.
+fn report_of(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    instrument: &InstrumentRow,
+    items: &[ItemRow],
+    cells: Vec<Cell>,
+    scope: Scope,
+) -> Result<ClimateReport, ApiError> {
+    let version = aggregates::scoring_version(conn, &window.id)?
+        .unwrap_or_else(|| crate::surveys::scoring::SCORING_RULES_VERSION.to_owned());
+    let ctx = Context {
+        window,
+        instrument,
+        items,
+        scoring_rules_version: &version,
+    };
+    Ok(climate::assemble(&ctx, cells, scope))
+}
+
+/// One report of a closed window, assembled now (charts: they are drawn on request, not
+/// stored).
+fn assembled(
+    conn: &mut DbConnection,
+    window: &Visible<WindowRow>,
+    scope: Scope,
+    keys: &SealKeys,
+) -> Result<ClimateReport, ApiError> {
+    let closed = aggregates::closed(window, db::now())?;
+    rescore_if_stale(conn, window, keys)?;
+    let cells = aggregates::cells_of(conn, &closed, keys)?;
+    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
+    let items = surveys::instrument_items(conn, &instrument.id)?;
+    report_of(conn, window, &instrument, &items, cells, scope)
+}
+
+/// School names of the caller's district, by id (chart labels).
+pub(super) fn school_names(
+    conn: &mut DbConnection,
+    district_id: &str,
+) -> Result<HashMap<String, String>, ApiError> {
+    Ok(schools::table
+        .filter(schools::district_id.eq(district_id))
+        .select((schools::id, schools::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Draws a report as a chart, with the caller's checks and audit row (in a write transaction:
+/// a stale window is scored again first).
+async fn picture<F>(
+    state: &AppState,
+    caller: Caller,
+    indicator: Option<Indicator>,
+    checks: F,
+) -> Result<String, ApiError>
+where
+    F: Fn(&mut DbConnection, &Caller) -> Result<(Visible<WindowRow>, Scope, Value), ApiError>
+        + Send
+        + 'static,
+{
+    let keys = state.seal_keys.clone();
+    state
+        .db
+        .write(move |conn| {
+            let (window, scope, audited) = checks(conn, &caller)?;
+            let names = school_names(conn, &caller.district_id)?;
+            let scope_name = match &scope {
+                Scope::School(id) => names.get(id).cloned().unwrap_or_else(|| id.clone()),
+                Scope::District { .. } => districts::table
+                    .find(&caller.district_id)
+                    .select(districts::name)
+                    .first(conn)?,
+            };
+            let report = assembled(conn, &window, scope, &keys)?;
+            audit::record(conn, &caller, "report.read", audited)?;
+            Ok(super::pictures::climate(
+                &report,
+                indicator,
+                &names,
+                &scope_name,
+            ))
+        })
+        .await
+}
+
+pub(super) fn svg(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml; charset=utf-8")
+        .body(body)
 }
 
 /// Renders one report of a window and stores it (in the caller's write transaction).
@@ -143,12 +286,7 @@ fn store_rendering(
     scope: Scope,
 ) -> Result<(String, String), ApiError> {
     let key = scope_key(&scope);
-    let ctx = Context {
-        window,
-        instrument,
-        items,
-    };
-    let report: ClimateReport = climate::assemble(&ctx, cells, scope);
+    let report = report_of(conn, window, instrument, items, cells, scope)?;
     let json = serde_json::to_string(&report).map_err(|e| ApiError::internal(e.to_string()))?;
     let csv = super::csv::render(&report)?;
     diesel::insert_into(reports::table)
@@ -226,6 +364,30 @@ where
         .await
 }
 
+/// Serves a report in the format asked for.
+async fn serve<F>(
+    state: &AppState,
+    caller: Caller,
+    format: Format,
+    indicator: Option<Indicator>,
+    checks: F,
+    name: &str,
+) -> Result<HttpResponse, ApiError>
+where
+    F: Fn(&mut DbConnection, &Caller) -> Result<(Visible<WindowRow>, Scope, Value), ApiError>
+        + Send
+        + Sync
+        + Clone
+        + 'static,
+{
+    if format == Format::Svg {
+        return Ok(svg(picture(state, caller, indicator, checks).await?));
+    }
+    let csv = format == Format::Csv;
+    let body = read(state, caller, csv, checks).await?;
+    Ok(respond(csv, body, name))
+}
+
 fn respond(csv: bool, body: String, name: &str) -> HttpResponse {
     if csv {
         HttpResponse::Ok()
@@ -262,7 +424,7 @@ fn report_window(
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])), params(IdPath, ClimateQuery),
     responses(
-        (status = 200, description = "The report, as JSON or CSV", content((ClimateReport = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The report, as JSON, CSV or an SVG chart", content((ClimateReport = "application/json"), (String = "text/csv"), (String = "image/svg+xml"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The window is not closed yet", body = Problem, content_type = "application/problem+json"),
@@ -279,8 +441,8 @@ pub async fn school_climate(
 ) -> Result<HttpResponse, ApiError> {
     let school_id = path.into_inner().id;
     let query = query.0;
-    let csv = wants_csv(&req, query.format);
-    let format = if csv { "csv" } else { "json" };
+    let format = negotiate(&req, query.format);
+    let indicator = query.indicator;
     let checks = move |conn: &mut DbConnection, caller: &Caller| {
         let school = authz::school(conn, caller, &school_id)?;
         let window = report_window(conn, caller, &query.window_id)?;
@@ -299,8 +461,15 @@ pub async fn school_climate(
                              "window_id": window.id, "format": format});
         Ok((window, Scope::School(school.id.clone()), audited))
     };
-    let body = read(&state, (*caller).clone(), csv, checks).await?;
-    Ok(respond(csv, body, "school-climate"))
+    serve(
+        &state,
+        (*caller).clone(),
+        format,
+        indicator,
+        checks,
+        "school-climate",
+    )
+    .await
 }
 
 /// Climate results of a closed window for the district: the district and each grade (and with
@@ -309,7 +478,7 @@ pub async fn school_climate(
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])), params(IdPath, DistrictClimateQuery),
     responses(
-        (status = 200, description = "The report, as JSON or CSV", content((ClimateReport = "application/json"), (String = "text/csv"))),
+        (status = 200, description = "The report, as JSON, CSV or an SVG chart", content((ClimateReport = "application/json"), (String = "text/csv"), (String = "image/svg+xml"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The window is not closed yet", body = Problem, content_type = "application/problem+json"),
@@ -326,8 +495,8 @@ pub async fn district_climate(
 ) -> Result<HttpResponse, ApiError> {
     let district_id = path.into_inner().id;
     let query = query.0;
-    let csv = wants_csv(&req, query.format);
-    let format = if csv { "csv" } else { "json" };
+    let format = negotiate(&req, query.format);
+    let indicator = query.indicator;
     let checks = move |conn: &mut DbConnection, caller: &Caller| {
         authz::own_district(caller, &district_id)?;
         let window = report_window(conn, caller, &query.window_id)?;
@@ -336,6 +505,13 @@ pub async fn district_climate(
                              "window_id": window.id, "format": format, "schools": schools});
         Ok((window, Scope::District { schools }, audited))
     };
-    let body = read(&state, (*caller).clone(), csv, checks).await?;
-    Ok(respond(csv, body, "district-climate"))
+    serve(
+        &state,
+        (*caller).clone(),
+        format,
+        indicator,
+        checks,
+        "district-climate",
+    )
+    .await
 }

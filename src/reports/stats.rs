@@ -1,8 +1,14 @@
 //! The statistics of a report row and how they are published.
 //!
-//! - Means come with a 95% confidence interval from Student's t with n − 1 degrees of freedom.
-//! - Shares (favorable, victimized) come with a 95% Wilson score interval, which stays inside
-//!   0–100% and behaves at small n and near 0% or 100%, unlike the normal approximation.
+//! - **Intervals** describe how far a figure could be from that of all the eligible students of
+//!   its cell or margin, had a different subset of them answered; they say nothing of
+//!   non-response bias, which the `low_response` flag warns of instead.
+//!   - Means (1–5) come with a 95% interval from Student's t on the logit of the scale
+//!     position, finite-population corrected, with a floor on the spread ([`mean_interval`]):
+//!     inside the scale's bounds, wide at small n, never zero-width at unanimity.
+//!   - Shares (favorable, victimized) come with a 95% Wilson score interval at the effective
+//!     sample size of a finite population ([`wilson_in`]), which stays inside 0–100% and
+//!     behaves at small n and near 0% or 100%, unlike the normal approximation.
 //! - Whether a number is too telling is decided on counts, not on rounded percentages (the
 //!   threshold rule with the "n − 1" group-disclosure rule of statistical disclosure control:
 //!   a published value must not imply that all, or all but one, members of a group gave one
@@ -43,8 +49,14 @@ pub const COARSE_HIGH: f64 = 95.0;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sums {
     /// Respondents with a score: a value, a flag or both. Scale indicators give every scored
-    /// respondent both; bullying victimization only a flag, so its `sum`s stay 0.
+    /// respondent a flag and most a value too; bullying victimization only a flag, so its
+    /// `sum`s stay 0.
     pub n: u64,
+    /// Respondents with a value (scale indicators: those who answered a 5-point item), whom
+    /// `sum` and `sum_sq` add up. Absent from aggregates stored before scoring rules
+    /// 2026-12-06.1, when every scored respondent had a value (`with_legacy_values`).
+    #[serde(default)]
+    pub valued: u64,
     pub sum: f64,
     pub sum_sq: f64,
     /// Respondents flagged: favorable, or victimized.
@@ -58,6 +70,7 @@ impl Sums {
         }
         self.n += 1;
         if let Some(v) = value {
+            self.valued += 1;
             self.sum += v;
             self.sum_sq += v * v;
         }
@@ -68,9 +81,19 @@ impl Sums {
 
     pub fn merge(&mut self, other: &Sums) {
         self.n += other.n;
+        self.valued += other.valued;
         self.sum += other.sum;
         self.sum_sq += other.sum_sq;
         self.hits += other.hits;
+    }
+
+    /// Sums stored before `valued` existed, when every scored respondent of a scale indicator
+    /// had a value: `valued` is then `n`.
+    pub fn with_legacy_values(mut self) -> Sums {
+        if self.valued == 0 && self.sum > 0.0 {
+            self.valued = self.n;
+        }
+        self
     }
 }
 
@@ -79,24 +102,68 @@ pub struct MeanCi {
     pub mean: f64,
     pub low: f64,
     pub high: f64,
+    /// The standard error of the mean (finite-population corrected), on the 1–5 scale.
+    pub se: f64,
+    /// Respondents the mean is over.
+    pub n: u64,
 }
 
-/// The mean with its 95% confidence interval (Student's t, n − 1 degrees of freedom); `None`
-/// below two respondents, where there is no spread to estimate. Meaningful for indicators whose
-/// scored respondents all have a value (the scale indicators).
-pub fn mean_ci(s: &Sums) -> Option<MeanCi> {
-    if s.n < 2 {
+/// The share of a population of `population` that `n` respondents are (`f = n/N`, at most 1);
+/// 0 when the population is not known (`population` 0), which leaves intervals uncorrected.
+fn sampled_fraction(n: u64, population: u64) -> f64 {
+    if population == 0 {
+        0.0
+    } else {
+        (n as f64 / population as f64).min(1.0)
+    }
+}
+
+/// The mean of a scale indicator (1–5) with its 95% interval (module documentation,
+/// "Intervals"): `None` below two respondents with a value. `step` is the indicator's score
+/// step (`score_step`), `population` the eligible students the respondents are drawn from.
+///
+/// - standard error `se = √((1 − f) · s² / n)` with `f = n/N` (the finite population
+///   correction, Cochran 1977, theorem 2.2) and `s² = max(sample variance, step²/n)`: never
+///   less spread than a sample where one respondent answered one step differently, so
+///   unanimous answers do not claim perfect precision;
+/// - the interval is Student's t (n − 1 degrees of freedom) on the logit of the scale position
+///   `u = (mean − 1)/4`, with the delta-method standard error `se / (4·u·(1 − u))`, mapped back:
+///   `1 + 4·expit(logit(u) ± t·se/(4u(1 − u)))`. It stays inside 1–5 and is asymmetric near
+///   an end, as the logit interval for proportions near 0 or 1 is (NCES Statistical Standards,
+///   2012, standard 5-1). A mean at an end is moved in by a quarter of a step first; such means
+///   are never published (`mean_sensitive`).
+pub fn mean_interval(s: &Sums, population: u64, step: f64) -> Option<MeanCi> {
+    let n = s.valued;
+    if n < 2 {
         return None;
     }
-    let n = s.n as f64;
-    let mean = s.sum / n;
+    let nf = n as f64;
+    let mean = s.sum / nf;
     // Rounding can take a zero spread slightly below zero.
-    let variance = ((s.sum_sq - s.sum * mean) / (n - 1.0)).max(0.0);
-    let half = t_975(s.n - 1) * (variance / n).sqrt();
+    let variance = ((s.sum_sq - s.sum * mean) / (nf - 1.0)).max(0.0);
+    let variance = variance.max(step * step / nf);
+    let se = ((1.0 - sampled_fraction(n, population)) * variance / nf).sqrt();
+    if se == 0.0 {
+        // A census: the population's mean is known exactly.
+        return Some(MeanCi {
+            mean,
+            low: mean,
+            high: mean,
+            se,
+            n,
+        });
+    }
+    let edge = step / (4.0 * 4.0 * nf);
+    let u = ((mean - 1.0) / 4.0).clamp(edge, 1.0 - edge);
+    let logit = (u / (1.0 - u)).ln();
+    let half = t_975(n - 1) * se / (4.0 * u * (1.0 - u));
+    let back = |x: f64| 1.0 + 4.0 / (1.0 + (-x).exp());
     Some(MeanCi {
         mean,
-        low: mean - half,
-        high: mean + half,
+        low: back(logit - half),
+        high: back(logit + half),
+        se,
+        n,
     })
 }
 
@@ -105,19 +172,51 @@ pub struct Proportion {
     pub p: f64,
     pub low: f64,
     pub high: f64,
+    /// The standard error of `p` (finite-population corrected).
+    pub se: f64,
+    /// Respondents the share is over.
+    pub n: u64,
 }
 
-/// `hits / n` with its 95% Wilson score interval; `None` when `n` is 0 (or `hits` exceeds it).
+/// `hits / n` with its 95% Wilson score interval (Wilson 1927; Newcombe 1998, method 3);
+/// `None` when `n` is 0 (or `hits` exceeds it). Without a known population.
 pub fn wilson(hits: u64, n: u64) -> Option<Proportion> {
+    wilson_in(hits, n, 0)
+}
+
+/// `hits / n` of respondents drawn from `population` eligible students, with its 95% Wilson
+/// score interval at the effective sample size `n* = n·(N − 1)/(N − n)`: the variance of a
+/// share sampled without replacement is `(N − n)/(N − 1) · p(1 − p)/n` (Cochran 1977, theorem
+/// 3.2), and Wilson's interval is taken at the `n*` whose binomial variance equals it (the
+/// effective-sample-size approach of Korn & Graubard 1998). It stays inside 0–100% and behaves
+/// at small n and at 0 or n hits. When everyone eligible answered (`n ≥ N`) the share is the
+/// population's and the interval is the point.
+pub fn wilson_in(hits: u64, n: u64, population: u64) -> Option<Proportion> {
     if n == 0 || hits > n {
         return None;
     }
     let nf = n as f64;
     let p = hits as f64 / nf;
+    let f = sampled_fraction(n, population);
+    if f >= 1.0 {
+        return Some(Proportion {
+            p,
+            low: p,
+            high: p,
+            se: 0.0,
+            n,
+        });
+    }
+    let correction = if population > 1 {
+        (population - n) as f64 / (population - 1) as f64
+    } else {
+        1.0
+    };
+    let n_eff = nf / correction;
     let z2 = Z_975 * Z_975;
-    let denominator = 1.0 + z2 / nf;
-    let center = (p + z2 / (2.0 * nf)) / denominator;
-    let half = Z_975 / denominator * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt();
+    let denominator = 1.0 + z2 / n_eff;
+    let center = (p + z2 / (2.0 * n_eff)) / denominator;
+    let half = Z_975 / denominator * (p * (1.0 - p) / n_eff + z2 / (4.0 * n_eff * n_eff)).sqrt();
     // At 0 and n the bounds are exactly 0 and 1; rounding would leave a trace instead.
     let low = if hits == 0 {
         0.0
@@ -129,8 +228,20 @@ pub fn wilson(hits: u64, n: u64) -> Option<Proportion> {
     } else {
         (center + half).min(1.0)
     };
-    Some(Proportion { p, low, high })
+    Some(Proportion {
+        p,
+        low,
+        high,
+        se: (p * (1.0 - p) / n_eff).sqrt(),
+        n,
+    })
 }
+
+/// Cells whose response rate is below this percentage are flagged `low_response`: the
+/// threshold under which the CDC's Youth Risk Behavior Survey does not weight (and so does not
+/// report as representative) a school or district's results; below it non-response can bias a
+/// figure by more than its interval shows.
+pub const LOW_RESPONSE_BELOW: f64 = 60.0;
 
 /// Two-sided 95% critical values of Student's t for 1–30 degrees of freedom.
 const T_975: [f64; 30] = [
@@ -190,29 +301,25 @@ pub fn coarse_share(hits: u64, n: u64) -> Percent {
     }
 }
 
-/// The smallest non-zero distance of one respondent's score from either end of the 1–5 scale,
+/// The smallest non-zero distance of one respondent's index from either end of the 1–5 scale,
 /// for a scale indicator whose items have these scales: one answer one option away, averaged
-/// over all of the indicator's items (a yes/no answer moves 4).
+/// over the indicator's 5-point items (yes/no items are not in the index, `surveys::scoring`).
 pub fn score_step(scales: &[Scale]) -> f64 {
-    if scales.is_empty() {
+    let five_point = scales.iter().filter(|s| **s != Scale::YesNo).count();
+    if five_point == 0 {
         return 1.0;
     }
-    let item_step = if scales.iter().all(|s| *s == Scale::YesNo) {
-        4.0
-    } else {
-        1.0
-    };
-    item_step / scales.len() as f64
+    1.0 / five_point as f64
 }
 
 /// Whether a scale indicator's mean (and its interval) is too telling to publish (module
 /// rules): one respondent or none, unanimous respondents, or at most one respondent away from
 /// the top or the bottom of the scale.
 pub fn mean_sensitive(s: &Sums, step: f64) -> bool {
-    if s.n <= 1 {
+    if s.valued <= 1 {
         return true;
     }
-    let n = s.n as f64;
+    let n = s.valued as f64;
     let squares = s.sum_sq - s.sum * s.sum / n;
     // Summing n equal scores in floating point errs by at most a few n·ε relative.
     let unanimous = squares <= 64.0 * f64::EPSILON * n * s.sum_sq.max(1.0);

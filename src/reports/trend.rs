@@ -1,18 +1,22 @@
 //! Trends across the closed windows of one instrument lineage, and SEL activity beside climate.
 
-use actix_web::{get, web};
-use chrono::{NaiveDateTime, Utc};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::Utc;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::climate::Scope;
-use super::routes::rendered;
+use super::aggregates;
+use super::climate::{self, Context};
+use super::comparison::{self, IndicatorTrend, WindowFigures};
+use super::pictures;
+use super::routes::{rescore_if_stale, svg};
 use crate::audit;
 use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::authz;
+use crate::authz::Visible;
 use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
@@ -23,6 +27,7 @@ use crate::rosters::models::Term;
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 use crate::surveys::models::WindowRow;
+use crate::surveys::queries as surveys;
 use crate::surveys::vocab::Indicator;
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
@@ -33,39 +38,49 @@ pub struct TrendQuery {
     /// of the most recently closed window in scope (422 when several closed together).
     #[validate(length(min = 1, max = 64))]
     pub lineage_id: Option<String>,
+    /// `svg` for a chart (as does `Accept: image/svg+xml`); JSON by default.
+    pub format: Option<TrendFormat>,
+    /// Charts: draw this indicator only (by default every indicator).
+    pub indicator: Option<Indicator>,
 }
 
-/// One indicator in one window, and its change since the window before.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TrendPoint {
-    pub window_id: String,
-    pub window_title: String,
-    #[serde(serialize_with = "crate::timefmt::utc")]
-    pub closes_at: NaiveDateTime,
-    pub instrument_version: i32,
-    pub respondents: Option<i64>,
-    /// Scale indicators: the index (1–5) and its 95% interval.
-    pub mean: Option<f64>,
-    pub mean_ci_low: Option<f64>,
-    pub mean_ci_high: Option<f64>,
-    /// Percent favorable, or for bullying victimization the prevalence, with its interval.
-    pub percent: Option<f64>,
-    pub percent_ci_low: Option<f64>,
-    pub percent_ci_high: Option<f64>,
-    /// Why values are missing: a suppressed cell, or a coarsened percentage.
-    pub note: Option<String>,
-    pub mean_change: Option<f64>,
-    /// Whether the change is larger than the combined margin of error of the two windows
-    /// (√(m₁² + m₂²), m = half the 95% interval).
-    pub mean_change_exceeds_margin: Option<bool>,
-    pub percent_change: Option<f64>,
-    pub percent_change_exceeds_margin: Option<bool>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendFormat {
+    Json,
+    Svg,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct IndicatorTrend {
-    pub indicator: Indicator,
-    pub points: Vec<TrendPoint>,
+/// Whether a trend is asked for as a chart.
+fn wants_svg(req: &HttpRequest, format: Option<TrendFormat>) -> bool {
+    match format {
+        Some(f) => f == TrendFormat::Svg,
+        None => req
+            .headers()
+            .get(actix_web::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("image/svg+xml")),
+    }
+}
+
+/// A trend as JSON, or drawn.
+fn respond(trend: ClimateTrend, drawing: Option<Drawing>) -> HttpResponse {
+    match drawing {
+        None => HttpResponse::Ok().json(trend),
+        Some(d) => svg(pictures::trend(
+            &trend,
+            d.indicator,
+            &d.scope_name,
+            d.min_cell_size,
+        )),
+    }
+}
+
+/// What a trend chart needs besides the trend.
+struct Drawing {
+    indicator: Option<Indicator>,
+    scope_name: String,
+    min_cell_size: i32,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -73,26 +88,9 @@ pub struct ClimateTrend {
     pub lineage_id: Option<String>,
     pub district_id: String,
     pub school_id: Option<String>,
+    /// How changes are computed and tested.
+    pub method: String,
     pub indicators: Vec<IndicatorTrend>,
-}
-
-fn f(v: &Value) -> Option<f64> {
-    v.as_f64()
-}
-
-fn change(
-    prev: &TrendPoint,
-    cur: &TrendPoint,
-    pick: fn(&TrendPoint) -> [Option<f64>; 3],
-) -> (Option<f64>, Option<bool>) {
-    let ([Some(a), Some(alo), Some(ahi)], [Some(b), Some(blo), Some(bhi)]) =
-        (pick(prev), pick(cur))
-    else {
-        return (None, None);
-    };
-    let margin = (((ahi - alo) / 2.0).powi(2) + ((bhi - blo) / 2.0).powi(2)).sqrt();
-    let diff = ((b - a) * 100.0).round() / 100.0;
-    (Some(diff), Some((b - a).abs() > margin))
 }
 
 /// Closed windows of the lineage, oldest first, that cover the school (if any).
@@ -164,83 +162,57 @@ fn trend(
     school: Option<&str>,
     lineage: Option<&str>,
     keys: &crate::seal::SealKeys,
-) -> Result<ClimateTrend, ApiError> {
+) -> Result<Trend, ApiError> {
     let (lineage, windows) = lineage_windows(conn, caller, school, lineage)?;
-    let mut by_indicator: Vec<IndicatorTrend> = Vec::new();
+    let mut figures = Vec::with_capacity(windows.len());
     for window in windows {
         let visible = authz::window(conn, caller, &window.id)?;
-        let scope = school.map_or(Scope::District { schools: false }, |s| {
-            Scope::School(s.to_owned())
-        });
-        let (json, _) = rendered(conn, &visible, scope, keys)?;
-        let report: Value =
-            serde_json::from_str(&json).map_err(|e| ApiError::internal(e.to_string()))?;
-        let total = &report["total"];
-        for ind in total["indicators"].as_array().into_iter().flatten() {
-            let indicator: Indicator = serde_json::from_value(ind["indicator"].clone())
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            let pct = if ind["favorable"].is_null() {
-                &ind["prevalence"]
-            } else {
-                &ind["favorable"]
-            };
-            // A withheld share may still show its coarse category ("<=8.4"), which says more
-            // than the reason alone.
-            let note = if pct["coarsened"] == true {
-                Some(format!(
-                    "coarsened: {}",
-                    pct["display"].as_str().unwrap_or_default()
-                ))
-            } else if !ind["suppressed"].is_null() {
-                ind["suppressed"].as_str().map(str::to_owned)
-            } else {
-                None
-            };
-            let mut point = TrendPoint {
-                window_id: window.id.clone(),
-                window_title: window.title.clone(),
-                closes_at: window.closes_at,
-                instrument_version: report["meta"]["instrument_version"].as_i64().unwrap_or(0)
-                    as i32,
-                respondents: total["respondents"].as_i64(),
-                mean: f(&ind["mean"]),
-                mean_ci_low: f(&ind["mean_ci_low"]),
-                mean_ci_high: f(&ind["mean_ci_high"]),
-                percent: f(&pct["value"]),
-                percent_ci_low: f(&pct["low"]),
-                percent_ci_high: f(&pct["high"]),
-                note,
-                mean_change: None,
-                mean_change_exceeds_margin: None,
-                percent_change: None,
-                percent_change_exceeds_margin: None,
-            };
-            let series = match by_indicator.iter_mut().find(|t| t.indicator == indicator) {
-                Some(t) => t,
-                None => {
-                    by_indicator.push(IndicatorTrend {
-                        indicator,
-                        points: Vec::new(),
-                    });
-                    by_indicator.last_mut().expect("just pushed")
-                }
-            };
-            if let Some(prev) = series.points.last() {
-                (point.mean_change, point.mean_change_exceeds_margin) =
-                    change(prev, &point, |p| [p.mean, p.mean_ci_low, p.mean_ci_high]);
-                (point.percent_change, point.percent_change_exceeds_margin) =
-                    change(prev, &point, |p| {
-                        [p.percent, p.percent_ci_low, p.percent_ci_high]
-                    });
-            }
-            series.points.push(point);
-        }
+        figures.push(window_figures(conn, &visible, keys)?);
     }
-    Ok(ClimateTrend {
-        lineage_id: lineage,
-        district_id: caller.district_id.clone(),
-        school_id: school.map(str::to_owned),
-        indicators: by_indicator,
+    Ok(Trend {
+        min_cell_size: figures.iter().map(|f| f.min_cell_size).max().unwrap_or(0),
+        trend: ClimateTrend {
+            lineage_id: lineage,
+            district_id: caller.district_id.clone(),
+            school_id: school.map(str::to_owned),
+            method: comparison::METHOD.to_owned(),
+            indicators: comparison::trends(&figures, school),
+        },
+    })
+}
+
+/// A trend, with the largest minimum cell size of its windows (for a chart's footnote).
+struct Trend {
+    trend: ClimateTrend,
+    min_cell_size: i32,
+}
+
+/// A closed window's table and patterns, scored under the current rules first if it can be.
+fn window_figures(
+    conn: &mut DbConnection,
+    window: &Visible<WindowRow>,
+    keys: &crate::seal::SealKeys,
+) -> Result<WindowFigures, ApiError> {
+    let closed = aggregates::closed(window, db::now())?;
+    rescore_if_stale(conn, window, keys)?;
+    let cells = aggregates::cells_of(conn, &closed, keys)?;
+    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
+    let items = surveys::instrument_items(conn, &instrument.id)?;
+    let version = aggregates::scoring_version(conn, &window.id)?.unwrap_or_default();
+    let ctx = Context {
+        window,
+        instrument: &instrument,
+        items: &items,
+        scoring_rules_version: &version,
+    };
+    Ok(WindowFigures {
+        window_id: window.id.clone(),
+        window_title: window.title.clone(),
+        closes_at: window.closes_at,
+        instrument_version: instrument.version,
+        scoring_rules_version: version.clone(),
+        min_cell_size: window.min_cell_size,
+        protected: climate::protect(&ctx, cells),
     })
 }
 
@@ -249,7 +221,7 @@ fn trend(
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])), params(IdPath, TrendQuery),
     responses(
-        (status = 200, body = ClimateTrend),
+        (status = 200, description = "The trend, as JSON or an SVG chart", content((ClimateTrend = "application/json"), (String = "image/svg+xml"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Several questionnaires closed together: choose `lineage_id`", body = Problem, content_type = "application/problem+json"),
@@ -261,28 +233,36 @@ pub async fn school_trend(
     caller: Authorized<SchoolStaff>,
     path: web::Path<IdPath>,
     query: ValidQuery<TrendQuery>,
-) -> Result<web::Json<ClimateTrend>, ApiError> {
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    let lineage = query.0.lineage_id;
+    let drawn = wants_svg(&req, query.0.format);
+    let (lineage, indicator) = (query.0.lineage_id, query.0.indicator);
     let keys = state.seal_keys.clone();
-    let out = state
+    let (out, drawing) = state
         .db
         .write(move |conn| {
             let school = authz::school(conn, &caller, &id)?;
             let t = trend(conn, &caller, Some(&school.id), lineage.as_deref(), &keys)?;
             audit::record(conn, &caller, "report.read",
-                json!({"report": "school_climate_trend", "school_id": school.id, "lineage_id": t.lineage_id}))?;
-            Ok(t)
+                json!({"report": "school_climate_trend", "school_id": school.id,
+                       "lineage_id": t.trend.lineage_id, "format": if drawn { "svg" } else { "json" }}))?;
+            let drawing = drawn.then(|| Drawing {
+                indicator,
+                scope_name: school.name.clone(),
+                min_cell_size: t.min_cell_size,
+            });
+            Ok((t.trend, drawing))
         })
         .await?;
-    Ok(web::Json(out))
+    Ok(respond(out, drawing))
 }
 
 /// Each indicator of the district across the closed windows of one questionnaire lineage.
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])), params(IdPath, TrendQuery),
     responses(
-        (status = 200, body = ClimateTrend),
+        (status = 200, description = "The trend, as JSON or an SVG chart", content((ClimateTrend = "application/json"), (String = "image/svg+xml"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Several questionnaires closed together: choose `lineage_id`", body = Problem, content_type = "application/problem+json"),
@@ -294,21 +274,29 @@ pub async fn district_trend(
     caller: Authorized<DistrictAdmins>,
     path: web::Path<IdPath>,
     query: ValidQuery<TrendQuery>,
-) -> Result<web::Json<ClimateTrend>, ApiError> {
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    let lineage = query.0.lineage_id;
+    let drawn = wants_svg(&req, query.0.format);
+    let (lineage, indicator) = (query.0.lineage_id, query.0.indicator);
     let keys = state.seal_keys.clone();
-    let out = state
+    let (out, drawing) = state
         .db
         .write(move |conn| {
             let district = authz::district(conn, &caller, &id)?;
             let t = trend(conn, &caller, None, lineage.as_deref(), &keys)?;
             audit::record(conn, &caller, "report.read",
-                json!({"report": "district_climate_trend", "district_id": district.id, "lineage_id": t.lineage_id}))?;
-            Ok(t)
+                json!({"report": "district_climate_trend", "district_id": district.id,
+                       "lineage_id": t.trend.lineage_id, "format": if drawn { "svg" } else { "json" }}))?;
+            let drawing = drawn.then(|| Drawing {
+                indicator,
+                scope_name: district.name.clone(),
+                min_cell_size: t.min_cell_size,
+            });
+            Ok((t.trend, drawing))
         })
         .await?;
-    Ok(web::Json(out))
+    Ok(respond(out, drawing))
 }
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]

@@ -125,6 +125,7 @@ pub fn scored_items(items: &[ItemRow]) -> Vec<ScoredItem> {
             scale: item.scale(),
             indicator: item.indicator(),
             reverse_scored: item.reverse_scored,
+            form: item.bullying_form(),
         })
         .collect()
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use super::vocab::{Indicator, PpraArea, Scale};
+use super::vocab::{BullyingForm, Indicator, PpraArea, Scale};
 use crate::rosters::dto::validate_not_blank;
 
 fn default_true() -> bool {
@@ -14,6 +14,10 @@ fn default_true() -> bool {
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[validate(schema(
+    function = "form_of_victimization_items_only",
+    skip_on_field_errors = false
+))]
 pub struct NewItem {
     #[validate(length(min = 1, max = 500), custom(function = "validate_not_blank"))]
     pub prompt: String,
@@ -26,6 +30,21 @@ pub struct NewItem {
     #[serde(default)]
     #[validate(length(max = 8))]
     pub ppra_areas: Vec<PpraArea>,
+    /// Bullying victimization items only: the form of bullying the item asks about, so the
+    /// reports show each form's prevalence (an item without one counts toward the indicator's
+    /// overall figures only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bullying_form: Option<BullyingForm>,
+}
+
+fn form_of_victimization_items_only(i: &NewItem) -> Result<(), ValidationError> {
+    if i.bullying_form.is_none() || i.indicator == Indicator::BullyingVictimization {
+        Ok(())
+    } else {
+        let mut e = ValidationError::new("bullying_form");
+        e.message = Some("only bullying_victimization items have a bullying_form".into());
+        Err(e)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize, Validate, ToSchema)]

@@ -57,6 +57,7 @@ pub fn instrument_rows(
                 reverse_scored: item.reverse_scored,
                 required: item.required,
                 ppra_areas: serde_json::to_string(&ppra).unwrap_or_else(|_| "[]".into()),
+                bullying_form: item.bullying_form.map(|f| f.as_str().to_owned()),
             });
         }
     }

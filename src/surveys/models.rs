@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::vocab::{Indicator, PpraArea, Scale};
+use super::vocab::{BullyingForm, Indicator, PpraArea, Scale};
 use crate::db::schema::{survey_instruments, survey_items, survey_windows};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -45,6 +45,7 @@ pub struct ItemRow {
     pub reverse_scored: bool,
     pub required: bool,
     pub ppra_areas: String,
+    pub bullying_form: Option<String>,
 }
 
 impl ItemRow {
@@ -54,6 +55,10 @@ impl ItemRow {
 
     pub fn indicator(&self) -> Indicator {
         Indicator::parse(&self.indicator).unwrap_or(Indicator::Belonging)
+    }
+
+    pub fn bullying_form(&self) -> Option<BullyingForm> {
+        self.bullying_form.as_deref().and_then(BullyingForm::parse)
     }
 
     pub fn ppra(&self) -> Vec<PpraArea> {
@@ -88,6 +93,9 @@ pub struct Item {
     pub reverse_scored: bool,
     pub required: bool,
     pub ppra_areas: Vec<PpraArea>,
+    /// Bullying victimization items: the form of bullying asked about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bullying_form: Option<BullyingForm>,
     pub options: Vec<AnswerOption>,
 }
 
@@ -172,6 +180,7 @@ impl InstrumentRow {
                 reverse_scored: row.reverse_scored,
                 required: row.required,
                 ppra_areas: row.ppra(),
+                bullying_form: row.bullying_form(),
                 options: options(row.scale()),
             };
             ppra.extend(item.ppra_areas.iter().copied());

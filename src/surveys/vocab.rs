@@ -54,6 +54,20 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// The form of bullying a victimization item asks about, so each form is reported on its own:
+    /// `physical` (being hurt, threatened, or having belongings taken or damaged), `verbal`
+    /// (insults, mockery, name-calling to one's face), `social` (being left out on purpose,
+    /// rumours, friends turned against one) or `cyber` (through phones, chats, social media or
+    /// games).
+    BullyingForm {
+        Physical = "physical",
+        Verbal = "verbal",
+        Social = "social",
+        Cyber = "cyber",
+    }
+);
+
 /// Protected areas of the Protection of Pupil Rights Amendment (20 U.S.C. § 1232h) an item
 /// touches; an instrument touching any needs parental notice and opt-out.
 #[derive(

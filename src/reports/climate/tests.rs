@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use super::*;
 use crate::reports::aggregates::{Aggregates, Cell};
 use crate::reports::disclosure::span::Span;
-use crate::surveys::scoring::{score, ScoredItem, FAVORABLE_AT};
+use crate::surveys::scoring::{score, ScoredItem, FAVORABLE_AT, FREQUENT_AT};
 
 fn window(k: i32) -> WindowRow {
     WindowRow::new(
@@ -59,17 +59,26 @@ fn item(id: &str, scale: &str, indicator: &str, reverse: bool, required: bool) -
         reverse_scored: reverse,
         required,
         ppra_areas: "[]".into(),
+        bullying_form: None,
     }
 }
 
-/// Two belonging items (one reverse-scored), one safety item, one yes/no victimization item:
-/// a multi-item and a single-item scale indicator and a single yes/no victimization item.
+/// Two belonging items (one reverse-scored), one safety item, one victimization item: a
+/// multi-item and a single-item scale indicator and a single victimization item. Tests give
+/// the victimization answer as 1 (never) or 2 (victimized), which `cell` records as 3, "2–3
+/// times a month", the frequent-victimization cut-off.
 fn items(required: [bool; 4]) -> Vec<ItemRow> {
     let mut v = vec![
         item("b1", "agreement_5", "belonging", false, required[0]),
         item("b2", "agreement_5", "belonging", true, required[1]),
         item("s1", "agreement_5", "safety", false, required[2]),
-        item("v1", "yes_no", "bullying_victimization", false, required[3]),
+        item(
+            "v1",
+            "frequency_5",
+            "bullying_victimization",
+            false,
+            required[3],
+        ),
     ];
     for (i, it) in v.iter_mut().enumerate() {
         it.position = i as i32 + 1;
@@ -92,9 +101,19 @@ fn cell(
             scale: i.scale(),
             indicator: i.indicator(),
             reverse_scored: i.reverse_scored,
+            form: i.bullying_form(),
         })
         .collect();
     for respondent in answers {
+        let respondent: Vec<Option<i32>> = items
+            .iter()
+            .zip(respondent)
+            .map(|(i, a)| match (i.scale(), a) {
+                (Scale::Frequency5, Some(2)) => Some(FREQUENT_AT),
+                _ => *a,
+            })
+            .collect();
+        let respondent = &respondent;
         let given: Vec<(&ScoredItem, i32)> = scored
             .iter()
             .zip(respondent)
@@ -398,10 +417,9 @@ fn attack(ctx: &Context, cells: &[Cell]) -> Outcome {
                 };
                 let hit = |o: i32| {
                     if ind == Indicator::BullyingVictimization {
-                        it.scale() == Scale::YesNo && o == 2
-                            || it.scale() == Scale::Frequency5 && o >= 2
+                        it.scale() == Scale::Frequency5 && o >= FREQUENT_AT
                     } else {
-                        value(o) as f64 >= FAVORABLE_AT
+                        value(o) >= i128::from(FAVORABLE_AT)
                     }
                 };
                 let mut relations: Vec<(Q, Vec<i128>)> = vec![
@@ -551,6 +569,7 @@ fn context<'a>(w: &'a WindowRow, ins: &'a InstrumentRow, items: &'a [ItemRow]) -
         window: w,
         instrument: ins,
         items,
+        scoring_rules_version: crate::surveys::scoring::SCORING_RULES_VERSION,
     }
 }
 
@@ -864,4 +883,121 @@ fn no_withheld_number_of_any_report_follows_from_all_the_shown_ones() {
         coarsened > 500 && tables_coarsened > 40,
         "{coarsened} / {tables_coarsened}"
     );
+}
+
+#[test]
+fn a_part_of_a_window_is_given_only_as_a_sum_of_entries_every_report_shows() {
+    let items = items([true; 4]);
+    let (w, ins) = (window(10), instrument());
+    let ctx = context(&w, &ins, &items);
+    let cells = vec![
+        cell(&items, ("a", 6), 30, 0, &varied(25, 1)),
+        cell(&items, ("a", 7), 30, 0, &varied(4, 2)),
+        cell(&items, ("b", 6), 30, 0, &varied(24, 3)),
+        cell(&items, ("b", 7), 30, 0, &varied(27, 4)),
+        cell(&items, ("c", 6), 30, 0, &varied(22, 5)),
+        cell(&items, ("c", 7), 30, 0, &varied(23, 6)),
+    ];
+    let protected = protect(&ctx, cells.clone());
+    let schools = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let grades = |v: &[i32]| v.iter().copied().collect::<BTreeSet<_>>();
+    let all_grades = grades(&[6, 7]);
+    let whole = protected
+        .part_sums(
+            Indicator::Belonging,
+            &schools(&["a", "b", "c"]),
+            &all_grades,
+        )
+        .unwrap();
+    assert_eq!(whole.sums.n, 25 + 4 + 24 + 27 + 22 + 23);
+    assert_eq!(whole.eligible, 180);
+    // The small cell alone, or with a neighbour, is never given.
+    assert!(protected
+        .part_sums(Indicator::Belonging, &schools(&["a"]), &grades(&[7]))
+        .is_none());
+    assert!(protected
+        .part_sums(Indicator::Belonging, &schools(&["a", "b"]), &grades(&[7]))
+        .is_none());
+    // Whole schools are given exactly when the district report shows each of their rows.
+    let report = assemble(&ctx, cells, Scope::District { schools: true });
+    let shown = |id: &str| {
+        let row = report
+            .schools
+            .iter()
+            .find(|r| r.school_id.as_deref() == Some(id))
+            .unwrap();
+        indicator(row, Indicator::Belonging).suppressed.is_none()
+    };
+    for pair in [["a", "b"], ["b", "c"], ["a", "c"]] {
+        let part = protected.part_sums(Indicator::Belonging, &schools(&pair), &all_grades);
+        assert_eq!(part.is_some(), shown(pair[0]) && shown(pair[1]), "{pair:?}");
+    }
+    assert!(shown("b") && shown("c"), "the test needs two shown schools");
+    let bc = protected
+        .part_sums(Indicator::Belonging, &schools(&["b", "c"]), &all_grades)
+        .unwrap();
+    assert_eq!((bc.sums.n, bc.eligible), (24 + 27 + 22 + 23, 120));
+}
+
+#[test]
+fn a_form_hidden_at_one_school_is_hidden_at_the_district_total_too() {
+    let mut items = items([true; 4]);
+    items[3].bullying_form = Some("physical".into());
+    let mut verbal = item("v2", "frequency_5", "bullying_victimization", false, true);
+    verbal.bullying_form = Some("verbal".into());
+    verbal.position = 5;
+    items.push(verbal);
+    let (w, ins) = (window(10), instrument());
+    let ctx = context(&w, &ins, &items);
+    // Physical: school a 2 of 40 frequently victimized (sensitive: at most ⌊40/20⌋, yet its
+    // item's answer counts are not), school b 12 of 40; verbal (the second item) about one in
+    // four everywhere, so the headline is not sensitive.
+    let victims = |n: usize, hit: usize, seed: usize| {
+        let mut v = varied(n, seed);
+        v.iter_mut().enumerate().for_each(|(i, r)| {
+            r[3] = Some(1 + i32::from(i < hit));
+            r.push(Some(1 + i32::from(i % 4 == 1)));
+        });
+        v
+    };
+    let cells = vec![
+        cell(&items, ("a", 6), 50, 0, &victims(40, 2, 1)),
+        cell(&items, ("b", 6), 50, 0, &victims(40, 12, 2)),
+    ];
+    let forms = |scope: Scope| {
+        let report = assemble(&ctx, cells.clone(), scope);
+        let b = indicator(&report.total, Indicator::BullyingVictimization).clone();
+        (b, report)
+    };
+    let physical = |b: &IndicatorResult| {
+        b.forms
+            .iter()
+            .find(|f| f.form == BullyingForm::Physical)
+            .cloned()
+    };
+    let (school_a, _) = forms(Scope::School("a".into()));
+    assert!(
+        school_a.prevalence.as_ref().unwrap().value.is_some(),
+        "{school_a:?}"
+    );
+    let shown = physical(&school_a).expect("the coarse category is shown");
+    assert!(shown.prevalence.coarsened, "{shown:?}");
+    let (school_b, _) = forms(Scope::School("b".into()));
+    assert_eq!(physical(&school_b).unwrap().prevalence.value, Some(30.0));
+    // The district's 14 of 80 is not sensitive, but shown beside school b's 12 it would give
+    // school a's 2: it is withheld, and the verbal form and the headline are not.
+    let (district, _) = forms(Scope::District { schools: true });
+    assert!(physical(&district).is_none(), "{district:?}");
+    let verbal = district
+        .forms
+        .iter()
+        .find(|f| f.form == BullyingForm::Verbal);
+    assert!(
+        verbal.is_some_and(|f| f.prevalence.value.is_some()),
+        "{district:?}"
+    );
+    assert!(district
+        .prevalence
+        .as_ref()
+        .is_some_and(|p| p.value.is_some()));
 }

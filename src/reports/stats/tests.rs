@@ -34,28 +34,82 @@ fn t_975_approximation_joins_the_table_smoothly() {
 }
 
 #[test]
-fn mean_ci_of_a_small_sample_by_hand() {
-    // Mean 5; squared deviations 9+1+1+1+0+0+4+16 = 32, so s² = 32/7 and
-    // half width = t(7) · √(32/7/8) = 2.364624 · 0.7559289 = 1.7874879.
+fn mean_interval_matches_the_reference_computation() {
+    // Answers 2, 4, 4, 4, 5, 5, 3, 3 on 1-5 (one 5-point item, step 1): mean 3.75,
+    // s² = 1.071429, se = √(s²/8) = 0.365963 without a population, t(7) = 2.364624; on the
+    // logit of u = 0.6875 (0.788457): half = t·se/(4u(1−u)) = 1.006969, so
+    // 1 + 4·expit(0.788457 ∓ 1.006969) = 2.782354 and 4.430365. Of 10 eligible: se = 0.163663,
+    // 3.334942 and 4.101412. Reference: the same formula in Python with numpy and
+    // scipy.stats.t.ppf(0.975, 7), written independently of this code.
     let mut s = Sums::default();
-    for v in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0] {
+    for v in [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 3.0, 3.0] {
         s.add(Some(v), Some(v >= 4.0));
     }
-    let ci = mean_ci(&s).unwrap();
-    assert_eq!(ci.mean, 5.0);
-    assert!(close(ci.low, 3.212_512, 1e-5), "{ci:?}");
-    assert!(close(ci.high, 6.787_488, 1e-5), "{ci:?}");
-    assert_eq!(s.hits, 7);
+    let ci = mean_interval(&s, 0, 1.0).unwrap();
+    assert_eq!(ci.mean, 3.75);
+    assert!(close(ci.low, 2.782_354, 1e-5), "{ci:?}");
+    assert!(close(ci.high, 4.430_365, 1e-5), "{ci:?}");
+    assert!(close(ci.se, 0.365_963, 1e-6), "{ci:?}");
+    // The same 8 of an eligible 10: se shrinks by √(1 − 8/10).
+    let fpc = mean_interval(&s, 10, 1.0).unwrap();
+    assert!(close(fpc.se, 0.365_963 * 0.2f64.sqrt(), 1e-6), "{fpc:?}");
+    assert!(close(fpc.low, 3.334_942, 1e-5), "{fpc:?}");
+    assert!(close(fpc.high, 4.101_412, 1e-5), "{fpc:?}");
+    // Everyone eligible answered: the population's mean, exactly.
+    let census = mean_interval(&s, 8, 1.0).unwrap();
+    assert_eq!((census.low, census.high), (3.75, 3.75));
 }
 
 #[test]
-fn mean_ci_needs_two_and_allows_no_spread() {
+fn mean_interval_stays_on_the_scale_and_keeps_a_width_at_unanimity() {
     let mut s = Sums::default();
     s.add(Some(3.0), Some(false));
-    assert_eq!(mean_ci(&s), None);
+    assert_eq!(mean_interval(&s, 0, 1.0), None);
     s.add(Some(3.0), Some(false));
-    let ci = mean_ci(&s).unwrap();
-    assert_eq!((ci.mean, ci.low, ci.high), (3.0, 3.0, 3.0));
+    let ci = mean_interval(&s, 0, 1.0).unwrap();
+    assert_eq!(ci.mean, 3.0);
+    assert!(ci.low < 3.0 && ci.high > 3.0, "{ci:?}");
+    // Answers at the top of the scale, and near it, at small n.
+    for answers in [
+        &[5.0, 5.0, 5.0][..],
+        &[5.0, 4.0],
+        &[1.0, 1.0, 2.0],
+        &[4.5, 5.0, 5.0, 5.0],
+    ] {
+        let mut s = Sums::default();
+        for v in answers {
+            s.add(Some(*v), Some(*v >= 4.0));
+        }
+        let ci = mean_interval(&s, 0, 0.5).unwrap();
+        assert!(
+            1.0 < ci.low && ci.low < ci.high && ci.high < 5.0,
+            "{answers:?}: {ci:?}"
+        );
+    }
+    // Respondents with only yes/no answers have no value: the mean is over those with one.
+    let mut s = Sums::default();
+    s.add(None, Some(true));
+    s.add(Some(4.0), Some(true));
+    s.add(Some(2.0), Some(false));
+    let ci = mean_interval(&s, 0, 1.0).unwrap();
+    assert_eq!((ci.mean, ci.n), (3.0, 2));
+}
+
+#[test]
+fn wilson_in_a_finite_population_matches_the_reference_computation() {
+    // 30 favorable of 40 respondents among 50 eligible: n* = 40·49/10 = 196; statsmodels'
+    // proportion_confint(0.75 * 196, 196, method="wilson") = (0.6849671, 0.8054216).
+    let w = wilson_in(30, 40, 50).unwrap();
+    assert!(close(w.low, 0.684_967_1, 1e-6), "{w:?}");
+    assert!(close(w.high, 0.805_421_6, 1e-6), "{w:?}");
+    assert!(close(w.se, (0.75f64 * 0.25 / 196.0).sqrt(), 1e-12), "{w:?}");
+    // Narrower than without the population, and a census has no interval.
+    let plain = wilson(30, 40).unwrap();
+    assert!(plain.low < w.low && w.high < plain.high);
+    let census = wilson_in(30, 40, 40).unwrap();
+    assert_eq!((census.low, census.high), (0.75, 0.75));
+    // Without a known population it is Wilson's interval.
+    assert_eq!(wilson_in(30, 40, 0), wilson(30, 40));
 }
 
 #[test]
@@ -86,6 +140,8 @@ fn share(p: f64) -> Percent {
         p,
         low: p / 2.0,
         high: (p + 1.0) / 2.0,
+        se: 0.0,
+        n: 0,
     })
 }
 
@@ -245,7 +301,12 @@ fn a_mean_is_sensitive_when_unanimous_or_one_away_from_an_end() {
         &sums(&[5.0, 5.0, 4.0, 3.5]),
         score_step(&[Scale::Agreement5; 2])
     ));
-    assert_eq!(score_step(&[Scale::YesNo, Scale::YesNo]), 2.0);
+    // Yes/no items are not in the index: two agreement items and one yes/no, steps of a half.
+    assert_eq!(
+        score_step(&[Scale::YesNo, Scale::Agreement5, Scale::Agreement5]),
+        0.5
+    );
+    assert_eq!(score_step(&[Scale::YesNo]), 1.0);
 }
 
 #[test]

@@ -1,0 +1,1 @@
+ALTER TABLE survey_items DROP COLUMN bullying_form;
