@@ -13,6 +13,7 @@ pub mod ballot_box;
 pub mod demo;
 pub mod dto;
 pub mod instruments;
+pub mod latent;
 pub mod library;
 pub mod models;
 pub mod queries;

@@ -1,6 +1,7 @@
 //! Synthetic load data: a district of N schools and M students per school whose survey answers
 //! are submitted through the same code path as the API (scope check, validation, scoring, the
-//! two-row transaction). For benchmarks and for exercising reports at scale.
+//! two-row transaction). For benchmarks and for exercising reports at scale. The answers come
+//! from the latent model (`latent`; README "Demo and synthetic answers").
 
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::dto::Answer;
+use super::latent::{self, Model, Plan};
 use super::models::WindowRow;
 use super::queries;
 use super::responses::record_answers;
@@ -52,43 +53,12 @@ pub struct Generated {
     pub seconds: f64,
 }
 
-/// An answer on an item's scale, drawn around a student's latent well-being (0 low – 1 high).
-pub(crate) fn draw(
-    rng: &mut StdRng,
-    scale: super::vocab::Scale,
-    reverse: bool,
-    victimization: bool,
-    wellbeing: f64,
-) -> i32 {
-    use super::vocab::Scale;
-    let noise: f64 = rng.gen_range(-0.25..0.25);
-    let level = (wellbeing + noise).clamp(0.0, 1.0);
-    match scale {
-        Scale::YesNo => {
-            if level > 0.3 {
-                2
-            } else {
-                1
-            }
-        }
-        Scale::Frequency5 if victimization => {
-            // Most students report "never"; low well-being raises the odds of victimization.
-            if rng.gen_bool((0.55 - 0.5 * level).clamp(0.02, 0.9)) {
-                rng.gen_range(2..=5)
-            } else {
-                1
-            }
-        }
-        _ => {
-            let v = (1.0 + level * 4.0).round() as i32;
-            if reverse {
-                6 - v
-            } else {
-                v
-            }
-        }
-    }
-}
+/// How much lower each earlier window's climate is than the next one's (latent standard
+/// deviations, `latent::Model::means`): past windows show a gentle improvement.
+const TERM_STEP: f64 = 0.05;
+
+/// Submissions per transaction.
+const CHUNK: usize = 1000;
 
 /// Generates the district and its sealed answers; closed windows (the past ones, and the last
 /// with `close`) are left for the survey job to open (`reports::opening::run_job`), as the
@@ -232,6 +202,13 @@ pub fn generate(
 
     let items =
         queries::instrument_items(conn, &windows[0].instrument_id).map_err(|e| anyhow!("{e:?}"))?;
+    // The latent model (`latent`): every school its climate, every student stable traits (by the
+    // seed and their index, so the same in every window), answers by the graded-response model.
+    let model = Model::new();
+    let plan = Plan::new(&items);
+    let climates: Vec<f64> = (0..spec.schools)
+        .map(|s| latent::school_climate(spec.seed, s))
+        .collect();
     let mut responses = 0;
     let mut pending = Vec::new();
     let last = windows.len() - 1;
@@ -242,32 +219,27 @@ pub fn generate(
         } else {
             window.opens_at + TimeDelta::days(1)
         };
+        let term = -TERM_STEP * (last - n) as f64;
         // Each submission runs the API's code path; they are committed a thousand at a time
         // only because one commit per answer would make a million-answer data set take hours.
-        for chunk in students.chunks(1000) {
+        for (c, chunk) in students.chunks(CHUNK).enumerate() {
             let mut answered = 0;
             write_transaction(conn, |conn| -> anyhow::Result<()> {
-                for student in chunk {
+                for (i, student) in chunk.iter().enumerate() {
                     if !rng.gen_bool(spec.response_rate.clamp(0.0, 1.0)) {
                         if n == last {
                             pending.push(student.clone());
                         }
                         continue;
                     }
-                    let wellbeing: f64 = rng.gen_range(0.0..1.0);
-                    let answers: Vec<Answer> = items
-                        .iter()
-                        .map(|item| Answer {
-                            item_id: item.id.clone(),
-                            value: draw(
-                                &mut rng,
-                                item.scale(),
-                                item.reverse_scored,
-                                item.indicator() == super::vocab::Indicator::BullyingVictimization,
-                                wellbeing,
-                            ),
-                        })
-                        .collect();
+                    // Students were made school by school, `students_per_school` each.
+                    let index = c * CHUNK + i;
+                    let school = index / spec.students_per_school.max(1);
+                    let means =
+                        model.means(climates[school], student.grade.unwrap_or_default(), term);
+                    let traits =
+                        model.traits(&model.student(spec.seed, index as u64), &means, &mut rng);
+                    let answers = plan.answers(&items, &traits, &mut rng);
                     let visible =
                         authz::window(conn, student, &window.id).map_err(|e| anyhow!("{e:?}"))?;
                     record_answers(
