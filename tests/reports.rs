@@ -892,6 +892,66 @@ fn windows_scored_under_older_rules_are_scored_again_from_their_stored_answers()
 }
 
 #[test]
+fn a_window_that_cannot_be_scored_again_names_its_rules_and_is_not_compared() {
+    use securebase::db::schema::{
+        survey_cell_responses, survey_window_aggregations, survey_window_reports,
+    };
+    let app = TestApp::spawn();
+    let admin = app.login(ADMIN);
+    let secondary: Vec<Value> = closed_windows(&app, &admin)
+        .into_iter()
+        .filter(|w| w["grades"].as_array().unwrap().contains(&Value::from(12)))
+        .collect();
+    let earlier = secondary[0]["id"].as_str().unwrap();
+    let lineage = district_report(&app, &admin, earlier)["meta"]["instrument_lineage_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Built under older rules, and its stored answers are gone: it cannot be scored again.
+    let mut conn = app.conn();
+    diesel::update(survey_window_aggregations::table.find(earlier))
+        .set(survey_window_aggregations::scoring_rules_version.eq("2026-11-27.1"))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::delete(
+        survey_cell_responses::table.filter(survey_cell_responses::window_id.eq(earlier)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::delete(
+        survey_window_reports::table.filter(survey_window_reports::window_id.eq(earlier)),
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let run = app.run_survey_job();
+    assert_eq!(run.rescore_failed.len(), 1, "{run:?}");
+    let report = district_report(&app, &admin, earlier);
+    assert_eq!(report["meta"]["scoring_rules_version"], "2026-11-27.1");
+    let r = app.get(
+        &format!(
+            "/api/v1/reports/districts/{}/climate/trend?lineage_id={lineage}",
+            district_id()
+        ),
+        Some(&admin),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    for indicator in r.json()["indicators"].as_array().unwrap() {
+        let points = indicator["points"].as_array().unwrap();
+        assert_eq!(points[0]["scoring_rules_version"], "2026-11-27.1");
+        assert_eq!(points[1]["scoring_rules_version"], "2026-12-06.1");
+        let c = &points[1]["change"];
+        assert!(
+            c["mean_change"].is_null() && c["percent_change"].is_null(),
+            "{c}"
+        );
+        assert!(
+            c["note"].as_str().unwrap().contains("different rules"),
+            "{c}"
+        );
+    }
+}
+
+#[test]
 fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
     let app = TestApp::spawn();
     let admin = app.login(ADMIN);

@@ -245,6 +245,15 @@ fn change(
         out.note = Some("the windows share no school and grade".to_owned());
         return out;
     }
+    if before.scoring_rules_version != after.scoring_rules_version {
+        // A window that could not be scored again under the current rules: its figures mean
+        // something else, and a difference would mix the two silently.
+        out.note = Some(format!(
+            "not compared: scored under different rules ({} and {})",
+            before.scoring_rules_version, after.scoring_rules_version
+        ));
+        return out;
+    }
     let (Some(a), Some(b)) = (
         side(before, indicator, &schools, &grades),
         side(after, indicator, &schools, &grades),

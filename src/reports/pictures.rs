@@ -96,7 +96,7 @@ fn subtitle(report: &ClimateReport) -> String {
 
 fn footnote(min_cell_size: i32, rules: &str) -> String {
     format!(
-        "n = students scored on the indicator. Groups with fewer than {min_cell_size} respondents are not shown (small cell), and others are withheld where needed so none can be recovered (complementary); shares near 0% or 100% are shown only as a range (coarsened). Whiskers and bands: 95% intervals. Scoring rules {rules}."
+        "Frequent victimization: bullied 2-3 times a month or more in any form. n = students scored on the indicator. Groups with fewer than {min_cell_size} respondents are not shown (small cell), and others are withheld where needed so none can be recovered (complementary); shares near 0% or 100% are shown only as a range (coarsened). Whiskers and bands: 95% intervals. Scoring rules {rules}."
     )
 }
 
@@ -184,6 +184,8 @@ fn series(t: &IndicatorTrend, windows: &[(String, String)]) -> Series {
             }
         })
         .collect();
+    // The legend is short: the measure without its definition, which the footnote has.
+    let measure = measure.split(" (").next().unwrap_or(measure);
     Series {
         name: format!("{name} ({measure})"),
         points,
