@@ -369,7 +369,8 @@ fn every_reported_figure_matches_a_recomputation_from_the_raw_responses() {
                 check_share(&ind["any_prevalence"], any, n, population, "any");
                 let forms = ind["forms"].as_array().unwrap();
                 if row["grade"].is_null() {
-                    assert_eq!(forms.len(), 4, "{ind}");
+                    // Each form is shown, or withheld as a whole where it would tell too much.
+                    assert!(forms.len() <= 4, "{ind}");
                 } else {
                     assert!(forms.is_empty(), "forms only on totals: {ind}");
                 }

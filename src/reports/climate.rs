@@ -243,9 +243,9 @@ fn indicator_result(
             out.forms = aggregates
                 .forms
                 .iter()
+                .filter(|(form, _)| !hidden && !forms_hidden.contains(form))
                 .filter_map(|(form, s)| {
-                    let hidden = hidden || forms_hidden.contains(form);
-                    share(s, population, hidden).map(|prevalence| FormPrevalence {
+                    share(s, population, false).map(|prevalence| FormPrevalence {
                         form: *form,
                         n: s.n,
                         prevalence,
@@ -456,15 +456,16 @@ pub fn protect(ctx: &Context, cells: Vec<Cell>) -> Protected {
 }
 
 /// Per school total (then the district total), the forms of bullying whose frequent
-/// victimization is hidden there. Per-form shares are published on those totals only, which
-/// form one line: the district total is the sum of the school totals. A form is hidden where
-/// the bullying values are (the indicator's pattern), where fewer than `k` answered an item of
-/// it, or where its share is sensitive (`stats::share_sensitive`); and where one school total
-/// alone is hidden beside a shown district total, the district total is hidden too, so the
-/// school's cannot be recovered by subtraction. A hidden sensitive share still shows its
-/// coarse category, as the headline does. The forms' items' answer counts follow the
-/// indicator's own pattern (they are published where its values are), so a single-item form
-/// says nothing there that its item's counts do not.
+/// victimization is withheld there, with the answer counts of the form's items. Per-form
+/// shares are published on those totals only, which form one line: the district total is the
+/// sum of the school totals. A form is withheld at a school where the bullying values are (the
+/// indicator's pattern), where fewer than `k` answered an item of it, or where its share is
+/// sensitive (`stats::share_sensitive`); at the district total where it is so there, or where
+/// any school withholds it, so that no school's count follows by subtraction, nor from counts
+/// never being negative. A withheld form shows nothing (not even a coarse category: that a
+/// form is missing rather than coarse would itself tell it is not sensitive), and its items'
+/// answer counts are withheld with it, since they give the form's count (exactly, for a form of
+/// one item).
 fn protect_forms(
     table: &Table,
     protections: &BTreeMap<Indicator, Protection>,
@@ -494,15 +495,9 @@ fn protect_forms(
         })
         .collect();
     let schools = table.schools.len();
-    for form in BullyingForm::ALL {
-        let rows_hidden = hidden[..schools]
-            .iter()
-            .filter(|h| h.contains(form))
-            .count();
-        if rows_hidden == 1 {
-            hidden[schools].insert(*form);
-        }
-    }
+    let withheld_somewhere: BTreeSet<BullyingForm> =
+        hidden[..schools].iter().flatten().copied().collect();
+    hidden[schools].extend(withheld_somewhere);
     hidden
 }
 
@@ -524,6 +519,16 @@ impl Protected {
 
     pub fn grades(&self) -> &[i32] {
         &self.table.grades
+    }
+
+    /// Whether a form of bullying is withheld at a school's or the district's total
+    /// (`protect_forms`); never published elsewhere.
+    fn form_hidden(&self, at: At, form: BullyingForm) -> bool {
+        match at {
+            At::Row(r) => self.forms_hidden[r].contains(&form),
+            At::Total => self.forms_hidden.last().is_some_and(|h| h.contains(&form)),
+            At::Cell(..) | At::Column(_) => true,
+        }
     }
 
     /// The whole window, or one of its schools (None if it has no cells for it).
@@ -599,8 +604,9 @@ impl Protected {
         let cell = self.table.at(at);
         let suppressed = suppression(&self.respondents, at);
         let shown = suppressed.is_none();
-        let rate = (shown && cell.eligible > 0)
-            .then(|| (cell.respondents as f64 * 1000.0 / cell.eligible as f64).round() / 10.0);
+        let exact_rate = (shown && cell.eligible > 0)
+            .then(|| cell.respondents as f64 * 100.0 / cell.eligible as f64);
+        let rate = exact_rate.map(|r| (r * 10.0).round() / 10.0);
         ReportRow {
             kind,
             school_id: school.map(str::to_owned),
@@ -609,7 +615,8 @@ impl Protected {
             opted_out: cell.opted_out,
             respondents: shown.then_some(cell.respondents),
             response_rate: rate,
-            low_response: rate.map(|r| r < stats::LOW_RESPONSE_BELOW),
+            // On the exact rate: 59.96% is below 60% though it shows as 60.0.
+            low_response: exact_rate.map(|r| r < stats::LOW_RESPONSE_BELOW),
             suppressed,
             indicators: self
                 .indicators
@@ -708,7 +715,13 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
             let suppressed = match total_at {
                 Some(at) => total
                     .suppressed
-                    .or_else(|| suppression(&protections[&item.indicator()].values, at)),
+                    .or_else(|| suppression(&protections[&item.indicator()].values, at))
+                    .or_else(|| {
+                        // An item of a form withheld here would give the form's count away.
+                        item.bullying_form()
+                            .filter(|f| protected.form_hidden(at, *f))
+                            .map(|_| Suppression::Coarsened)
+                    }),
                 None => Some(Suppression::SmallCell),
             };
             let distribution = match (total_at, suppressed) {

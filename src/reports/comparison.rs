@@ -170,14 +170,21 @@ fn side(
     if s.n < k {
         return None;
     }
-    let share = (!stats::share_sensitive(s.hits, s.n))
-        .then(|| stats::wilson_in(s.hits, s.n, part.eligible))
-        .flatten()
-        .map(|p| Estimate {
-            value: p.p,
-            se: p.se,
-            n: p.n,
-        });
+    let share = (!stats::share_sensitive(s.hits, s.n) && s.n > 1).then(|| {
+        // Cochran's (1977, eq. 3.6) unbiased estimate of the variance of a share sampled
+        // without replacement: (1 − f)·p(1 − p)/(n − 1).
+        let (n, p) = (s.n as f64, s.hits as f64 / s.n as f64);
+        let f = if part.eligible == 0 {
+            0.0
+        } else {
+            (n / part.eligible as f64).min(1.0)
+        };
+        Estimate {
+            value: p,
+            se: ((1.0 - f) * p * (1.0 - p) / (n - 1.0)).sqrt(),
+            n: s.n,
+        }
+    });
     let mean = (indicator != Indicator::BullyingVictimization
         && !stats::mean_sensitive(&s, part.step))
     .then(|| stats::mean_interval(&s, part.eligible, part.step))

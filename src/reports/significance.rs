@@ -4,7 +4,11 @@
 //!   finite-population corrected standard errors and the Welch–Satterthwaite degrees of
 //!   freedom `(a + b)² / (a²/(n₁ − 1) + b²/(n₂ − 1))`, `a = se₁²`, `b = se₂²`.
 //! - Shares: the two-proportion z test (Wald, unpooled) on the difference, with each share's
-//!   finite-population corrected standard error.
+//!   finite-population corrected standard error, Cochran's unbiased `(1 − f)·p(1 − p)/(n − 1)`.
+//! - Two censuses (everyone eligible answered both windows) have no sampling error: their
+//!   difference is the populations' own, so any difference is reported with p = 0 and none
+//!   with p = 1. Both are then sums of whole numbers of students, so "any difference" is a
+//!   difference of at least one student's answer.
 //! - Both treat the two windows as independent samples. Mostly the same students answer both,
 //!   and one student's answers in two terms are positively correlated, so the true variance of
 //!   a change is smaller than the sum used here: the tests are conservative (they find fewer

@@ -18,8 +18,9 @@
 //!     ([`share_sensitive`]). It is shown at most as the coarse category [`coarse_share`]:
 //!     "<=X" with `X = ⌈1000·L(n)/n⌉/10` (true for every `h ≤ L(n)`, so it admits at least the
 //!     two counts 0 and 1) or ">=Y" with `Y = ⌊1000·(n − L(n))/n⌋/10`, never with an interval;
-//!   - a mean is sensitive when `n ≤ 1`, when the respondents are unanimous (their sum of
-//!     squared deviations `Σx² − (Σx)²/n` is zero up to rounding, bounded by `64·ε·n·Σx²`), or
+//!   - a mean is sensitive when `n ≤ 1`, when the respondents are unanimous or all but one
+//!     unanimous with that one a score step away (their sum of squared deviations
+//!     `Σx² − (Σx)²/n` is at most `step²·(n − 1)/n`, up to rounding bounded by `64·ε·n·Σx²`), or
 //!     when their total distance from the top (`5n − Σx`) or the bottom (`Σx − n`) of the
 //!     scale is at most two score steps, where a score step is the smallest non-zero distance
 //!     of one respondent's score from an end of the scale (1 ÷ items, 4 ÷ items for yes/no
@@ -313,8 +314,11 @@ pub fn score_step(scales: &[Scale]) -> f64 {
 }
 
 /// Whether a scale indicator's mean (and its interval) is too telling to publish (module
-/// rules): one respondent or none, unanimous respondents, or at most one respondent away from
-/// the top or the bottom of the scale.
+/// rules): one respondent or none, respondents unanimous or all but one of them unanimous with
+/// that one a single score step away (their sum of squared deviations is below one step²,
+/// `step²·(n − 1)/n` at most: exactly where `mean_interval`'s spread floor applies, so the
+/// interval would tell it), or at most one respondent away from the top or the bottom of the
+/// scale.
 pub fn mean_sensitive(s: &Sums, step: f64) -> bool {
     if s.valued <= 1 {
         return true;
@@ -322,7 +326,8 @@ pub fn mean_sensitive(s: &Sums, step: f64) -> bool {
     let n = s.valued as f64;
     let squares = s.sum_sq - s.sum * s.sum / n;
     // Summing n equal scores in floating point errs by at most a few n·ε relative.
-    let unanimous = squares <= 64.0 * f64::EPSILON * n * s.sum_sq.max(1.0);
+    let rounding = 64.0 * f64::EPSILON * n * s.sum_sq.max(1.0);
+    let unanimous = squares <= step * step * (n - 1.0) / n + rounding;
     let slack = 1e-9 * n;
     let near_top = 5.0 * n - s.sum <= 2.0 * step + slack;
     let near_bottom = s.sum - n <= 2.0 * step + slack;

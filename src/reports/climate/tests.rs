@@ -975,19 +975,35 @@ fn a_form_hidden_at_one_school_is_hidden_at_the_district_total_too() {
             .find(|f| f.form == BullyingForm::Physical)
             .cloned()
     };
-    let (school_a, _) = forms(Scope::School("a".into()));
+    let (school_a, report_a) = forms(Scope::School("a".into()));
     assert!(
         school_a.prevalence.as_ref().unwrap().value.is_some(),
         "{school_a:?}"
     );
-    let shown = physical(&school_a).expect("the coarse category is shown");
-    assert!(shown.prevalence.coarsened, "{shown:?}");
+    // Withheld, it shows nothing, not even a coarse category (whose absence elsewhere would
+    // tell a form is not sensitive), and its item's answer counts are withheld with it.
+    assert!(physical(&school_a).is_none(), "{school_a:?}");
+    let item = |report: &ClimateReport, id: &str| {
+        report
+            .items
+            .iter()
+            .find(|i| i.item_id == id)
+            .unwrap()
+            .clone()
+    };
+    let v1 = item(&report_a, "v1");
+    assert!(
+        v1.distribution.is_none() && v1.suppressed.is_some(),
+        "{v1:?}"
+    );
+    assert!(item(&report_a, "v2").distribution.is_some());
     let (school_b, _) = forms(Scope::School("b".into()));
     assert_eq!(physical(&school_b).unwrap().prevalence.value, Some(30.0));
-    // The district's 14 of 80 is not sensitive, but shown beside school b's 12 it would give
-    // school a's 2: it is withheld, and the verbal form and the headline are not.
-    let (district, _) = forms(Scope::District { schools: true });
+    // The district's 14 of 80 is not sensitive, but beside school b's 12 it would give school
+    // a's 2: it is withheld with its item, and the verbal form and the headline are not.
+    let (district, report) = forms(Scope::District { schools: true });
     assert!(physical(&district).is_none(), "{district:?}");
+    assert!(item(&report, "v1").distribution.is_none());
     let verbal = district
         .forms
         .iter()

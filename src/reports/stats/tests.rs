@@ -285,6 +285,16 @@ fn a_mean_is_sensitive_when_unanimous_or_one_away_from_an_end() {
     let one = score_step(&[Scale::Agreement5]);
     assert!(mean_sensitive(&sums(&[5.0; 18]), one));
     assert!(mean_sensitive(&sums(&[3.0; 18]), one));
+    // All but one unanimous, that one a step away: the interval's spread floor would say so.
+    let mut eleven = vec![3.0; 11];
+    eleven.push(4.0);
+    assert!(mean_sensitive(&sums(&eleven), one));
+    let mut ten = vec![3.0; 10];
+    ten.extend([4.0, 4.0]);
+    assert!(!mean_sensitive(&sums(&ten), one));
+    let mut apart = vec![3.0; 11];
+    apart.push(5.0);
+    assert!(!mean_sensitive(&sums(&apart), one));
     assert!(mean_sensitive(&sums(&[4.0 + 1.0 / 3.0; 25]), one / 3.0));
     assert!(mean_sensitive(&sums(&[4.0]), one));
     // Nine "strongly agree" and one "agree": the mean 4.9 says all but one gave the top answer.
