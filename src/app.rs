@@ -56,6 +56,24 @@ async fn unknown_route() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound("route"))
 }
 
+/// `/docs` without its slash: a permanent redirect to Swagger UI at `/docs/`.
+async fn docs_without_slash() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
+/// `/`: where to go from here (not part of the API contract).
+async fn root() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(serde_json::json!({
+        "name": "securebase",
+        "docs": "/docs/",
+        "openapi": "/openapi.json",
+        "api": "/api/v1",
+        "health": "/healthz",
+    }))
+}
+
 /// Headers on every response: no content sniffing, no referrer, no framing; and API answers
 /// (tokens, rosters, reports) are never stored by a browser or proxy cache.
 fn secure_headers(headers: &mut actix_web::http::header::HeaderMap, is_api: bool) {
@@ -196,6 +214,8 @@ pub fn build_app(
         .split_for_parts();
     SecurityAndErrors.modify(&mut doc);
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
+        .route("/docs", web::get().to(docs_without_slash))
+        .route("/", web::get().to(root))
         .default_service(web::to(unknown_route))
         .wrap(actix_web::middleware::from_fn(
             crate::auth::caller::authenticate,

@@ -10,13 +10,64 @@ use utoipa::ToSchema;
 /// Where each problem `type` URI points. Stable: clients may match on it.
 const TYPE_BASE: &str = "urn:securebase:problem:";
 
+/// Every kind of problem the API reports (the `type` is `TYPE_BASE` and one of these), as in
+/// README "API conventions". A test checks that each `ApiError` maps to one of them.
+pub const PROBLEM_SLUGS: [&str; 14] = [
+    "malformed-request",
+    "validation-failed",
+    "unauthorized",
+    "forbidden",
+    "not-found",
+    "conflict",
+    "payload-too-large",
+    "unsupported-media-type",
+    "request-timeout",
+    "rate-limited",
+    "service-unavailable",
+    "busy",
+    "import-rejected",
+    "internal-error",
+];
+
+/// The `type` of a problem document in the OpenAPI document: a closed set of URNs, so clients
+/// can match on them (a named string enum rather than a free string).
+pub struct ProblemType;
+
+impl utoipa::PartialSchema for ProblemType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "Stable identifier of the kind of problem: `urn:securebase:problem:` and a slug.",
+            ))
+            .enum_values(Some(
+                PROBLEM_SLUGS.iter().map(|s| format!("{TYPE_BASE}{s}")),
+            ))
+            .examples([serde_json::json!(format!("{TYPE_BASE}validation-failed"))])
+            .into()
+    }
+}
+
+impl ToSchema for ProblemType {}
+
 /// An RFC 9457 problem document (`application/problem+json`).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:securebase:problem:validation-failed",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "one or more fields are invalid",
+    "errors": [{"field": "teacher_ids[1]", "message": "unknown teacher"}]
+}))]
 pub struct Problem {
     /// Stable identifier of the kind of problem, e.g. `urn:securebase:problem:validation-failed`.
     #[serde(rename = "type")]
+    #[schema(value_type = ProblemType)]
     pub type_: String,
     pub title: String,
+    /// The HTTP status code of the response.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     pub detail: String,
     /// Per-field problems, for validation failures.
@@ -420,6 +471,49 @@ mod tests {
     use super::*;
 
     const MARKER: &str = "SECRET-5517";
+
+    #[test]
+    fn every_problem_type_is_a_documented_urn() {
+        let errors = [
+            ApiError::Malformed {
+                detail: String::new(),
+                field: None,
+            },
+            ApiError::Validation(Vec::new()),
+            ApiError::Unauthorized(""),
+            ApiError::Forbidden(String::new()),
+            ApiError::NotFound(""),
+            ApiError::conflict(None, ""),
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType(""),
+            ApiError::RequestTimeout { secs: 1 },
+            ApiError::RateLimited {
+                retry_after_secs: 1,
+            },
+            ApiError::Unavailable,
+            ApiError::Busy {
+                retry_after_secs: 1,
+            },
+            ApiError::internal(""),
+        ];
+        let mut seen: Vec<&str> = errors.iter().map(|e| e.slug_and_title().0).collect();
+        // ImportRejected carries a whole import report; its slug is listed by hand.
+        seen.push("import-rejected");
+        seen.sort_unstable();
+        let mut documented = PROBLEM_SLUGS.to_vec();
+        documented.sort_unstable();
+        assert_eq!(seen, documented);
+        let schema =
+            serde_json::to_value(<ProblemType as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["enum"].as_array().unwrap().len(),
+            PROBLEM_SLUGS.len()
+        );
+        assert_eq!(
+            schema["enum"][1],
+            "urn:securebase:problem:validation-failed"
+        );
+    }
 
     #[test]
     fn debug_and_display_name_fields_never_client_text() {

@@ -260,6 +260,18 @@ enum Command {
     },
 }
 
+/// A spinner on stderr naming what a long command is doing and for how long. indicatif draws
+/// it only when stderr is a terminal, so scripts, pipes and logs get nothing extra.
+fn working(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     let rate: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if (0.0..=1.0).contains(&rate) {
@@ -305,7 +317,10 @@ fn main() -> anyhow::Result<()> {
         } => {
             init_logging(false);
             ops::migrate(&database_url)?;
-            let purged = ops::purge(&database_url, dry_run)?;
+            let bar = working("purging data past its retention period");
+            let purged = ops::purge(&database_url, dry_run);
+            bar.finish_and_clear();
+            let purged = purged?;
             if purged.is_empty() {
                 println!("no district has retention settings: nothing to purge");
             }
@@ -413,7 +428,14 @@ fn main() -> anyhow::Result<()> {
             let limits = securebase::oneroster::Limits {
                 max_uncompressed_bytes,
             };
-            let report = ops::import_oneroster(&database_url, &district, &path, limits, dry_run)?;
+            let bar = working(if dry_run {
+                "checking the roster bundle"
+            } else {
+                "importing the roster bundle"
+            });
+            let report = ops::import_oneroster(&database_url, &district, &path, limits, dry_run);
+            bar.finish_and_clear();
+            let report = report?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -479,14 +501,21 @@ fn main() -> anyhow::Result<()> {
                 past_windows,
             };
             let keys = seal.resolve_seal_keys(false)?;
-            let g = securebase::surveys::synthetic::generate(&mut conn, &spec, &keys)?;
+            let bar = working(&format!(
+                "generating {schools} schools of {students_per_school} students and their answers"
+            ));
+            let g = securebase::surveys::synthetic::generate(&mut conn, &spec, &keys);
+            bar.finish_and_clear();
+            let g = g?;
             println!(
                 "district {}\nwindow {}\n{} students, {} responses in {:.1} s",
                 g.district_id, g.window_id, g.students, g.responses, g.seconds
             );
+            let bar = working("opening the closed windows and building their reports");
             let run =
-                securebase::reports::opening::run_job(&mut conn, &keys, chrono::TimeDelta::zero())
-                    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+                securebase::reports::opening::run_job(&mut conn, &keys, chrono::TimeDelta::zero());
+            bar.finish_and_clear();
+            let run = run.map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
             print_opened(&run);
             if let (Some(path), Some(secret)) = (tokens_out, jwt_secret.as_ref()) {
                 let written =

@@ -322,6 +322,18 @@ pub fn create_admin(database_url: &str, admin: NewAdmin) -> anyhow::Result<(Stri
             updated_at: now,
         };
         queries::insert_user(conn, &row).map_err(|e| anyhow!("{}", e.problem().detail))?;
+        // Every new account is in the audit trail; this one was made at the command line, by
+        // whoever runs the server (the system), not by a signed-in user.
+        crate::audit::record_in_transaction(
+            conn,
+            crate::audit::Actor::system(&district_id),
+            "user.created",
+            serde_json::json!({
+                "user_id": row.id, "role": row.role, "school_id": row.school_id,
+                "via": "create-admin",
+            }),
+        )
+        .map_err(|e| anyhow!("{}", e.problem().detail))?;
         if existing.is_none() {
             // A new district starts with the starter lesson library, published by its first admin.
             crate::lessons::library::install_starter(conn, &district_id, &row.id)?;

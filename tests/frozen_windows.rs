@@ -38,6 +38,7 @@ fn answer_numbers(v: &Value, key: &str, out: &mut Vec<String>) {
                         | "high"
                         | "count"
                         | "response_rate"
+                        | "response_percent"
                 );
                 if derived && x.is_number() {
                     out.push(format!("{key}.{k}={x}"));

@@ -61,6 +61,113 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     ops
 }
 
+/// Public operations say `security: []`; secured ones name the bearer scheme.
+fn secured(op: &Value) -> bool {
+    op["security"].as_array().is_some_and(|s| !s.is_empty())
+}
+
+/// What generated clients and `redocly lint --extends recommended` (tests/ci/contract.sh) need.
+#[test]
+fn the_document_makes_clean_clients() {
+    let doc: Value = serde_json::from_str(&generated()).unwrap();
+    assert_eq!(doc["servers"][0]["url"], "/");
+    let declared: BTreeSet<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut public = BTreeSet::new();
+    for (method, path, op) in operations(&doc) {
+        let here = format!("{method} {path}");
+        assert!(
+            op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{here}: no summary"
+        );
+        for tag in op["tags"].as_array().unwrap() {
+            assert!(
+                declared.contains(tag.as_str().unwrap()),
+                "{here}: tag {tag} undeclared"
+            );
+        }
+        let security = op["security"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{here}: no security"));
+        if security.is_empty() {
+            public.insert(here.clone());
+        }
+        for (code, response) in op["responses"].as_object().unwrap() {
+            let headers = &response["headers"];
+            assert!(
+                headers["X-Request-Id"].is_object(),
+                "{here} {code}: no X-Request-Id"
+            );
+            if code == "429" || code == "503" {
+                assert!(
+                    headers["Retry-After"].is_object(),
+                    "{here} {code}: no Retry-After"
+                );
+            }
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "POST /api/v1/auth/activate",
+        "POST /api/v1/auth/login",
+        "POST /api/v1/auth/logout",
+        "POST /api/v1/auth/refresh",
+        "GET /api/v1/public/survey-instruments/{id}",
+        "GET /healthz",
+        "GET /readyz",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(public, expected);
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    // Pages reference their item schema by name: no anonymous copies for generators to name.
+    for (name, schema) in schemas.iter().filter(|(n, _)| n.starts_with("Page_")) {
+        let item = &name["Page_".len()..];
+        assert_eq!(
+            schema["properties"]["items"]["items"]["$ref"],
+            format!("#/components/schemas/{item}"),
+            "{name}"
+        );
+        assert!(schemas.contains_key(item), "{name}");
+    }
+    let types = schemas["ProblemType"]["enum"].as_array().unwrap();
+    assert!(types.contains(&Value::from("urn:securebase:problem:validation-failed")));
+    // Every integer says its range (generators otherwise show 1073741824 as an example).
+    fn integers_bounded(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                let ty = &map.get("type");
+                let integer = ty.is_some_and(|t| {
+                    t == "integer" || t.as_array().is_some_and(|a| a.contains(&"integer".into()))
+                });
+                if integer && !map.contains_key("minimum") {
+                    out.push(at.to_owned());
+                }
+                for (k, x) in map {
+                    integers_bounded(x, &format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    integers_bounded(x, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut unbounded = Vec::new();
+    integers_bounded(&doc["components"], "#/components", &mut unbounded);
+    integers_bounded(&doc["paths"], "#/paths", &mut unbounded);
+    assert!(
+        unbounded.is_empty(),
+        "integers without a minimum: {unbounded:#?}"
+    );
+}
+
 #[test]
 fn every_operation_is_documented_with_an_id_and_error_responses() {
     let doc: Value = serde_json::from_str(&generated()).unwrap();
@@ -76,7 +183,7 @@ fn every_operation_is_documented_with_an_id_and_error_responses() {
             "{method} {path} has no success response"
         );
         assert!(responses.contains_key("500"), "{method} {path}");
-        if op.get("security").is_some() {
+        if secured(&op) {
             assert!(
                 responses.contains_key("401"),
                 "{method} {path} is secured but documents no 401"
@@ -131,7 +238,7 @@ fn every_secured_operation_refuses_missing_bad_expired_and_foreign_tokens() {
     let foreign = token_with(&foreign, 600);
     let mut checked = 0;
     for (method, path, op) in operations(&doc) {
-        if op.get("security").is_none() {
+        if !secured(&op) {
             continue;
         }
         let concrete = path

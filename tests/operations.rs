@@ -78,7 +78,20 @@ fn create_admin_bootstraps_a_new_district() {
         email: Some("ada@cobalt.example.org".into()),
         password: "a-long-admin-password".into(),
     };
-    let (district_id, _) = ops::create_admin(app.db.url(), admin).unwrap();
+    let (district_id, user_id) = ops::create_admin(app.db.url(), admin).unwrap();
+    // The new account is in the district's audit trail, made by the system.
+    let r = app.login_pair("ada.admin", "a-long-admin-password");
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let r = app.get("/api/v1/audit-events?action=user.created", Some(&token));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let events = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["actor_role"], "system", "{events:?}");
+    assert_eq!(
+        events[0]["scope"]["user_id"],
+        user_id.as_str(),
+        "{events:?}"
+    );
     let r = app.login_pair("ada.admin", "a-long-admin-password");
     assert_eq!(r.status, 200, "{}", r.text);
     let token = r.json()["access_token"].as_str().unwrap().to_owned();
@@ -281,4 +294,74 @@ fn moving_plain_responses_between_rows_and_cells_keeps_every_response() {
     db::run_migrations(&mut conn).unwrap();
     let after = sorted(plain_responses(&mut conn, &windows));
     assert_eq!(after, before);
+}
+
+#[test]
+fn docs_without_its_slash_redirects_and_the_root_points_to_the_docs() {
+    let app = TestApp::spawn();
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let docs = agent.get(&format!("{}/docs", app.base)).call().unwrap();
+    assert_eq!(docs.status(), 308);
+    assert_eq!(docs.header("location"), Some("/docs/"));
+    let root = app.get("/", None);
+    assert_eq!(root.status, 200);
+    let pointer = root.json();
+    assert_eq!(pointer["docs"], "/docs/");
+    assert_eq!(pointer["openapi"], "/openapi.json");
+    assert_eq!(app.get("/docs/", None).status, 200);
+    assert_eq!(app.get("/nowhere", None).status, 404);
+}
+
+/// 32 bytes, base64: a seal key for commands run here.
+const SEAL_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+#[test]
+fn long_commands_show_progress_on_a_terminal_and_nothing_in_a_pipe() {
+    let db = TestDb::create();
+    let bin = env!("CARGO_BIN_EXE_securebase");
+    let args = [
+        "synthetic",
+        "--schools",
+        "1",
+        "--students-per-school",
+        "14",
+        "--close",
+        "--database-url",
+        db.url(),
+    ];
+    // In a pipe: the results on stdout, no spinner on stderr.
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env("SURVEY_SEAL_KEY", SEAL_KEY)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("14 students"), "{stdout}");
+    assert!(!stderr.contains("generating"), "{stderr}");
+    // On a terminal (util-linux `script` gives it one), the spinner names the step.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let line = std::iter::once(bin)
+            .chain(args)
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let tty = std::process::Command::new("script")
+            .args(["-qec", &format!("RUST_LOG=warn {line}"), "/dev/null"])
+            .env("SURVEY_SEAL_KEY", SEAL_KEY)
+            .output()
+            .unwrap();
+        assert!(tty.status.success(), "{tty:?}");
+        let seen = String::from_utf8_lossy(&tty.stdout);
+        assert!(
+            seen.contains("generating 1 schools of 14 students"),
+            "{seen}"
+        );
+    }
 }

@@ -78,6 +78,18 @@ fn the_demo_district_reads_closed_windows_with_suppressed_cells_in_json_and_csv(
     assert!(report["meta"]["scoring_rules_version"].is_string());
     let total = report["total"]["respondents"].as_i64().unwrap();
     assert!(total > 100, "{total}");
+    // Response rates are percentages in `response_percent` (0–100); the deprecated
+    // `response_rate` carries the same value for one release.
+    let eligible = report["total"]["eligible"].as_f64().unwrap();
+    let percent = report["total"]["response_percent"].as_f64().unwrap();
+    assert!(
+        (percent - (total as f64 * 100.0 / eligible)).abs() <= 0.05,
+        "{percent}"
+    );
+    assert_eq!(
+        report["total"]["response_rate"],
+        report["total"]["response_percent"]
+    );
     // A row per school on request only (it is the bulk of a large district's report).
     assert_eq!(report["schools"], serde_json::json!([]));
     let by_school = app

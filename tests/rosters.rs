@@ -2183,3 +2183,59 @@ fn enrolling_someone_who_is_not_an_active_student_of_the_school_is_refused() {
         .unwrap();
     assert_eq!(active_before, before, "no seeded enrollment was ended");
 }
+
+#[test]
+fn lists_give_what_changed_since_a_time_for_clients_that_sync() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let mut conn = app.conn();
+    // The seed wrote everything a moment ago; a second later nothing has changed yet.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let since = at(chrono::Utc::now());
+    let q = |path: &str| {
+        let r = app.get(&format!("{path}updated_since={since}"), Some(&token));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()
+    };
+    assert_eq!(q("/api/v1/users?")["total"], 0);
+    assert_eq!(q("/api/v1/classes?")["total"], 0);
+    // One account renamed, one class renamed, one student unenrolled.
+    let student = user_id(&mut conn, "andreg197");
+    let r = app.patch(
+        &format!("/api/v1/users/{student}"),
+        Some(&token),
+        &json!({"given_name": "Andrea"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let class = class_id(&mut conn, "Health & Wellness 7");
+    let r = app.patch(
+        &format!("/api/v1/classes/{class}"),
+        Some(&token),
+        &json!({"name": "Health and Wellness 7"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app.send(
+        "DELETE",
+        &format!("/api/v1/classes/{class}/enrollments/{student}"),
+        Some(&token),
+        &json!({}),
+    );
+    assert!(r.status < 300, "{}", r.text);
+    let users = q("/api/v1/users?");
+    assert_eq!(users["total"], 1, "{users}");
+    assert_eq!(users["items"][0]["id"], student.as_str());
+    let classes = q("/api/v1/classes?");
+    assert_eq!(classes["total"], 1, "{classes}");
+    let enrollments = q(&format!("/api/v1/classes/{class}/enrollments?"));
+    assert_eq!(enrollments["total"], 1, "{enrollments}");
+    assert_eq!(enrollments["items"][0]["active"], false, "{enrollments}");
+    // The whole list is still there without the filter, and a bad time is a 422.
+    assert!(
+        app.get("/api/v1/users", Some(&token)).json()["total"]
+            .as_i64()
+            .unwrap()
+            > 1
+    );
+    app.get("/api/v1/users?updated_since=yesterday", Some(&token))
+        .problem(422);
+}

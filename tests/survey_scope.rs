@@ -736,6 +736,7 @@ const PARTICIPATION_KEYS: &[&str] = &[
     "eligible",
     "responded",
     "response_rate",
+    "response_percent",
     "grades",
     "grade",
     "class_id",

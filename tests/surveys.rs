@@ -595,3 +595,46 @@ fn closed_and_not_yet_open_windows_refuse_answers() {
         assert!(p["detail"].as_str().unwrap().contains(detail), "{p}");
     }
 }
+
+#[test]
+fn the_window_list_filters_on_the_state_it_shows() {
+    let app = TestApp::spawn();
+    let admin = app.login("denise.whitfield");
+    let all = app
+        .get("/api/v1/survey-windows?limit=200", Some(&admin))
+        .json();
+    let mut counted = 0;
+    for state in ["upcoming", "open", "closed"] {
+        let page = app
+            .get(
+                &format!("/api/v1/survey-windows?state={state}&limit=200"),
+                Some(&admin),
+            )
+            .json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.iter().all(|w| w["state"] == state), "{state}: {page}");
+        assert_eq!(page["total"].as_u64().unwrap() as usize, items.len());
+        let expected = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["state"] == state)
+            .count();
+        assert_eq!(items.len(), expected, "{state}");
+        counted += items.len();
+    }
+    assert_eq!(counted as u64, all["total"].as_u64().unwrap());
+    // The demo has open and closed windows; school staff see those of their school, filtered alike.
+    let counselor = app.login(&demo_login("counselor", MIDDLE));
+    let closed = app
+        .get("/api/v1/survey-windows?state=closed", Some(&counselor))
+        .json();
+    assert!(!closed["items"].as_array().unwrap().is_empty(), "{closed}");
+    assert!(closed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|w| w["state"] == "closed"));
+    app.get("/api/v1/survey-windows?state=finished", Some(&admin))
+        .invalid_field("state");
+}

@@ -27,12 +27,17 @@ pub struct LoginRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     /// Short-lived JWT for `Authorization: Bearer`.
+    #[schema(
+        example = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI2MTExYzYxOS01Y2JlLTU5NGItYWZlYy00MGY4ZTk2ODkzOTEiLCJyb2xlIjoiZGlzdHJpY3RfYWRtaW4ifQ.tAxmJxMDbU13QBa7us33DQLWpzK4woWw5h8Itbna3Qg"
+    )]
     pub access_token: String,
     /// Single-use token for `POST /api/v1/auth/refresh`; each use returns a new one.
+    #[schema(example = "iqIbTgr-592VFwaKoyPKccIgSvl0Qm7eJ3xN1dLwZ4s")]
     pub refresh_token: String,
     #[schema(example = "Bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
+    #[schema(example = 900)]
     pub expires_in: i64,
 }
 

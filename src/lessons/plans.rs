@@ -20,7 +20,25 @@ use crate::state::AppState;
 #[utoipa::path(
     tag = "lessons", security(("bearer" = [])), params(PlanFilter),
     responses(
-        (status = 200, body = Page<PlanSummary>),
+        (status = 200, body = Page<PlanSummary>, example = json!({
+            "items": [{
+                "plan_id": "a65d4c19-13a5-573a-9c85-6412a87eba05",
+                "version_id": "b109e5a4-50eb-590b-9b9b-da7ff615a662",
+                "version": 1,
+                "status": "published",
+                "owner_level": "district",
+                "archived": false,
+                "title": "5-4-3-2-1: Using My Senses to Come Back to Calm",
+                "summary": "Students learn the 5-4-3-2-1 grounding routine: noticing five things they see, four they feel, three they hear, two they smell, and one they taste.",
+                "competency": "self_management",
+                "component": "emotional_regulation",
+                "grade_band": "3-5",
+                "duration_minutes": 25
+            }],
+            "page": 1,
+            "limit": 1,
+            "total": 23
+        })),
         (status = 403, description = "Students read lessons through their assignments", body = Problem, content_type = "application/problem+json"),
     )
 )]

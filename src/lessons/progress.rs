@@ -30,6 +30,7 @@ pub struct AssignmentProgress {
     /// Of those, how many completed the lesson.
     pub completed: i64,
     /// completed ÷ enrolled (null when nobody is enrolled).
+    #[schema(minimum = 0, maximum = 1)]
     pub completion_rate: Option<f64>,
     /// How students said they felt: counts per emotion label only, never who.
     pub emotions: Vec<EmotionCount>,
@@ -44,6 +45,7 @@ pub struct ClassProgress {
     pub delivered: i64,
     pub enrolled: i64,
     /// Completions by enrolled students ÷ (enrolled × assigned); null when either is zero.
+    #[schema(minimum = 0, maximum = 1)]
     pub completion_rate: Option<f64>,
 }
 
@@ -186,6 +188,7 @@ pub struct CompetencyActivity {
     pub assigned: i64,
     pub delivered: i64,
     /// Completions ÷ (students enrolled × delivered lessons), for delivered lessons; null if none.
+    #[schema(minimum = 0, maximum = 1)]
     pub completion_rate: Option<f64>,
 }
 

@@ -78,9 +78,10 @@ pub struct ImportError {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportProblem<'a> {
     #[serde(rename = "type")]
-    #[schema(example = "urn:securebase:problem:import-rejected")]
+    #[schema(value_type = crate::error::ProblemType, example = "urn:securebase:problem:import-rejected")]
     pub type_: String,
     pub title: String,
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     pub detail: String,
     /// The import report, listing every problem (absent when the request itself, e.g. its

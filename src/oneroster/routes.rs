@@ -50,7 +50,7 @@ pub struct ImportUpload {
     security(("bearer" = [])),
     tag = "rosters",
     params(("id" = String, Path, description = "District id"), ImportQuery),
-    request_body(content = inline(ImportUpload), content_type = "multipart/form-data"),
+    request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Imported (or, with `dry_run=true`, checked)", body = ImportReport),
         (status = 404, description = "Not your district", body = Problem, content_type = "application/problem+json"),

@@ -133,7 +133,12 @@ pub struct ReportRow {
     /// Students opted out by a guardian (not in `eligible`).
     pub opted_out: i64,
     pub respondents: Option<i64>,
-    /// Respondents ÷ eligible, in percent.
+    /// Respondents ÷ eligible, in percent (0–100, one decimal).
+    #[schema(minimum = 0, maximum = 100, example = 87.5)]
+    pub response_percent: Option<f64>,
+    /// Deprecated: the same value as `response_percent` (0–100), under a name that by the API's
+    /// conventions means a fraction (0–1); removed in the next release.
+    #[schema(deprecated, minimum = 0, maximum = 100)]
     pub response_rate: Option<f64>,
     /// The response rate is below 60% (`stats::LOW_RESPONSE_BELOW`): the students who answered
     /// may differ from those who did not by more than the intervals show.
@@ -155,7 +160,10 @@ pub struct ItemResult {
     pub suppressed: Option<Suppression>,
 }
 
+/// A school's report of the demo district, shortened (one note, two indicators, two grades, one
+/// item): the example of the OpenAPI document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = example_report)]
 pub struct ClimateReport {
     pub meta: ReportMeta,
     pub total: ReportRow,
@@ -163,6 +171,10 @@ pub struct ClimateReport {
     pub schools: Vec<ReportRow>,
     pub grades: Vec<ReportRow>,
     pub items: Vec<ItemResult>,
+}
+
+fn example_report() -> serde_json::Value {
+    serde_json::from_str(include_str!("climate/example.json")).expect("example.json is JSON")
 }
 
 /// Which part of the window a report shows.
@@ -614,6 +626,7 @@ impl Protected {
             eligible: cell.eligible,
             opted_out: cell.opted_out,
             respondents: shown.then_some(cell.respondents),
+            response_percent: rate,
             response_rate: rate,
             // On the exact rate: 59.96% is below 60% though it shows as 60.0.
             low_response: exact_rate.map(|r| r < stats::LOW_RESPONSE_BELOW),
@@ -698,6 +711,7 @@ pub fn assemble(ctx: &Context, cells: Vec<Cell>, scope: Scope) -> ClimateReport 
                         eligible: 0,
                         opted_out: 0,
                         respondents: None,
+                        response_percent: None,
                         response_rate: None,
                         low_response: None,
                         suppressed: Some(Suppression::SmallCell),

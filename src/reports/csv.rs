@@ -124,7 +124,7 @@ fn row_fields(section: &str, row: &ReportRow) -> Vec<String> {
         row.eligible.to_string(),
         row.opted_out.to_string(),
         num(row.respondents),
-        num(row.response_rate),
+        num(row.response_percent),
         num(row.low_response),
     ]
 }

@@ -61,7 +61,9 @@ fn bar(label: String, row: &ReportRow, ind: Option<&IndicatorResult>) -> Bar {
     let flag = (row.low_response == Some(true)).then(|| {
         format!(
             "low response ({}%)",
-            row.response_rate.map(|r| r.to_string()).unwrap_or_default()
+            row.response_percent
+                .map(|r| r.to_string())
+                .unwrap_or_default()
         )
     });
     match ind {

@@ -227,7 +227,7 @@ pub async fn list_enrollments(
         .db
         .run(move |conn| {
             let class = authz::class_roster(conn, &caller, &id)?;
-            queries::list_enrollments(conn, &class, filter.active, filter.paging())
+            queries::list_enrollments(conn, &class, &filter)
         })
         .await?;
     Ok(web::Json(page))

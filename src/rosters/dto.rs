@@ -1,6 +1,6 @@
 //! Request bodies and query parameters of the roster routes, with their validation rules.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
@@ -166,6 +166,10 @@ pub struct UserFilter {
     /// Case-insensitive match on given name, family name or username.
     #[validate(length(min = 1, max = 100))]
     pub q: Option<String>,
+    /// Only those changed at or after this time (RFC 3339, e.g. `2026-12-01T00:00:00Z`), for
+    /// clients that keep a copy in sync: pass the latest `updated_at` seen. Deactivations and
+    /// ended enrollments are changes too; leave `active` unset to receive them.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Page number, starting at 1.
     #[validate(range(min = 1, max = 1_000_000))]
     #[param(minimum = 1)]
@@ -241,6 +245,10 @@ pub struct ClassFilter {
     /// Case-insensitive match on the class name.
     #[validate(length(min = 1, max = 100))]
     pub q: Option<String>,
+    /// Only those changed at or after this time (RFC 3339, e.g. `2026-12-01T00:00:00Z`), for
+    /// clients that keep a copy in sync: pass the latest `updated_at` seen. Deactivations and
+    /// ended enrollments are changes too; leave `active` unset to receive them.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Page number, starting at 1.
     #[validate(range(min = 1, max = 1_000_000))]
     #[param(minimum = 1)]
@@ -294,6 +302,10 @@ pub struct ClassPatch {
 pub struct EnrollmentFilter {
     /// Only current (true) or ended (false) enrollments.
     pub active: Option<bool>,
+    /// Only those changed at or after this time (RFC 3339, e.g. `2026-12-01T00:00:00Z`), for
+    /// clients that keep a copy in sync: pass the latest `updated_at` seen. Deactivations and
+    /// ended enrollments are changes too; leave `active` unset to receive them.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Page number, starting at 1.
     #[validate(range(min = 1, max = 1_000_000))]
     #[param(minimum = 1)]

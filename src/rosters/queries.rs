@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::dto::{ClassFilter, SchoolFilter, UserFilter};
+use super::dto::{ClassFilter, EnrollmentFilter, SchoolFilter, UserFilter};
 use super::models::{Class, ClassRow, District, Enrollment, PersonRef, School, Term, UserRow};
 use crate::authz::{ListScope, Managed, Visible};
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
@@ -198,6 +198,9 @@ pub fn list_users(
         if let Some(active) = filter.active {
             q = q.filter(users::active.eq(active));
         }
+        if let Some(since) = filter.updated_since {
+            q = q.filter(users::updated_at.ge(since.naive_utc()));
+        }
         if let Some(term) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let pattern = contains_pattern(term);
             q = q.filter(users::search_key.like(pattern).escape('\\'));
@@ -309,6 +312,9 @@ pub fn list_classes(
         }
         if let Some(active) = filter.active {
             q = q.filter(classes::active.eq(active));
+        }
+        if let Some(since) = filter.updated_since {
+            q = q.filter(classes::updated_at.ge(since.naive_utc()));
         }
         if let Some(teacher) = &filter.teacher_id {
             q = q.filter(
@@ -465,16 +471,19 @@ pub fn update_class(
 pub fn list_enrollments(
     conn: &mut DbConnection,
     class: &Visible<ClassRow>,
-    active: Option<bool>,
-    paging: PageParams,
+    filter: &EnrollmentFilter,
 ) -> Result<Page<Enrollment>, ApiError> {
+    let paging = filter.paging();
     let build = || {
         let mut q = enrollments::table
             .inner_join(users::table)
             .filter(enrollments::class_id.eq(class.id.clone()))
             .into_boxed::<DbBackend>();
-        if let Some(active) = active {
+        if let Some(active) = filter.active {
             q = q.filter(enrollments::active.eq(active));
+        }
+        if let Some(since) = filter.updated_since {
+            q = q.filter(enrollments::updated_at.ge(since.naive_utc()));
         }
         q
     };

@@ -147,3 +147,20 @@ pub struct Submission {
     #[validate(length(min = 1, max = 200), nested)]
     pub answers: Vec<Answer>,
 }
+
+/// The query of `GET /survey-windows`: an optional state, and paging.
+#[derive(Debug, Clone, Copy, Deserialize, Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WindowFilter {
+    /// Only windows in this state now: `upcoming` (not yet open), `open` or `closed`.
+    pub state: Option<super::models::WindowState>,
+    /// Page number, starting at 1.
+    #[validate(range(min = 1, max = 1_000_000))]
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Items per page (default 50, at most 200).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}

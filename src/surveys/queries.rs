@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::models::{InstrumentRow, ItemRow, Window, WindowRow};
+use super::models::{InstrumentRow, ItemRow, Window, WindowRow, WindowState};
 use crate::auth::{Caller, Role};
 use crate::authz::{Managed, Visible};
 use crate::db::schema::{
@@ -166,6 +166,7 @@ pub fn window_view(
 pub fn list_windows(
     conn: &mut DbConnection,
     caller: &Caller,
+    state: Option<WindowState>,
     paging: PageParams,
     now: NaiveDateTime,
 ) -> Result<Page<Window>, ApiError> {
@@ -173,6 +174,15 @@ pub fn list_windows(
         let mut q = windows::table
             .filter(windows::district_id.eq(caller.district_id.clone()))
             .into_boxed::<DbBackend>();
+        // The same boundaries as `WindowRow::state_at`.
+        q = match state {
+            None => q,
+            Some(WindowState::Upcoming) => q.filter(windows::opens_at.gt(now)),
+            Some(WindowState::Open) => q
+                .filter(windows::opens_at.le(now))
+                .filter(windows::closes_at.gt(now)),
+            Some(WindowState::Closed) => q.filter(windows::closes_at.le(now)),
+        };
         if caller.role != Role::DistrictAdmin {
             q = q.filter(
                 windows::id.eq_any(

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::dto::{NewOptOut, NewWindow};
+use super::dto::{NewOptOut, NewWindow, WindowFilter};
 use super::models::{Window, WindowRow, WindowState};
 use super::queries;
 use super::roster;
@@ -14,14 +14,15 @@ use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{Page, PageParams};
 use crate::reports::disclosure::{protect_with_public, Grid, Suppression};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
-/// Survey windows of the district (school staff: those including their school).
+/// Survey windows of the district (school staff: those including their school), newest first;
+/// `state` keeps those upcoming, open or closed now.
 #[utoipa::path(
-    tag = "surveys", security(("bearer" = [])), params(PageQuery),
+    tag = "surveys", security(("bearer" = [])), params(WindowFilter),
     responses(
         (status = 200, body = Page<Window>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -31,12 +32,16 @@ use crate::state::AppState;
 pub async fn list_windows(
     state: web::Data<AppState>,
     caller: Authorized<Staff>,
-    query: ValidQuery<PageQuery>,
+    query: ValidQuery<WindowFilter>,
 ) -> Result<web::Json<Page<Window>>, ApiError> {
-    let paging = query.0.paging();
+    let filter = query.0;
+    let paging = PageParams {
+        page: filter.page,
+        limit: filter.limit,
+    };
     let page = state
         .db
-        .run(move |conn| queries::list_windows(conn, &caller, paging, db::now()))
+        .run(move |conn| queries::list_windows(conn, &caller, filter.state, paging, db::now()))
         .await?;
     Ok(web::Json(page))
 }
@@ -247,6 +252,12 @@ pub struct ParticipationCell {
     /// Null when withheld (`suppressed`); while the window is open, rounded down to a multiple
     /// of 5 (`rounded`).
     pub responded: Option<i64>,
+    /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
+    #[schema(minimum = 0, maximum = 100, example = 62.5)]
+    pub response_percent: Option<f64>,
+    /// Deprecated: the same value as `response_percent` (0–100), under a name that by the API's
+    /// conventions means a fraction (0–1); removed in the next release.
+    #[schema(deprecated, minimum = 0, maximum = 100)]
     pub response_rate: Option<f64>,
     pub suppressed: Option<Suppression>,
 }
@@ -256,6 +267,12 @@ pub struct SchoolParticipation {
     pub school_id: String,
     pub eligible: i64,
     pub responded: Option<i64>,
+    /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
+    #[schema(minimum = 0, maximum = 100, example = 62.5)]
+    pub response_percent: Option<f64>,
+    /// Deprecated: the same value as `response_percent` (0–100), under a name that by the API's
+    /// conventions means a fraction (0–1); removed in the next release.
+    #[schema(deprecated, minimum = 0, maximum = 100)]
     pub response_rate: Option<f64>,
     pub suppressed: Option<Suppression>,
     pub grades: Vec<ParticipationCell>,
@@ -268,6 +285,12 @@ pub struct ClassParticipation {
     /// Students of the class on the window's roster (opted out or not).
     pub enrolled: i64,
     pub responded: Option<i64>,
+    /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
+    #[schema(minimum = 0, maximum = 100, example = 62.5)]
+    pub response_percent: Option<f64>,
+    /// Deprecated: the same value as `response_percent` (0–100), under a name that by the API's
+    /// conventions means a fraction (0–1); removed in the next release.
+    #[schema(deprecated, minimum = 0, maximum = 100)]
     pub response_rate: Option<f64>,
     pub suppressed: Option<Suppression>,
 }
@@ -357,6 +380,7 @@ pub async fn participation(
                             school_id,
                             eligible,
                             responded,
+                            response_percent: rate(responded, eligible),
                             response_rate: rate(responded, eligible),
                             suppressed,
                             grades: grades
@@ -366,6 +390,7 @@ pub async fn participation(
                                         grade,
                                         eligible,
                                         responded,
+                                        response_percent: rate(responded, eligible),
                                         response_rate: rate(responded, eligible),
                                         suppressed,
                                     }
@@ -387,6 +412,7 @@ pub async fn participation(
                         class_name,
                         enrolled,
                         responded,
+                        response_percent: rate(responded, enrolled),
                         response_rate: rate(responded, enrolled),
                         suppressed,
                     });
@@ -442,6 +468,7 @@ pub async fn participation(
                             grade: *grade,
                             eligible: cell.eligible,
                             responded,
+                            response_percent: rate(responded, cell.eligible),
                             response_rate: rate(responded, cell.eligible),
                             suppressed,
                         }
@@ -455,6 +482,7 @@ pub async fn participation(
                     school_id: school_id.clone(),
                     eligible,
                     responded,
+                    response_percent: rate(responded, eligible),
                     response_rate: rate(responded, eligible),
                     suppressed,
                     grades,
