@@ -272,6 +272,8 @@ pub mod contract {
             (_, "interest_points" | "availability_points" | "grade_gap_points") => (0, Some(70)),
             (_, "page") => (1, Some(1_000_000)),
             (_, "limit") => (1, Some(200)),
+            // A mentee's capacity is 0; a mentor's 1–4.
+            ("Participant", "capacity") => (0, Some(4)),
             (_, "capacity" | "mentor_capacity") => (1, Some(4)),
             (_, "duration_minutes" | "max_duration") => (1, Some(480)),
             (_, "minutes") => (1, Some(600)),

@@ -29,7 +29,7 @@ trap stop_server EXIT
 LOGIN_RATE_PER_IP=1000000 ACTIVATION_RATE_PER_IP=1000000 ACCESS_TOKEN_TTL_SECS=3600 \
     start_server "$PORT" "$OUT/fuzz-server.log"
 
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection,ignored_auth
+# The checks are chosen in tests/ci/schemathesis.toml (with a per-operation exception).
 # The least privileged first: the district administrator's run changes the most data.
 # One worker: the run is deterministic for a seed (and the tool's parallel schema walking has
 # hit interpreter-internal errors here).
@@ -46,7 +46,7 @@ for entry in $ROLES; do
     set +e
     "$VENV/bin/st" --config-file tests/ci/schemathesis.toml run openapi/openapi.json --url "http://127.0.0.1:$PORT" \
         -H "Authorization: Bearer ${TOKENS[$role]}" \
-        --checks "$CHECKS" --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 --no-color \
+        --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 --no-color \
         --generation-database none \
         --report junit --report-junit-path "$OUT/fuzz-$role.xml" >"$OUT/fuzz-$role.txt" 2>&1
     status=$?
