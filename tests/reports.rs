@@ -1264,4 +1264,22 @@ fn reports_and_trends_are_drawn_as_accessible_charts() {
         Some(&admin),
     )
     .problem(422);
+    // Charts take the reports' scope checks: a teacher reads no report, and a counselor no
+    // other school's.
+    let teacher = app.login("samuel.ortega");
+    app.get(&format!("{base}&format=svg"), Some(&teacher))
+        .problem(403);
+    let counselor = app.login("daniel.kim");
+    let lakeview = &names[HIGH];
+    let r = app.get(
+        &format!("/api/v1/reports/schools/{lakeview}/climate?window_id={window}&format=svg"),
+        Some(&counselor),
+    );
+    assert!(
+        r.status == 403 || r.status == 404,
+        "{} {}",
+        r.status,
+        r.text
+    );
+    assert!(!r.text.contains("<svg"), "{}", r.text);
 }

@@ -142,20 +142,19 @@ pub(super) fn rendered(
     if let Some(found) = stored_pair(conn)? {
         return Ok(found);
     }
-    let closed = aggregates::closed(window, db::now())?;
+    aggregates::closed(window, db::now())?;
     // A no-op update takes the window's row lock (PostgreSQL; SQLite writers are serialized):
     // a concurrent first reader may have stored the rendering while this one waited for it.
     diesel::update(survey_windows::table.find(&window.id))
         .set(survey_windows::min_cell_size.eq(survey_windows::min_cell_size))
         .execute(conn)?;
+    // Scoring a stale window again stores its renderings too.
     rescore_if_stale(conn, window, keys)?;
-    let cells = aggregates::cells_of(conn, &closed, keys)?;
     if let Some(found) = stored_pair(conn)? {
         return Ok(found);
     }
-    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
-    let items = surveys::instrument_items(conn, &instrument.id)?;
-    store_rendering(conn, window, &instrument, &items, cells, scope)
+    let report = assembled(conn, window, scope, keys)?;
+    store_rendering(conn, &window.id, &key, &report)
 }
 
 /// Scores the window again if its aggregates are of older scoring rules (which also renders
@@ -203,20 +202,56 @@ fn report_of(
     Ok(climate::assemble(&ctx, cells, scope))
 }
 
-/// One report of a closed window, assembled now (charts: they are drawn on request, not
-/// stored).
+/// What a closed window's reports are built from: its cells (scored under the current rules
+/// first, if they can be), its questionnaire, and the rules its aggregates were scored with.
+pub(super) struct WindowInputs {
+    pub cells: Vec<Cell>,
+    pub instrument: InstrumentRow,
+    pub items: Vec<ItemRow>,
+    pub scoring_rules_version: String,
+}
+
+impl WindowInputs {
+    pub fn context<'a>(&'a self, window: &'a WindowRow) -> Context<'a> {
+        Context {
+            window,
+            instrument: &self.instrument,
+            items: &self.items,
+            scoring_rules_version: &self.scoring_rules_version,
+        }
+    }
+}
+
+pub(super) fn window_inputs(
+    conn: &mut DbConnection,
+    window: &Visible<WindowRow>,
+    keys: &SealKeys,
+) -> Result<WindowInputs, ApiError> {
+    let closed = aggregates::closed(window, db::now())?;
+    rescore_if_stale(conn, window, keys)?;
+    let cells = aggregates::cells_of(conn, &closed, keys)?;
+    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
+    let items = surveys::instrument_items(conn, &instrument.id)?;
+    let scoring_rules_version = aggregates::scoring_version(conn, &window.id)?
+        .unwrap_or_else(|| crate::surveys::scoring::SCORING_RULES_VERSION.to_owned());
+    Ok(WindowInputs {
+        cells,
+        instrument,
+        items,
+        scoring_rules_version,
+    })
+}
+
+/// One report of a closed window, assembled now (charts are drawn on request, not stored).
 fn assembled(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
     scope: Scope,
     keys: &SealKeys,
 ) -> Result<ClimateReport, ApiError> {
-    let closed = aggregates::closed(window, db::now())?;
-    rescore_if_stale(conn, window, keys)?;
-    let cells = aggregates::cells_of(conn, &closed, keys)?;
-    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
-    let items = surveys::instrument_items(conn, &instrument.id)?;
-    report_of(conn, window, &instrument, &items, cells, scope)
+    let mut inputs = window_inputs(conn, window, keys)?;
+    let cells = std::mem::take(&mut inputs.cells);
+    Ok(climate::assemble(&inputs.context(window), cells, scope))
 }
 
 /// School names of the caller's district, by id (chart labels).
@@ -276,23 +311,19 @@ pub(super) fn svg(body: String) -> HttpResponse {
         .body(body)
 }
 
-/// Renders one report of a window and stores it (in the caller's write transaction).
+/// Stores one rendered report of a window, as JSON and CSV (in the caller's write transaction).
 fn store_rendering(
     conn: &mut DbConnection,
-    window: &WindowRow,
-    instrument: &InstrumentRow,
-    items: &[ItemRow],
-    cells: Vec<Cell>,
-    scope: Scope,
+    window_id: &str,
+    key: &str,
+    report: &ClimateReport,
 ) -> Result<(String, String), ApiError> {
-    let key = scope_key(&scope);
-    let report = report_of(conn, window, instrument, items, cells, scope)?;
-    let json = serde_json::to_string(&report).map_err(|e| ApiError::internal(e.to_string()))?;
-    let csv = super::csv::render(&report)?;
+    let json = serde_json::to_string(report).map_err(|e| ApiError::internal(e.to_string()))?;
+    let csv = super::csv::render(report)?;
     diesel::insert_into(reports::table)
         .values((
-            reports::window_id.eq(&window.id),
-            reports::scope.eq(&key),
+            reports::window_id.eq(window_id),
+            reports::scope.eq(key),
             reports::json.eq(&json),
             reports::csv.eq(&csv),
         ))
@@ -319,7 +350,9 @@ pub(super) fn render_all(
     .into_iter()
     .chain(schools.into_iter().map(|s| Scope::School(s.to_owned())));
     for scope in scopes {
-        store_rendering(conn, window, &instrument, &items, cells.to_vec(), scope)?;
+        let key = scope_key(&scope);
+        let report = report_of(conn, window, &instrument, &items, cells.to_vec(), scope)?;
+        store_rendering(conn, &window.id, &key, &report)?;
     }
     Ok(())
 }

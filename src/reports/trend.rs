@@ -8,11 +8,10 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::aggregates;
-use super::climate::{self, Context};
+use super::climate;
 use super::comparison::{self, IndicatorTrend, WindowFigures};
 use super::pictures;
-use super::routes::{rescore_if_stale, svg};
+use super::routes::{svg, window_inputs};
 use crate::audit;
 use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::authz;
@@ -27,7 +26,6 @@ use crate::rosters::models::Term;
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 use crate::surveys::models::WindowRow;
-use crate::surveys::queries as surveys;
 use crate::surveys::vocab::Indicator;
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
@@ -193,31 +191,21 @@ fn window_figures(
     window: &Visible<WindowRow>,
     keys: &crate::seal::SealKeys,
 ) -> Result<WindowFigures, ApiError> {
-    let closed = aggregates::closed(window, db::now())?;
-    rescore_if_stale(conn, window, keys)?;
-    let cells = aggregates::cells_of(conn, &closed, keys)?;
-    let instrument = surveys::published_instrument(conn, &window.instrument_id)?;
-    let items = surveys::instrument_items(conn, &instrument.id)?;
-    let version = aggregates::scoring_version(conn, &window.id)?.unwrap_or_default();
-    let ctx = Context {
-        window,
-        instrument: &instrument,
-        items: &items,
-        scoring_rules_version: &version,
-    };
+    let mut inputs = window_inputs(conn, window, keys)?;
+    let cells = std::mem::take(&mut inputs.cells);
     Ok(WindowFigures {
         window_id: window.id.clone(),
         window_title: window.title.clone(),
         closes_at: window.closes_at,
-        instrument_version: instrument.version,
-        scoring_rules_version: version.clone(),
+        instrument_version: inputs.instrument.version,
+        scoring_rules_version: inputs.scoring_rules_version.clone(),
         min_cell_size: window.min_cell_size,
-        protected: climate::protect(&ctx, cells),
+        protected: climate::protect(&inputs.context(window), cells),
     })
 }
 
 /// Each indicator of the school across the closed windows of one questionnaire lineage, with the
-/// change since the previous window and whether it exceeds the combined margin of error.
+/// change since the previous window over what both offered, and whether it is significant.
 #[utoipa::path(
     tag = "reports", security(("bearer" = [])), params(IdPath, TrendQuery),
     responses(
