@@ -3,6 +3,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -15,10 +16,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::AuthState;
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::{path_error, BodyTimeout, JsonLimit};
 use crate::openapi::{ApiDoc, SecurityAndErrors};
+use crate::seal::SealKeys;
 use crate::state::AppState;
+use crate::surveys::queries::PublishedItems;
 use crate::{
     audit, auth, health, lessons, mentoring, oneroster, reports, retention, rosters, surveys,
 };
@@ -189,8 +194,29 @@ fn target_without_values(path: &str, query: &str) -> String {
     }
 }
 
+/// Everything the application shares between workers, each area's part registered as its own
+/// application data: the base `AppState`, authentication's keys and limits, and the published
+/// survey items cache.
+#[derive(Clone)]
+pub struct Services {
+    pub state: AppState,
+    pub auth: AuthState,
+    pub published_items: Arc<PublishedItems>,
+}
+
+impl Services {
+    pub fn new(config: Config, jwt_secret: &str, seal_keys: SealKeys) -> Services {
+        let auth = AuthState::new(&config, jwt_secret);
+        Services {
+            state: AppState::new(config, seal_keys),
+            auth,
+            published_items: Arc::default(),
+        }
+    }
+}
+
 pub fn build_app(
-    state: AppState,
+    services: Services,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -200,6 +226,11 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let Services {
+        state,
+        auth,
+        published_items,
+    } = services;
     let json_limit = JsonLimit(state.config.max_json_body);
     let body_timeout = BodyTimeout(Duration::from_secs(state.config.request_body_timeout_secs));
     let cors = cors(&state.config.cors_allowed_origins);
@@ -207,6 +238,8 @@ pub fn build_app(
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .app_data(web::Data::new(state))
+        .app_data(web::Data::new(auth))
+        .app_data(web::Data::from(published_items))
         .app_data(json_limit)
         .app_data(body_timeout)
         .app_data(web::PathConfig::default().error_handler(path_error))
@@ -217,9 +250,7 @@ pub fn build_app(
         .route("/docs", web::get().to(docs_without_slash))
         .route("/", web::get().to(root))
         .default_service(web::to(unknown_route))
-        .wrap(actix_web::middleware::from_fn(
-            crate::auth::caller::authenticate,
-        ))
+        .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());

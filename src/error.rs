@@ -130,11 +130,33 @@ pub enum ApiError {
     /// The server is at its limit of work of one kind (password hashing): retry shortly.
     #[error("busy")]
     Busy { retry_after_secs: u64 },
-    /// An uploaded roster bundle with problems: answered with the whole import report.
-    #[error("import rejected")]
-    ImportRejected(Box<crate::oneroster::ImportReport>),
+    /// A refusal whose problem document carries a body of the area that refused it (an
+    /// uploaded roster bundle's whole import report, say) as extension members (RFC 9457 §3.2).
+    #[error("rejected: {}", .0.slug)]
+    Rejected(Box<Rejection>),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The parts of a [`ApiError::Rejected`]: its problem type, status and detail, and the extension
+/// members its problem document carries beside them.
+#[derive(Clone)]
+pub struct Rejection {
+    /// One of [`PROBLEM_SLUGS`].
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub status: StatusCode,
+    pub detail: String,
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A problem document with extension members after the standard ones.
+#[derive(Serialize)]
+struct WithExtensions<'a> {
+    #[serde(flatten)]
+    problem: Problem,
+    #[serde(flatten)]
+    extensions: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 /// Written by hand so that a log line built from `{:?}` of an error cannot carry a request value
@@ -180,9 +202,14 @@ impl fmt::Debug for ApiError {
                 .debug_struct("Busy")
                 .field("retry_after_secs", retry_after_secs)
                 .finish(),
-            ApiError::ImportRejected(report) => f
-                .debug_struct("ImportRejected")
-                .field("error_count", &report.error_count)
+            // Never the extension values: they may quote the request.
+            ApiError::Rejected(rejection) => f
+                .debug_struct("Rejected")
+                .field("slug", &rejection.slug)
+                .field(
+                    "extensions",
+                    &rejection.extensions.keys().collect::<Vec<_>>(),
+                )
                 .finish_non_exhaustive(),
             ApiError::Internal(msg) => f.debug_tuple("Internal").field(msg).finish(),
         }
@@ -225,7 +252,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable => ("service-unavailable", "Service unavailable"),
             ApiError::Busy { .. } => ("busy", "Service busy"),
-            ApiError::ImportRejected(_) => ("import-rejected", "Import rejected"),
+            ApiError::Rejected(rejection) => (rejection.slug, rejection.title),
             ApiError::Internal(_) => ("internal-error", "Internal server error"),
         }
     }
@@ -275,13 +302,7 @@ impl ApiError {
                 ),
                 None,
             ),
-            ApiError::ImportRejected(report) => (
-                format!(
-                    "the bundle has {} problem(s); nothing was imported (see report.errors)",
-                    report.error_count
-                ),
-                None,
-            ),
+            ApiError::Rejected(rejection) => (rejection.detail.clone(), None),
             // Internal details go to the log, never to the client.
             ApiError::Internal(_) => ("an unexpected error occurred".to_owned(), None),
         };
@@ -309,7 +330,7 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Rejected(rejection) => rejection.status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -335,8 +356,11 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        if let ApiError::ImportRejected(report) = self {
-            let body = crate::oneroster::ImportProblem::new(self.problem(), report);
+        if let ApiError::Rejected(rejection) = self {
+            let body = WithExtensions {
+                problem: self.problem(),
+                extensions: &rejection.extensions,
+            };
             return response.body(serde_json::to_string(&body).unwrap_or_default());
         }
         let body = serde_json::to_string(&self.problem())
@@ -353,12 +377,39 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 ApiError::conflict(None, "a record with these values already exists")
             }
-            _ if crate::db::is_connection_lost(&e) => ApiError::Unavailable,
+            _ if is_connection_lost(&e) => ApiError::Unavailable,
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::conflict(None, "a concurrent change conflicted with this one; retry")
             }
             _ => ApiError::internal(database_error(&e)),
         }
+    }
+}
+
+/// True when a diesel error says the connection to the database is gone (the server restarted,
+/// crashed or is shutting down): the request gets 503, and the connection is dropped.
+pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            [
+                "no connection to the server",
+                "server closed the connection",
+                "terminating connection",
+                "could not receive data from server",
+                "could not send data to server",
+                "the database system is shutting down",
+                "the database system is starting up",
+                "the database system is in recovery mode",
+                "SSL SYSCALL error",
+                "connection to server",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle))
+        }
+        _ => false,
     }
 }
 
@@ -497,7 +548,7 @@ mod tests {
             ApiError::internal(""),
         ];
         let mut seen: Vec<&str> = errors.iter().map(|e| e.slug_and_title().0).collect();
-        // ImportRejected carries a whole import report; its slug is listed by hand.
+        // Rejections name their own slug (the import report's is "import-rejected").
         seen.push("import-rejected");
         seen.sort_unstable();
         let mut documented = PROBLEM_SLUGS.to_vec();

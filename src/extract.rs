@@ -291,6 +291,15 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
     Ok(value)
 }
 
+/// The `{id}` of a path naming one object.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdPath {
+    /// Object id.
+    #[serde(deserialize_with = "crate::extract::object_id")]
+    pub id: String,
+}
+
 /// Path ids: at most 64 visible ASCII characters. Anything else cannot name an object, so the
 /// path parameter fails to deserialize and the request gets 404 (see [`path_error`]).
 pub fn object_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {

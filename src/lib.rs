@@ -5,12 +5,14 @@
 //! `error` (one error type mapped to HTTP once), `authz` (object-level scope checks), `extract`
 //! (validated input), `csv_export` (the one CSV writer, safe to open in a spreadsheet).
 
+pub mod accounts;
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod csv_export;
+pub mod dates;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -28,5 +30,4 @@ pub mod seal;
 pub mod seed;
 pub mod state;
 pub mod surveys;
-pub mod timefmt;
 pub mod vocab;

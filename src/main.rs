@@ -526,9 +526,9 @@ fn main() -> anyhow::Result<()> {
                 println!("past window {id}");
             }
             if let (Some(path), Some(secret)) = (admin_token_out, jwt_secret.as_ref()) {
-                let admin = securebase::auth::Caller {
+                let admin = securebase::accounts::Caller {
                     user_id: g.admin_id.clone(),
-                    role: securebase::auth::Role::DistrictAdmin,
+                    role: securebase::accounts::Role::DistrictAdmin,
                     district_id: g.district_id.clone(),
                     school_id: None,
                     grade: None,

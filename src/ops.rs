@@ -5,13 +5,14 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context};
 use diesel::prelude::*;
 
-use crate::app::build_app;
-use crate::auth::{password, Role};
+use crate::accounts::Role;
+use crate::accounts::UserRow;
+use crate::app::{build_app, Services};
+use crate::auth::password;
 use crate::config::Config;
 use crate::db::schema::districts;
 use crate::db::{self, write_transaction};
 use crate::rosters::dto::validate_username;
-use crate::rosters::models::UserRow;
 use crate::rosters::queries;
 use crate::seed;
 use crate::state::AppState;
@@ -239,10 +240,10 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         seal_key = seal_keys.current().id(),
         "survey seal key loaded"
     );
-    let state = AppState::new(config, &secret, seal_keys);
-    spawn_survey_job(state.clone());
-    spawn_audit_sealer(state.clone());
-    let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+    let services = Services::new(config, &secret, seal_keys);
+    spawn_survey_job(services.state.clone());
+    spawn_audit_sealer(services.state.clone());
+    let server = actix_web::HttpServer::new(move || build_app(services.clone()))
         .keep_alive(keep_alive)
         // A client that sends its request head slowly (slowloris) is cut off; bodies have their
         // own deadline in the extractors (REQUEST_BODY_TIMEOUT_SECS, UPLOAD_TIMEOUT_SECS).
@@ -349,7 +350,7 @@ pub fn write_tokens(
     path: &Path,
     secret: &[u8],
     ttl_secs: i64,
-    callers: &[crate::auth::Caller],
+    callers: &[crate::accounts::Caller],
 ) -> anyhow::Result<usize> {
     use std::io::Write;
     let keys = crate::auth::tokens::TokenKeys::new(secret, ttl_secs);

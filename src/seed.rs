@@ -13,11 +13,14 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::auth::{password, Role};
+use crate::auth::password;
+
+use crate::accounts::Role;
+use crate::accounts::UserRow;
 use crate::db::schema::{districts, enrollments};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::lessons::library::{install_starter, load_assignments};
-use crate::rosters::models::{ClassRow, School, Term, UserRow};
+use crate::rosters::models::{ClassRow, School, Term};
 use crate::rosters::queries;
 
 /// Optional files of a data set: lesson assignments and completions in its classes.

@@ -2,8 +2,8 @@ mod common;
 
 use common::*;
 use diesel::prelude::*;
+use securebase::accounts::Role;
 use securebase::auth::tokens::{Claims, TokenKeys, AUDIENCE, ISSUER};
-use securebase::auth::Role;
 use securebase::db::schema::{refresh_tokens, users};
 use serde_json::json;
 

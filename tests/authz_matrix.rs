@@ -20,7 +20,8 @@ use diesel::prelude::*;
 use securebase::db::schema::{
     class_teachers, classes, districts, enrollments, schools, terms, users,
 };
-use securebase::rosters::models::{ClassRow, District, School, Term, UserRow};
+use securebase::accounts::UserRow;
+use securebase::rosters::models::{ClassRow, District, School, Term};
 use serde_json::{json, Value};
 
 const API: &str = "/api/v1";

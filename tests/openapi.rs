@@ -3,8 +3,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
+use securebase::accounts::Role;
 use securebase::auth::tokens::{Claims, TokenKeys, AUDIENCE, ISSUER};
-use securebase::auth::Role;
 use serde_json::Value;
 
 const SNAPSHOT: &str = "openapi/openapi.json";

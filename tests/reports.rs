@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use common::*;
 use diesel::prelude::*;
+use securebase::accounts::Role;
 use securebase::auth::tokens::TokenKeys;
-use securebase::auth::Role;
 use securebase::db::schema::{audit_events, survey_items, users};
 use securebase::surveys::synthetic::{generate, Spec};
 use serde_json::Value;

@@ -8,11 +8,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use common::*;
 use diesel::prelude::*;
+use securebase::accounts::UserRow;
 use securebase::db::schema::{
     class_teachers, classes, enrollments, refresh_tokens, schools, terms, users,
 };
 use securebase::db::DbConnection;
-use securebase::rosters::models::{ClassRow, School, Term, UserRow};
+use securebase::rosters::models::{ClassRow, School, Term};
 use securebase::seed::district_id;
 use serde_json::{json, Value};
 

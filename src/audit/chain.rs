@@ -109,10 +109,8 @@ pub fn seal_pending(conn: &mut DbConnection) -> Result<usize, ApiError> {
 }
 
 fn seal_batch(conn: &mut DbConnection) -> Result<usize, ApiError> {
-    if matches!(conn, DbConnection::Pg(_)) {
-        // Any fixed number: the lock is only ever taken here.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7301201)").execute(conn)?;
-    }
+    // Any fixed number: the lock is only ever taken here.
+    db::exclusive_transaction_lock(conn, 7301201)?;
     let rows: Vec<PendingRow> = audit_pending::table
         .order(audit_pending::pos.asc())
         .limit(SEAL_BATCH)
@@ -464,7 +462,7 @@ pub fn heads(conn: &mut DbConnection, key: &[u8]) -> QueryResult<SignedHeads> {
         .collect();
     let mut signed = SignedHeads {
         format: HEADS_FORMAT.to_owned(),
-        signed_at: crate::timefmt::format_utc(db::now()),
+        signed_at: crate::dates::format_utc(db::now()),
         heads,
         mac: String::new(),
     };

@@ -9,7 +9,7 @@ pub mod routes;
 
 pub use chain::{heads, seal_pending, verify, verify_against, ChainReport, Head, SignedHeads};
 
-use crate::auth::Caller;
+use crate::accounts::Caller;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
@@ -42,14 +42,14 @@ impl<'a> From<&'a Caller> for Actor<'a> {
     }
 }
 
-impl<'a, R: crate::auth::caller::RoleSet> From<&'a crate::auth::Authorized<R>> for Actor<'a> {
-    fn from(caller: &'a crate::auth::Authorized<R>) -> Actor<'a> {
+impl<'a, R: crate::accounts::RoleSet> From<&'a crate::accounts::Authorized<R>> for Actor<'a> {
+    fn from(caller: &'a crate::accounts::Authorized<R>) -> Actor<'a> {
         Actor::from(&caller.caller)
     }
 }
 
-impl<'a> From<&'a crate::rosters::models::UserRow> for Actor<'a> {
-    fn from(user: &'a crate::rosters::models::UserRow) -> Actor<'a> {
+impl<'a> From<&'a crate::accounts::UserRow> for Actor<'a> {
+    fn from(user: &'a crate::accounts::UserRow) -> Actor<'a> {
         Actor {
             district_id: &user.district_id,
             user_id: Some(&user.id),
@@ -69,18 +69,8 @@ pub fn record<'a>(
     action: &str,
     scope: serde_json::Value,
 ) -> Result<(), ApiError> {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
     let actor = actor.into();
-    match conn {
-        DbConnection::Pg(_) => conn.transaction(|conn| {
-            conn.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
-            chain::append(conn, actor, action, &scope)
-        }),
-        DbConnection::Sqlite(_) => {
-            conn.transaction(|conn| chain::append(conn, actor, action, &scope))
-        }
-    }
+    crate::db::transaction_without_flush(conn, |conn| chain::append(conn, actor, action, &scope))
 }
 
 /// Like `record`, for a caller outside any transaction (a report served from its stored
@@ -91,21 +81,10 @@ pub fn record_alone<'a>(
     action: &str,
     scope: serde_json::Value,
 ) -> Result<(), ApiError> {
-    use diesel::connection::SimpleConnection;
     let actor = actor.into();
-    if !matches!(conn, DbConnection::Pg(_)) {
-        return crate::db::write_transaction(conn, |conn| {
-            chain::append(conn, actor, action, &scope)
-        });
-    }
-    conn.batch_execute("BEGIN; SET LOCAL synchronous_commit TO OFF")?;
-    let appended = chain::append(conn, actor, action, &scope);
-    conn.batch_execute(if appended.is_ok() {
-        "COMMIT"
-    } else {
-        "ROLLBACK"
-    })?;
-    appended
+    crate::db::write_transaction_without_flush(conn, |conn| {
+        chain::append(conn, actor, action, &scope)
+    })
 }
 
 /// Records an event inside the caller's write transaction, with that transaction's durability

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::auth::{Authorized, DistrictAdmins};
+use crate::accounts::{Authorized, DistrictAdmins};
 use crate::db::schema::audit_events;
 use crate::db::DbBackend;
 use crate::error::{ApiError, Problem};
@@ -30,7 +30,7 @@ pub struct AuditEvent {
     /// What was touched: report kind, window, school, account, counts…
     #[schema(value_type = Object)]
     pub scope: serde_json::Value,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub occurred_at: NaiveDateTime,
     /// Position in the district's hash chain.
     pub seq: i64,

@@ -1,14 +1,15 @@
-//! Authentication: passwords, tokens, the caller extractors, and the auth routes.
+//! Authentication: passwords, tokens, the middleware that resolves the caller, and the auth
+//! routes. Who the caller is (`Caller`, `Authorized<R>`, `Role`) lives in `crate::accounts`.
 
 pub mod activation;
-pub mod caller;
+pub mod authenticate;
 pub mod hashing;
 pub mod password;
 pub mod queries;
 pub mod rate_limit;
-pub mod role;
 pub mod routes;
+pub mod state;
 pub mod tokens;
 
-pub use caller::{Authorized, Caller, DistrictAdmins, RosterAdmins, SchoolStaff, Staff, Students};
-pub use role::Role;
+pub use authenticate::authenticate;
+pub use state::AuthState;

@@ -3,9 +3,9 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
+use crate::accounts::UserRow;
 use crate::db::schema::{refresh_tokens, users};
 use crate::db::{self, DbConnection};
-use crate::rosters::models::UserRow;
 
 pub fn user_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<UserRow>> {
     users::table

@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{password, queries, tokens, Caller};
+use super::{password, queries, tokens, AuthState};
+use crate::accounts::{Caller, User, UserRow};
+use crate::config::Config;
 use crate::db::{self, write_transaction};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
-use crate::rosters::models::User;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -70,19 +71,20 @@ pub(crate) fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String 
 
 /// Issues an access token and a refresh token in `family`, storing only the refresh token's hash.
 fn issue_pair(
-    state: &AppState,
+    auth: &AuthState,
+    config: &Config,
     conn: &mut db::DbConnection,
-    user: &crate::rosters::models::UserRow,
+    user: &UserRow,
     family: &str,
 ) -> Result<TokenResponse, ApiError> {
-    let access_token = state.tokens.issue(
+    let access_token = auth.tokens.issue(
         &user.id,
         user.role(),
         &user.district_id,
         user.school_id.as_deref(),
     )?;
     let refresh_token = tokens::new_refresh_token();
-    let ttl = TimeDelta::from_std(state.config.refresh_ttl()).unwrap_or(TimeDelta::days(7));
+    let ttl = TimeDelta::from_std(config.refresh_ttl()).unwrap_or(TimeDelta::days(7));
     queries::insert_refresh_token(
         conn,
         &tokens::hash_refresh_token(&refresh_token),
@@ -94,7 +96,7 @@ fn issue_pair(
         access_token,
         refresh_token,
         token_type: "Bearer".to_owned(),
-        expires_in: state.tokens.access_ttl_secs,
+        expires_in: auth.tokens.access_ttl_secs,
     })
 }
 
@@ -117,18 +119,18 @@ fn issue_pair(
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    auth: web::Data<AuthState>,
     req: HttpRequest,
     body: ValidJson<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let ip = client_ip(&req, state.config.trust_forwarded_for);
-    state
-        .login_limiter
+    auth.login_limiter
         .check(&ip)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let LoginRequest { username, password } = body.0;
     let username = username.trim().to_lowercase();
     // A place in the hashing pool first: a storm beyond it is answered 503 before any work.
-    let ticket = state.hashes.admit()?;
+    let ticket = auth.hashes.admit()?;
     let st = state.clone();
     let now = db::now();
     let lock = TimeDelta::seconds(state.config.lockout_secs as i64);
@@ -188,7 +190,7 @@ pub async fn login(
         return Err(ApiError::Unauthorized("invalid username or password"));
     };
     // 3. Recorded, and on success the tokens issued.
-    let st = state.clone();
+    let (st, au) = (state.clone(), auth.clone());
     let outcome = state
         .db
         .run(move |conn| {
@@ -207,7 +209,7 @@ pub async fn login(
             write_transaction(conn, |c| {
                 queries::record_success(c, &user.id)?;
                 crate::audit::record_in_transaction(c, &user, "auth.login", serde_json::json!({}))?;
-                issue_pair(&st, c, &user, &db::new_id())
+                issue_pair(&au, &st.config, c, &user, &db::new_id())
             })
         })
         .await?;
@@ -234,10 +236,11 @@ enum RefreshOutcome {
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
+    auth: web::Data<AuthState>,
     body: ValidJson<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let token_hash = tokens::hash_refresh_token(&body.0.refresh_token);
-    let st = state.clone();
+    let (st, au) = (state.clone(), auth.clone());
     // Revocations must commit even when the answer is a refusal, so refusals are values here.
     let outcome = state
         .db
@@ -257,7 +260,7 @@ pub async fn refresh(
                 return Ok(RefreshOutcome::Refused("refresh token expired"));
             }
             match queries::user_by_id(conn, &row.user_id)?.filter(|u| u.active) {
-                Some(user) => Ok(RefreshOutcome::Rotated(issue_pair(&st, conn, &user, &row.family_id)?)),
+                Some(user) => Ok(RefreshOutcome::Rotated(issue_pair(&au, &st.config, conn, &user, &row.family_id)?)),
                 None => {
                     queries::revoke_family(conn, &row.family_id)?;
                     Ok(RefreshOutcome::Refused("account is deactivated"))
@@ -329,6 +332,7 @@ pub async fn get_me(
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
+    auth: web::Data<AuthState>,
     caller: Caller,
     body: ValidJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
@@ -347,7 +351,7 @@ pub async fn change_password(
         .await?;
     let stored = user.password_hash.clone();
     // Both hashes on the hashing pool: the current password checked, the new one hashed.
-    let hash = state
+    let hash = auth
         .hashes
         .run(move || {
             let current_ok = stored

@@ -8,7 +8,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::role::Role;
+use crate::accounts::Role;
 use crate::error::ApiError;
 
 pub const ISSUER: &str = "securebase";

@@ -1,29 +1,23 @@
 //! Object-level authorization, in one place.
 //!
-//! Each function loads an object and checks it against the caller's scope, returning a proof
-//! (`Visible<T>` or `Managed<T>`) that only this module can construct. Queries that read or
-//! change an object in scope take the proof, not a bare id, so a forgotten check does not compile.
+//! The proofs (`Visible<T>`, `Managed<T>`, `Teaching<T>`, `Enrolled<T>`), which only scope
+//! rules grant: the account rules here, and each domain's own in its `scope.rs`
+//! (`rosters::scope` for districts, schools, terms and classes). A scope rule loads an object and
+//! checks it against the caller; queries that read or change an object in scope take the
+//! proof, not a bare id, so a forgotten check does not compile.
 //!
 //! Outside its scope a caller gets 404 for objects it may not know exist, and 403 where it
-//! can already see the object but may not change it (DESIGN.md, "Users, roles, scopes").
-
-mod lessons;
-mod mentoring;
-mod surveys;
+//! can already see the object but may not change it (docs/ARCHITECTURE.md, "Scope and proofs").
 
 use std::ops::Deref;
 
-pub use lessons::*;
-pub use mentoring::*;
-pub use surveys::*;
-
 use diesel::prelude::*;
 
-use crate::auth::{Caller, Role};
-use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
+use crate::accounts::UserRow;
+use crate::accounts::{Caller, Role};
+use crate::db::schema::{class_teachers, enrollments, users};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::rosters::models::{ClassRow, District, School, Term, UserRow};
 
 /// Proof that the caller may read the object.
 #[derive(Debug)]
@@ -47,17 +41,23 @@ impl<T> Deref for Managed<T> {
     }
 }
 
-impl<T> Visible<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
+/// The proofs are granted only by scope rules: the functions of this module and of each
+/// domain's `scope.rs` (a test in `tests/` refuses a `grant` anywhere else).
+macro_rules! proof {
+    ($($name:ident),+) => {$(
+        impl<T> $name<T> {
+            pub(crate) fn grant(object: T) -> $name<T> {
+                $name(object)
+            }
+
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
+    )+};
 }
 
-impl<T> Managed<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
+proof!(Visible, Managed, Teaching, Enrolled);
 
 /// Proof that the caller teaches the class the object belongs to.
 #[derive(Debug)]
@@ -101,186 +101,8 @@ pub fn list_scope(caller: &Caller) -> ListScope {
     }
 }
 
-fn refuse_change(what: &'static str) -> ApiError {
+pub fn refuse_change(what: &'static str) -> ApiError {
     ApiError::forbidden(format!("your role may view but not change this {what}"))
-}
-
-pub fn district(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Visible<District>, ApiError> {
-    if caller.district_id != id {
-        return Err(ApiError::NotFound("district"));
-    }
-    let row = districts::table
-        .find(id)
-        .select(District::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(ApiError::NotFound("district"))?;
-    Ok(Visible(row))
-}
-
-/// The caller's own district, without reading it: an account always belongs to an existing
-/// district, so only the id needs checking (for reads that must stay cheap).
-pub fn own_district(caller: &Caller, id: &str) -> Result<(), ApiError> {
-    if caller.district_id != id {
-        return Err(ApiError::NotFound("district"));
-    }
-    Ok(())
-}
-
-pub fn manage_district(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Managed<District>, ApiError> {
-    let visible = district(conn, caller, id)?;
-    if caller.role != Role::DistrictAdmin {
-        return Err(refuse_change("district"));
-    }
-    Ok(Managed(visible.0))
-}
-
-fn school_in_scope(caller: &Caller, school: &School) -> bool {
-    match caller.role {
-        Role::DistrictAdmin => school.district_id == caller.district_id,
-        _ => caller.school() == Some(school.id.as_str()),
-    }
-}
-
-pub fn school(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Visible<School>, ApiError> {
-    let row = schools::table
-        .find(id)
-        .select(School::as_select())
-        .first(conn)
-        .optional()?
-        .filter(|s| school_in_scope(caller, s))
-        .ok_or(ApiError::NotFound("school"))?;
-    Ok(Visible(row))
-}
-
-/// District staff change school records; school staff can see their school but not change it.
-pub fn manage_school(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Managed<School>, ApiError> {
-    let visible = school(conn, caller, id)?;
-    if caller.role != Role::DistrictAdmin {
-        return Err(refuse_change("school"));
-    }
-    Ok(Managed(visible.0))
-}
-
-/// A school whose roster (classes, teachers, students) the caller administers.
-pub fn roster_school(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Managed<School>, ApiError> {
-    let visible = school(conn, caller, id)?;
-    if !matches!(caller.role, Role::DistrictAdmin | Role::SchoolAdmin) {
-        return Err(refuse_change("school's roster"));
-    }
-    Ok(Managed(visible.0))
-}
-
-pub fn term(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Visible<Term>, ApiError> {
-    let row = terms::table
-        .find(id)
-        .select(Term::as_select())
-        .first(conn)
-        .optional()?
-        .filter(|t| t.district_id == caller.district_id)
-        .ok_or(ApiError::NotFound("term"))?;
-    Ok(Visible(row))
-}
-
-pub fn manage_term(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Managed<Term>, ApiError> {
-    let visible = term(conn, caller, id)?;
-    if caller.role != Role::DistrictAdmin {
-        return Err(refuse_change("term"));
-    }
-    Ok(Managed(visible.0))
-}
-
-fn teaches(conn: &mut DbConnection, teacher_id: &str, class_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        class_teachers::table
-            .filter(class_teachers::class_id.eq(class_id))
-            .filter(class_teachers::teacher_id.eq(teacher_id)),
-    ))
-    .get_result(conn)
-}
-
-fn enrolled(conn: &mut DbConnection, student_id: &str, class_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        enrollments::table
-            .filter(enrollments::class_id.eq(class_id))
-            .filter(enrollments::student_id.eq(student_id))
-            .filter(enrollments::active.eq(true)),
-    ))
-    .get_result(conn)
-}
-
-pub fn class(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Visible<ClassRow>, ApiError> {
-    let found: Option<(ClassRow, String)> = classes::table
-        .inner_join(schools::table)
-        .filter(classes::id.eq(id))
-        .select((ClassRow::as_select(), schools::district_id))
-        .first(conn)
-        .optional()?;
-    let (row, district_id) = found.ok_or(ApiError::NotFound("class"))?;
-    let allowed = district_id == caller.district_id
-        && match caller.role {
-            Role::DistrictAdmin => true,
-            Role::SchoolAdmin | Role::Counselor => caller.school() == Some(row.school_id.as_str()),
-            Role::Teacher => teaches(conn, &caller.user_id, &row.id)?,
-            Role::Student => enrolled(conn, &caller.user_id, &row.id)?,
-        };
-    if !allowed {
-        return Err(ApiError::NotFound("class"));
-    }
-    Ok(Visible(row))
-}
-
-/// The class roster (who is enrolled) is for staff; a student sees the class but not classmates' records.
-pub fn class_roster(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Visible<ClassRow>, ApiError> {
-    let visible = class(conn, caller, id)?;
-    if caller.role == Role::Student {
-        return Err(ApiError::forbidden("students cannot list a class roster"));
-    }
-    Ok(visible)
-}
-
-pub fn manage_class(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> Result<Managed<ClassRow>, ApiError> {
-    let visible = class(conn, caller, id)?;
-    if !matches!(caller.role, Role::DistrictAdmin | Role::SchoolAdmin) {
-        return Err(refuse_change("class"));
-    }
-    Ok(Managed(visible.0))
 }
 
 fn teaches_student(
@@ -326,11 +148,9 @@ pub fn user(
     if !allowed {
         return Err(ApiError::NotFound("user"));
     }
-    Ok(Visible(row))
+    Ok(Visible::grant(row))
 }
 
-/// District staff manage every account in the district; school administrators manage the
-/// teachers and students of their own school. Nobody changes their own role or active flag here.
 pub fn manage_user(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -348,12 +168,9 @@ pub fn manage_user(
     if !allowed || visible.id == caller.user_id {
         return Err(refuse_change("account"));
     }
-    Ok(Managed(visible.0))
+    Ok(Managed::grant(visible.into_inner()))
 }
 
-/// An account whose activation code the caller may issue again: anyone who manages it, and for
-/// a student still awaiting activation also the school's counselors and the student's own
-/// teachers. Never one's own.
 pub fn reissue_activation(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -378,14 +195,13 @@ pub fn reissue_activation(
             "your role may not issue an activation code for this account",
         ));
     }
-    Ok(Managed(visible.0))
+    Ok(Managed::grant(visible.into_inner()))
 }
 
-/// May the caller create or move accounts of `role` into `school`?
-pub fn may_place_account(
+pub fn may_place_account<S>(
     caller: &Caller,
     role: Role,
-    school: Option<&Managed<School>>,
+    school: Option<&Managed<S>>,
 ) -> Result<(), ApiError> {
     match (caller.role, role, school) {
         (Role::DistrictAdmin, _, _) => Ok(()),

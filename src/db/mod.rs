@@ -219,8 +219,8 @@ where
 }
 
 /// Runs the same diesel expression on whichever backend the connection is: batch inserts are
-/// only implemented for the concrete connection types, not for the multi-backend one.
-#[macro_export]
+/// only implemented for the concrete connection types, not for the multi-backend one. The one
+/// place besides [`write_transaction`] and [`is_postgres`] that looks at which backend it is.
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -228,6 +228,54 @@ macro_rules! on_backend {
             $crate::db::DbConnection::Sqlite($c) => $body,
         }
     };
+}
+pub(crate) use on_backend;
+
+/// A transaction whose commit does not wait for the WAL flush on PostgreSQL
+/// (`synchronous_commit = off` for this transaction only); a plain transaction on SQLite. Nested
+/// in a caller's transaction, it is a savepoint and the setting applies to the whole of it.
+pub fn transaction_without_flush<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::SimpleConnection;
+    let postgres = matches!(conn, DbConnection::Pg(_));
+    conn.transaction(|conn| {
+        if postgres {
+            conn.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
+        }
+        work(conn)
+    })
+}
+
+/// Like [`write_transaction`], with a commit that does not wait for the WAL flush on
+/// PostgreSQL, opened and set in one round trip there (for a caller outside any transaction).
+pub fn write_transaction_without_flush<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::SimpleConnection;
+    if !matches!(conn, DbConnection::Pg(_)) {
+        return write_transaction(conn, work);
+    }
+    conn.batch_execute("BEGIN; SET LOCAL synchronous_commit TO OFF")?;
+    let result = work(conn);
+    conn.batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    result
+}
+
+/// Serializes the callers of one `key` until their transactions end: a transaction-scoped
+/// advisory lock on PostgreSQL. Nothing on SQLite, whose write transaction already excludes
+/// every other writer.
+pub fn exclusive_transaction_lock(conn: &mut DbConnection, key: i64) -> QueryResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(c)?;
+    }
+    Ok(())
 }
 
 /// Rows per INSERT, keeping every statement under SQLite's 32,766 bound parameters.
@@ -263,33 +311,6 @@ pub fn truncate(t: NaiveDateTime) -> NaiveDateTime {
 
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-/// True when a diesel error says the connection to the database is gone (the server restarted,
-/// crashed or is shutting down): the request gets 503, and the connection is dropped.
-pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match e {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
-        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let message = info.message();
-            [
-                "no connection to the server",
-                "server closed the connection",
-                "terminating connection",
-                "could not receive data from server",
-                "could not send data to server",
-                "the database system is shutting down",
-                "the database system is starting up",
-                "the database system is in recovery mode",
-                "SSL SYSCALL error",
-                "connection to server",
-            ]
-            .iter()
-            .any(|needle| message.contains(needle))
-        }
-        _ => false,
-    }
 }
 
 /// True when a diesel error is a unique-constraint violation (mapped to 409 by callers).

@@ -2,7 +2,7 @@
 //! students complete them and may reflect.
 
 use actix_web::{get, patch, post, put, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,19 +15,17 @@ use super::models::{
 };
 use super::progress::{self, AssignmentProgress, ClassProgress, SchoolProgress};
 use super::queries;
-use crate::auth::{Authorized, Caller, Role, SchoolStaff, Students};
-use crate::authz;
+use super::scope;
+use crate::accounts::{Authorized, Caller, Role, SchoolStaff, Students};
+use crate::dates::today;
 use crate::db;
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageParams, PageQuery};
+use crate::rosters;
 use crate::rosters::models::Term;
-use crate::rosters::org::IdPath;
 use crate::state::AppState;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// Scheduled and due dates must fall in the class's term, due not before scheduled.
 fn check_dates(
@@ -85,7 +83,7 @@ pub async fn list_class_assignments(
     let page = state
         .db
         .run(move |conn| {
-            let class = authz::class(conn, &caller, &id)?;
+            let class = rosters::scope::class(conn, &caller, &id)?;
             let mut page = queries::list_class_assignments(
                 conn,
                 &class,
@@ -123,9 +121,9 @@ pub async fn create_assignment(
     let assignment = state
         .db
         .write(move |conn| {
-            let class = authz::teaching_class(conn, &caller, &id)?;
+            let class = scope::teaching_class(conn, &caller, &id)?;
             let (plan, _) =
-                authz::lesson_plan(conn, &caller, &new.plan_id).map_err(|e| match e {
+                scope::lesson_plan(conn, &caller, &new.plan_id).map_err(|e| match e {
                     ApiError::NotFound(_) => {
                         ApiError::invalid("plan_id", "no such lesson plan in your library")
                     }
@@ -189,7 +187,7 @@ pub async fn get_assignment(
     let detail = state
         .db
         .run(move |conn| {
-            let a = authz::assignment(conn, &caller, &id)?;
+            let a = scope::assignment(conn, &caller, &id)?;
             let (mut assignment, lesson) = queries::assignment_with_version(conn, &a)?;
             let my_completion = if caller.role == Role::Student {
                 assignment.teacher_note = None;
@@ -229,7 +227,7 @@ pub async fn update_assignment(
     let assignment = state
         .db
         .write(move |conn| {
-            let a = authz::teaching_assignment(conn, &caller, &id)?;
+            let a = scope::teaching_assignment(conn, &caller, &id)?;
             let mut changed = (*a).clone();
             changed.scheduled_on = patch.scheduled_on.unwrap_or(changed.scheduled_on);
             changed.due_on = patch.due_on.or(changed.due_on);
@@ -309,7 +307,7 @@ pub async fn complete_assignment(
     let (created, completion) = state
         .db
         .write(move |conn| {
-            let a = authz::enrolled_assignment(conn, &caller, &id)?;
+            let a = scope::enrolled_assignment(conn, &caller, &id)?;
             let reflection = request
                 .reflection
                 .map(|r| r.trim().to_owned())
@@ -354,7 +352,7 @@ pub async fn list_completions(
     let page = state
         .db
         .run(move |conn| {
-            let a = authz::teaching_assignment(conn, &caller, &id)?;
+            let a = scope::teaching_assignment(conn, &caller, &id)?;
             let page = queries::list_completions(conn, &a, paging)?;
             // Reflections are a child's own words: every read by staff is on the record.
             crate::audit::record(
@@ -388,7 +386,7 @@ pub async fn assignment_progress(
     let progress = state
         .db
         .run(move |conn| {
-            let a = authz::assignment_for_staff(conn, &caller, &id)?;
+            let a = scope::assignment_for_staff(conn, &caller, &id)?;
             progress::assignment_progress(conn, &a)
         })
         .await?;
@@ -476,7 +474,7 @@ pub async fn class_progress(
     let progress = state
         .db
         .run(move |conn| {
-            let class = authz::class_roster(conn, &caller, &id)?;
+            let class = rosters::scope::class_roster(conn, &caller, &id)?;
             progress::class_progress(conn, &class.id)
         })
         .await?;
@@ -505,9 +503,9 @@ pub async fn school_progress(
     let progress = state
         .db
         .run(move |conn| {
-            let school = authz::school(conn, &caller, &id)?;
+            let school = rosters::scope::school(conn, &caller, &id)?;
             let term = match term_id {
-                Some(t) => authz::term(conn, &caller, &t)
+                Some(t) => rosters::scope::term(conn, &caller, &t)
                     .map_err(|_| ApiError::invalid("term_id", "no such term in your district"))?
                     .into_inner(),
                 None => crate::rosters::queries::current_term(conn, &caller.district_id, today())?

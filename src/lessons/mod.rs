@@ -8,6 +8,7 @@ pub mod models;
 pub mod plans;
 pub mod progress;
 pub mod queries;
+pub mod scope;
 pub mod vocab;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -164,10 +164,10 @@ pub struct PlanVersion {
     pub status: VersionStatus,
     #[serde(flatten)]
     pub content: PlanContent,
-    #[serde(serialize_with = "crate::timefmt::utc_opt")]
+    #[serde(serialize_with = "crate::dates::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<NaiveDateTime>,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -216,9 +216,9 @@ pub struct LessonPlan {
     pub editable: bool,
     pub published: Option<PlanVersion>,
     pub draft: Option<PlanVersion>,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -307,9 +307,9 @@ pub struct Assignment {
     pub delivered_on: Option<NaiveDate>,
     /// The teacher's delivery note; shown to staff only.
     pub teacher_note: Option<String>,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -342,9 +342,9 @@ pub struct Completion {
     pub student_id: String,
     pub emotion: Option<Emotion>,
     pub reflection: Option<String>,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub completed_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub updated_at: NaiveDateTime,
 }
 

@@ -6,13 +6,13 @@ use validator::Validate;
 use super::dto::{PlanFilter, PlanPatch};
 use super::models::{LessonPlan, PlanContent, PlanRow, PlanSummary, VersionStatus};
 use super::queries;
-use crate::auth::{Authorized, Staff};
-use crate::authz;
+use super::scope;
+use crate::accounts::{Authorized, Staff};
 use crate::db;
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
-use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
 /// Search the lesson library: the district's plans, the caller's school's plans and the
@@ -116,7 +116,7 @@ pub async fn get_plan(
     let plan = state
         .db
         .run(move |conn| {
-            let (plan, editable) = authz::lesson_plan(conn, &caller, &id)?;
+            let (plan, editable) = scope::lesson_plan(conn, &caller, &id)?;
             queries::plan_view(conn, &plan, editable)
         })
         .await?;
@@ -145,7 +145,7 @@ pub async fn update_plan(
     let plan = state
         .db
         .write(move |conn| {
-            let plan = authz::edit_lesson_plan(conn, &caller, &id)?;
+            let plan = scope::edit_lesson_plan(conn, &caller, &id)?;
             if let Some(archived) = patch.archived {
                 queries::set_archived(conn, &plan, archived)?;
             }
@@ -159,7 +159,7 @@ pub async fn update_plan(
                 content.validate()?;
                 queries::save_draft(conn, &plan, &content)?;
             }
-            let (plan, editable) = authz::lesson_plan(conn, &caller, &id)?;
+            let (plan, editable) = scope::lesson_plan(conn, &caller, &id)?;
             queries::plan_view(conn, &plan, editable)
         })
         .await?;
@@ -186,9 +186,9 @@ pub async fn publish_plan(
     let plan = state
         .db
         .write(move |conn| {
-            let plan = authz::edit_lesson_plan(conn, &caller, &id)?;
+            let plan = scope::edit_lesson_plan(conn, &caller, &id)?;
             queries::publish(conn, &plan)?;
-            let (plan, editable) = authz::lesson_plan(conn, &caller, &id)?;
+            let (plan, editable) = scope::lesson_plan(conn, &caller, &id)?;
             queries::plan_view(conn, &plan, editable)
         })
         .await?;

@@ -9,17 +9,15 @@ use super::models::{
     PlanSummary, StudentCompletion, VersionRow, VersionStatus,
 };
 use super::vocab::{Competency, GradeBand};
-use crate::auth::{Caller, Role};
+use crate::accounts::{Caller, Role};
 use crate::authz::{Enrolled, Managed, Teaching, Visible};
 use crate::db::schema::{
     assignments, classes, enrollments, lesson_completions, lesson_plan_versions as versions,
     lesson_plans as plans, users,
 };
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbBackend, DbConnection};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageParams};
-
-type DbBackend = <DbConnection as Connection>::Backend;
 
 fn search_text(c: &PlanContent) -> String {
     format!("{} {} {}", c.title, c.summary, c.objectives.join(" ")).to_lowercase()

@@ -9,8 +9,8 @@ use super::dto::NewDoNotMatch;
 use super::models::StudentRef;
 use super::programs::school_student;
 use super::queries;
-use crate::auth::{Authorized, SchoolStaff};
-use crate::authz;
+use super::scope;
+use crate::accounts::{Authorized, SchoolStaff};
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
@@ -47,7 +47,7 @@ pub async fn list_do_not_match(
     let list = state
         .db
         .run(move |conn| {
-            let school = authz::mentoring_school(&caller)?;
+            let school = scope::mentoring_school(&caller)?;
             let rows = queries::list_do_not_match(conn, &school)?;
             let ids = rows
                 .iter()
@@ -97,7 +97,7 @@ pub async fn create_do_not_match(
     let created = state
         .db
         .write(move |conn| {
-            let school = authz::mentoring_school(&caller)?;
+            let school = scope::mentoring_school(&caller)?;
             let a = school_student(conn, &caller, &school, &new.student_a_id, "student_a_id")?;
             let b = school_student(conn, &caller, &school, &new.student_b_id, "student_b_id")?;
             if a.id == b.id {

@@ -6,14 +6,14 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::NaiveDate;
 
 use super::dto::{InitialStatus, MatchPatch, MatchTransition, NewMatches};
-use super::matches::today;
 use super::matching;
 use super::models::{MatchRow, ParticipantRow, ProgramRow};
 use super::queries;
 use super::suggestions::rules;
 use super::vocab::{MatchStatus, ParticipantRole};
-use crate::auth::Caller;
+use crate::accounts::Caller;
 use crate::authz::Managed;
+use crate::dates::today;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError};
 

@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -12,19 +11,17 @@ use super::dto::{MatchFilter, MatchPatch, NewMatches};
 use super::lifecycle;
 use super::models::{Match, MatchRow, StudentRef};
 use super::queries;
+use super::scope;
+use super::scope::MatchViewer;
 use super::vocab::MatchStatus;
-use crate::auth::Caller;
-use crate::authz::{self, MatchViewer};
+use crate::accounts::Caller;
+use crate::dates::today;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
-use crate::rosters::org::IdPath;
 use crate::state::AppState;
-
-pub(crate) fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 /// The API view of matches; students see neither the score nor why a match closed.
 pub fn match_views(
@@ -95,7 +92,7 @@ pub async fn list_matches(
     let page = state
         .db
         .run(move |conn| {
-            let program = authz::program(conn, &caller, &id)?;
+            let program = scope::program(conn, &caller, &id)?;
             let paging = filter.paging();
             let (rows, total) = queries::matches_of_programs(
                 conn,
@@ -103,7 +100,7 @@ pub async fn list_matches(
                 filter.status.map(MatchStatus::as_str),
                 Some(paging),
             )?;
-            let viewer = if caller.role == crate::auth::Role::DistrictAdmin {
+            let viewer = if caller.role == crate::accounts::Role::DistrictAdmin {
                 MatchViewer::District
             } else {
                 MatchViewer::Manager
@@ -143,7 +140,7 @@ pub async fn create_matches(
     let created = state
         .db
         .write(move |conn| {
-            let program = authz::manage_program(conn, &caller, &id)?;
+            let program = scope::manage_program(conn, &caller, &id)?;
             let rows = lifecycle::create(conn, &caller, &program, new)?;
             match_views(conn, rows, MatchViewer::Manager)
         })
@@ -169,7 +166,7 @@ pub async fn get_match(
     let view = state
         .db
         .run(move |conn| {
-            let (row, _, viewer) = authz::mentoring_match(conn, &caller, &id)?;
+            let (row, _, viewer) = scope::mentoring_match(conn, &caller, &id)?;
             let mut views = match_views(conn, vec![row.into_inner()], viewer)?;
             views.pop().ok_or(ApiError::NotFound("mentoring match"))
         })
@@ -201,7 +198,7 @@ pub async fn update_match(
     let view = state
         .db
         .write(move |conn| {
-            let (current, program) = authz::manage_match(conn, &caller, &id)?;
+            let (current, program) = scope::manage_match(conn, &caller, &id)?;
             let next = lifecycle::transition(&current, &program, patch)?;
             queries::update_match(conn, &current, &next)?;
             let mut views = match_views(conn, vec![next], MatchViewer::Manager)?;

@@ -9,16 +9,18 @@ use utoipa::ToSchema;
 
 use super::cadence;
 use super::dto::{AttentionFilter, NewMeeting};
-use super::matches::{match_views, today};
+use super::matches::match_views;
 use super::models::{Cadence, Match, Meeting, MeetingRow, Program, Slot, StudentRef};
 use super::queries::{self, ProgramScope};
+use super::scope;
+use super::scope::MatchViewer;
 use super::vocab::{ClosureReason, Interest, MatchStatus, ParticipantRole};
-use crate::auth::{Authorized, Caller, Role, SchoolStaff, Students};
-use crate::authz::{self, MatchViewer};
+use crate::accounts::{Authorized, Caller, Role, SchoolStaff, Students};
+use crate::dates::today;
 use crate::db;
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
-use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
 /// What `caller`, related to the match as `viewer`, sees of a meeting. A note is written for
@@ -65,7 +67,7 @@ pub async fn list_meetings(
     let list = state
         .db
         .run(move |conn| {
-            let (m, _, viewer) = authz::mentoring_match(conn, &caller, &id)?;
+            let (m, _, viewer) = scope::mentoring_match(conn, &caller, &id)?;
             let rows = queries::meetings_of_match(conn, &m.id)?;
             Ok(MeetingList {
                 items: rows
@@ -101,7 +103,7 @@ pub async fn create_meeting(
     let meeting = state
         .db
         .write(move |conn| {
-            let (m, _, viewer) = authz::mentoring_match(conn, &caller, &id)?;
+            let (m, _, viewer) = scope::mentoring_match(conn, &caller, &id)?;
             if !matches!(viewer, MatchViewer::Mentor | MatchViewer::Manager) {
                 return Err(ApiError::forbidden(
                     "meetings are logged by the mentor or the school's counselors",
@@ -208,14 +210,14 @@ pub async fn attention(
         .run(move |conn| {
             let program_ids = match (caller.role, &filter.school_id) {
                 (Role::DistrictAdmin, Some(school)) => {
-                    authz::district_school(conn, &caller, school)?;
+                    scope::district_school(conn, &caller, school)?;
                     queries::program_ids(conn, ProgramScope::School(school))?
                 }
                 (Role::DistrictAdmin, None) => {
                     queries::program_ids(conn, ProgramScope::District(&caller.district_id))?
                 }
                 (_, requested) => {
-                    let own = authz::program_school(&caller, requested.as_deref())?;
+                    let own = scope::program_school(&caller, requested.as_deref())?;
                     queries::program_ids(conn, ProgramScope::School(&own))?
                 }
             };

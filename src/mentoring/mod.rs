@@ -14,6 +14,7 @@ pub mod models;
 pub mod numbers;
 pub mod programs;
 pub mod queries;
+pub mod scope;
 pub mod suggestions;
 pub mod vocab;
 

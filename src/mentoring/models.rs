@@ -157,7 +157,7 @@ pub struct StudentRef {
 }
 
 impl StudentRef {
-    pub fn of(user: &crate::rosters::models::UserRow) -> StudentRef {
+    pub fn of(user: &crate::accounts::UserRow) -> StudentRef {
         StudentRef {
             student_id: user.id.clone(),
             given_name: user.given_name.clone(),

@@ -9,15 +9,17 @@ use super::dto::{NewParticipant, NewProgram, ParticipantFilter};
 use super::models::{Participant, ParticipantRow, Program, ProgramRow, StudentRef};
 use super::numbers::{self, MentoringNumbers};
 use super::queries::{self, ProgramScope};
+use super::scope;
 use super::vocab::ParticipantRole;
-use crate::auth::{Authorized, Caller, Role, SchoolStaff};
+use crate::accounts::UserRow;
+use crate::accounts::{Authorized, Caller, Role, SchoolStaff};
 use crate::authz::{self, Managed};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
-use crate::rosters::models::UserRow;
-use crate::rosters::org::IdPath;
+use crate::rosters;
 use crate::state::AppState;
 
 /// Programs of your school (district administrators: of the district).
@@ -73,8 +75,8 @@ pub async fn create_program(
     let program = state
         .db
         .write(move |conn| {
-            let school_id = authz::program_school(&caller, new.school_id.as_deref())?;
-            let school = authz::school(conn, &caller, &school_id)?;
+            let school_id = scope::program_school(&caller, new.school_id.as_deref())?;
+            let school = rosters::scope::school(conn, &caller, &school_id)?;
             let taught = school.low_grade..=school.high_grade;
             for (field, grades) in [
                 ("mentor_grades", &new.mentor_grades),
@@ -150,7 +152,7 @@ pub async fn get_program(
     let detail = state
         .db
         .run(move |conn| {
-            let program = authz::program(conn, &caller, &id)?;
+            let program = scope::program(conn, &caller, &id)?;
             let everyone = queries::all_participants(conn, &program.id)?;
             let mentors = everyone
                 .iter()
@@ -188,7 +190,7 @@ pub async fn list_participants(
     let page = state
         .db
         .run(move |conn| {
-            let program = authz::program(conn, &caller, &id)?;
+            let program = scope::program(conn, &caller, &id)?;
             queries::list_participants(
                 conn,
                 &program,
@@ -332,7 +334,7 @@ pub async fn create_participant(
     let participant = state
         .db
         .write(move |conn| {
-            let program = authz::manage_program(conn, &caller, &id)?;
+            let program = scope::manage_program(conn, &caller, &id)?;
             enrol(conn, &caller, &program, new)
         })
         .await?;

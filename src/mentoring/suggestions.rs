@@ -9,12 +9,12 @@ use utoipa::ToSchema;
 use super::matching::{self, ScoreBreakdown};
 use super::models::{ParticipantRow, ProgramRow, StudentRef};
 use super::queries;
+use super::scope;
 use super::vocab::ParticipantRole;
-use crate::auth::Caller;
-use crate::authz;
+use crate::accounts::Caller;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
-use crate::rosters::org::IdPath;
+use crate::extract::IdPath;
 use crate::state::AppState;
 
 fn matcher_input(
@@ -190,7 +190,7 @@ pub async fn get_suggestions(
     let set = state
         .db
         .run(move |conn| {
-            let program = authz::program(conn, &caller, &id)?;
+            let program = scope::program(conn, &caller, &id)?;
             suggestions(conn, &program)
         })
         .await?;

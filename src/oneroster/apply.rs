@@ -7,10 +7,10 @@ use diesel::prelude::*;
 use super::current::Roster;
 use super::slots::{Change, ClassData, Link, SchoolData, Slot, TermData, UserData};
 use crate::audit::Actor;
+use crate::db::on_backend;
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
 use crate::db::{self, insert_batches, DbConnection};
 use crate::error::ApiError;
-use crate::on_backend;
 
 #[derive(Insertable)]
 #[diesel(table_name = schools, treat_none_as_default_value = false)]

@@ -24,7 +24,7 @@ use diesel::prelude::*;
 pub use bundle::Limits;
 pub use report::{Changes, FileSummary, ImportError, ImportProblem, ImportReport};
 
-use crate::auth::Caller;
+use crate::accounts::Caller;
 use crate::db::schema::districts;
 use crate::db::{write_transaction, DbConnection};
 use crate::error::ApiError;

@@ -2,8 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::error::{ApiError, Rejection};
 
 /// At most this many problems are listed; `error_count` still counts them all.
 pub const MAX_LISTED_ERRORS: usize = 1000;
@@ -89,15 +92,24 @@ pub struct ImportProblem<'a> {
     pub report: Option<&'a ImportReport>,
 }
 
-impl<'a> ImportProblem<'a> {
-    pub fn new(problem: crate::error::Problem, report: &'a ImportReport) -> ImportProblem<'a> {
-        ImportProblem {
-            type_: problem.type_,
-            title: problem.title,
-            status: problem.status,
-            detail: problem.detail,
-            report: Some(report),
-        }
+impl ImportReport {
+    /// The refusal of a bundle with problems: an [`ImportProblem`] carrying this report.
+    pub fn rejection(&self) -> ApiError {
+        let mut extensions = serde_json::Map::new();
+        extensions.insert(
+            "report".to_owned(),
+            serde_json::to_value(self).unwrap_or_default(),
+        );
+        ApiError::Rejected(Box::new(Rejection {
+            slug: "import-rejected",
+            title: "Import rejected",
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            detail: format!(
+                "the bundle has {} problem(s); nothing was imported (see report.errors)",
+                self.error_count
+            ),
+            extensions,
+        }))
     }
 }
 

@@ -11,10 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::{ImportProblem, ImportReport, Limits};
-use crate::auth::{Authorized, DistrictAdmins};
-use crate::authz;
+use crate::accounts::{Authorized, DistrictAdmins};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
+use crate::rosters;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -70,7 +70,7 @@ pub async fn import_oneroster(
     payload: Multipart,
 ) -> Result<web::Json<ImportReport>, ApiError> {
     let district_id = path.into_inner();
-    authz::own_district(&caller, &district_id)?;
+    rosters::scope::own_district(&caller, &district_id)?;
     let limit = state.config.import_max_bytes;
     let declared = req
         .headers()
@@ -105,7 +105,7 @@ pub async fn import_oneroster(
         })
         .await?;
     if report.error_count > 0 {
-        return Err(ApiError::ImportRejected(Box::new(report)));
+        return Err(report.rejection());
     }
     Ok(web::Json(report))
 }

@@ -61,9 +61,9 @@ use crate::surveys::vocab::{BullyingForm, Indicator, Scale};
 pub struct ReportMeta {
     pub window_id: String,
     pub window_title: String,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub opens_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub closes_at: NaiveDateTime,
     pub instrument_id: String,
     pub instrument_title: String,

@@ -40,7 +40,7 @@ pub struct WindowFigures {
 pub struct TrendPoint {
     pub window_id: String,
     pub window_title: String,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub closes_at: NaiveDateTime,
     pub instrument_version: i32,
     pub scoring_rules_version: String,

@@ -55,8 +55,8 @@ pub fn render(report: &ClimateReport) -> Result<String, ApiError> {
         m.window_id.clone(),
         m.instrument_id.clone(),
         m.instrument_version.to_string(),
-        crate::timefmt::format_utc(m.opens_at),
-        crate::timefmt::format_utc(m.closes_at),
+        crate::dates::format_utc(m.opens_at),
+        crate::dates::format_utc(m.closes_at),
         m.scoring_rules_version.clone(),
         m.min_cell_size.to_string(),
     ];

@@ -9,6 +9,7 @@ pub mod comparison;
 pub mod csv;
 pub mod disclosure;
 pub mod opening;
+pub mod participation;
 pub mod pictures;
 pub mod rescoring;
 pub mod routes;
@@ -22,5 +23,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(routes::district_climate)
         .service(trend::school_trend)
         .service(trend::district_trend)
-        .service(trend::sel_activity);
+        .service(trend::sel_activity)
+        .service(participation::participation);
 }

@@ -12,16 +12,17 @@ use validator::Validate;
 
 use super::aggregates::{self, Cell};
 use super::climate::{self, ClimateReport, Context, Scope};
+use crate::accounts::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::audit;
-use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
-use crate::authz::{self, Visible};
+use crate::authz::Visible;
 use crate::db::schema::{
     districts, schools, survey_window_reports as reports, survey_window_schools, survey_windows,
 };
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::ValidQuery;
-use crate::rosters::org::IdPath;
+use crate::rosters;
 use crate::seal::SealKeys;
 use crate::state::AppState;
 use crate::surveys::models::{InstrumentRow, ItemRow, WindowRow};
@@ -443,7 +444,7 @@ fn report_window(
     caller: &Caller,
     id: &str,
 ) -> Result<Visible<WindowRow>, ApiError> {
-    authz::window(conn, caller, id).map_err(|e| match e {
+    crate::surveys::scope::window(conn, caller, id).map_err(|e| match e {
         ApiError::NotFound(_) => {
             ApiError::invalid("window_id", "no such survey window in your scope")
         }
@@ -477,7 +478,7 @@ pub async fn school_climate(
     let format = negotiate(&req, query.format);
     let indicator = query.indicator;
     let checks = move |conn: &mut DbConnection, caller: &Caller| {
-        let school = authz::school(conn, caller, &school_id)?;
+        let school = rosters::scope::school(conn, caller, &school_id)?;
         let window = report_window(conn, caller, &query.window_id)?;
         let includes: i64 = survey_window_schools::table
             .filter(survey_window_schools::window_id.eq(&window.id))
@@ -531,7 +532,7 @@ pub async fn district_climate(
     let format = negotiate(&req, query.format);
     let indicator = query.indicator;
     let checks = move |conn: &mut DbConnection, caller: &Caller| {
-        authz::own_district(caller, &district_id)?;
+        rosters::scope::own_district(caller, &district_id)?;
         let window = report_window(conn, caller, &query.window_id)?;
         let schools = query.breakdown == Some(Breakdown::Schools);
         let audited = json!({"report": "district_climate", "district_id": district_id,

@@ -12,19 +12,20 @@ use super::climate;
 use super::comparison::{self, IndicatorTrend, WindowFigures};
 use super::pictures;
 use super::routes::{svg, window_inputs};
+use crate::accounts::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::audit;
-use crate::auth::{Authorized, Caller, DistrictAdmins, SchoolStaff};
-use crate::authz;
 use crate::authz::Visible;
 use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::ValidQuery;
 use crate::lessons::progress::{competency_activity, CompetencyActivity};
 use crate::mentoring::numbers::{school_numbers, MentoringNumbers};
+use crate::rosters;
 use crate::rosters::models::Term;
-use crate::rosters::org::IdPath;
 use crate::state::AppState;
+use crate::surveys;
 use crate::surveys::models::WindowRow;
 use crate::surveys::vocab::Indicator;
 
@@ -164,7 +165,7 @@ fn trend(
     let (lineage, windows) = lineage_windows(conn, caller, school, lineage)?;
     let mut figures = Vec::with_capacity(windows.len());
     for window in windows {
-        let visible = authz::window(conn, caller, &window.id)?;
+        let visible = surveys::scope::window(conn, caller, &window.id)?;
         figures.push(window_figures(conn, &visible, keys)?);
     }
     Ok(Trend {
@@ -230,7 +231,7 @@ pub async fn school_trend(
     let (out, drawing) = state
         .db
         .write(move |conn| {
-            let school = authz::school(conn, &caller, &id)?;
+            let school = rosters::scope::school(conn, &caller, &id)?;
             let t = trend(conn, &caller, Some(&school.id), lineage.as_deref(), &keys)?;
             audit::record(conn, &caller, "report.read",
                 json!({"report": "school_climate_trend", "school_id": school.id,
@@ -271,7 +272,7 @@ pub async fn district_trend(
     let (out, drawing) = state
         .db
         .write(move |conn| {
-            let district = authz::district(conn, &caller, &id)?;
+            let district = rosters::scope::district(conn, &caller, &id)?;
             let t = trend(conn, &caller, None, lineage.as_deref(), &keys)?;
             audit::record(conn, &caller, "report.read",
                 json!({"report": "district_climate_trend", "district_id": district.id,
@@ -330,10 +331,10 @@ pub async fn sel_activity(
     let out = state
         .db
         .write(move |conn| {
-            let school = authz::school(conn, &caller, &id)?;
+            let school = rosters::scope::school(conn, &caller, &id)?;
             let today = Utc::now().date_naive();
             let term = match term_id {
-                Some(t) => authz::term(conn, &caller, &t)
+                Some(t) => rosters::scope::term(conn, &caller, &t)
                     .map_err(|_| ApiError::invalid("term_id", "no such term in your district"))?
                     .into_inner(),
                 None => crate::rosters::queries::current_term(conn, &caller.district_id, today)?

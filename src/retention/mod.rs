@@ -11,12 +11,12 @@ use validator::Validate;
 
 pub use purge::{purge, Purged};
 
-use crate::auth::{Authorized, DistrictAdmins};
-use crate::authz;
+use crate::accounts::{Authorized, DistrictAdmins};
 use crate::db::schema::district_retention;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
+use crate::rosters;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -80,7 +80,7 @@ pub async fn get_retention(
     path: web::Path<String>,
 ) -> Result<web::Json<RetentionSettings>, ApiError> {
     let id = path.into_inner();
-    authz::own_district(&caller, &id)?;
+    rosters::scope::own_district(&caller, &id)?;
     let settings = state
         .db
         .run(move |conn| load(conn, &id).map_err(ApiError::from))
@@ -109,7 +109,7 @@ pub async fn put_retention(
     body: ValidJson<RetentionSettings>,
 ) -> Result<web::Json<RetentionSettings>, ApiError> {
     let id = path.into_inner();
-    authz::own_district(&caller, &id)?;
+    rosters::scope::own_district(&caller, &id)?;
     let wanted = body.0;
     let saved = wanted.clone();
     state

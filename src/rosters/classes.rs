@@ -6,12 +6,13 @@ use utoipa::IntoParams;
 
 use super::dto::{ClassFilter, ClassPatch, EnrollmentFilter, NewClass, NewEnrollment};
 use super::models::{Class, ClassRow, Enrollment, School};
-use super::org::IdPath;
 use super::queries;
-use crate::auth::{Authorized, Caller, RosterAdmins};
+use super::scope;
+use crate::accounts::{Authorized, Caller, RosterAdmins};
 use crate::authz;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -43,7 +44,7 @@ fn check_class_fields(
     grade: Option<i32>,
     teacher_ids: Option<&[String]>,
 ) -> Result<(), ApiError> {
-    authz::term(conn, caller, term_id)
+    scope::term(conn, caller, term_id)
         .map_err(|_| ApiError::invalid("term_id", "no such term in your district"))?;
     if let Some(g) = grade.filter(|g| !school.teaches_grade(*g)) {
         return Err(ApiError::invalid(
@@ -101,7 +102,7 @@ pub async fn create_class(
         .db
         .write(move |conn| {
             let school =
-                authz::roster_school(conn, &caller, &new.school_id).map_err(|e| match e {
+                scope::roster_school(conn, &caller, &new.school_id).map_err(|e| match e {
                     ApiError::NotFound(_) => {
                         ApiError::invalid("school_id", "no such school in your scope")
                     }
@@ -151,7 +152,7 @@ pub async fn get_class(
     let class = state
         .db
         .run(move |conn| {
-            let class = authz::class(conn, &caller, &id)?;
+            let class = scope::class(conn, &caller, &id)?;
             queries::class_detail(conn, class)
         })
         .await?;
@@ -179,8 +180,8 @@ pub async fn update_class(
     let class = state
         .db
         .write(move |conn| {
-            let class = authz::manage_class(conn, &caller, &id)?;
-            let school = authz::school(conn, &caller, &class.school_id)?;
+            let class = scope::manage_class(conn, &caller, &id)?;
+            let school = scope::school(conn, &caller, &class.school_id)?;
             let mut changed = (*class).clone();
             if let Some(name) = patch.name {
                 changed.name = name.trim().to_owned();
@@ -226,7 +227,7 @@ pub async fn list_enrollments(
     let page = state
         .db
         .run(move |conn| {
-            let class = authz::class_roster(conn, &caller, &id)?;
+            let class = scope::class_roster(conn, &caller, &id)?;
             queries::list_enrollments(conn, &class, &filter)
         })
         .await?;
@@ -255,7 +256,7 @@ pub async fn create_enrollment(
     let created = state
         .db
         .write(move |conn| {
-            let class = authz::manage_class(conn, &caller, &id)?;
+            let class = scope::manage_class(conn, &caller, &id)?;
             queries::enroll(conn, &class, &student_id)
         })
         .await?;
@@ -285,7 +286,7 @@ pub async fn delete_enrollment(
     state
         .db
         .write(move |conn| {
-            let class = authz::manage_class(conn, &caller, &id)?;
+            let class = scope::manage_class(conn, &caller, &id)?;
             queries::unenroll(conn, &class, &student_id)
         })
         .await?;

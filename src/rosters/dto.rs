@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use crate::auth::Role;
+use crate::accounts::Role;
 use crate::pagination::PageParams;
 
 pub const MAX_GRADE: i32 = 12;

@@ -6,6 +6,7 @@ pub mod models;
 pub mod org;
 pub mod people;
 pub mod queries;
+pub mod scope;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(org::get_district)

@@ -1,8 +1,6 @@
 //! Districts, schools and terms.
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::dto::{
     dates_ordered, grades_ordered, DistrictPatch, NewSchool, NewTerm, SchoolFilter, SchoolPatch,
@@ -10,21 +8,13 @@ use super::dto::{
 };
 use super::models::{District, School, Term};
 use super::queries;
-use crate::auth::{Authorized, Caller, DistrictAdmins, Role};
-use crate::authz;
+use super::scope;
+use crate::accounts::{Authorized, Caller, DistrictAdmins, Role};
 use crate::db;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct IdPath {
-    /// Object id.
-    #[serde(deserialize_with = "crate::extract::object_id")]
-    pub id: String,
-}
 
 /// The caller's district.
 #[utoipa::path(
@@ -43,7 +33,7 @@ pub async fn get_district(
     let id = path.into_inner().id;
     let district = state
         .db
-        .run(move |conn| authz::district(conn, &caller, &id))
+        .run(move |conn| scope::district(conn, &caller, &id))
         .await?;
     Ok(web::Json(district.into_inner()))
 }
@@ -69,7 +59,7 @@ pub async fn update_district(
     let district = state
         .db
         .write(move |conn| {
-            let district = authz::manage_district(conn, &caller, &id)?;
+            let district = scope::manage_district(conn, &caller, &id)?;
             let mut changed = (*district).clone();
             if let Some(name) = patch.name {
                 changed.name = name.trim().to_owned();
@@ -156,7 +146,7 @@ pub async fn get_school(
     let id = path.into_inner().id;
     let school = state
         .db
-        .run(move |conn| authz::school(conn, &caller, &id))
+        .run(move |conn| scope::school(conn, &caller, &id))
         .await?;
     Ok(web::Json(school.into_inner()))
 }
@@ -183,7 +173,7 @@ pub async fn update_school(
     let school = state
         .db
         .write(move |conn| {
-            let school = authz::manage_school(conn, &caller, &id)?;
+            let school = scope::manage_school(conn, &caller, &id)?;
             let mut changed = (*school).clone();
             if let Some(name) = patch.name {
                 changed.name = name.trim().to_owned();
@@ -269,7 +259,7 @@ pub async fn get_term(
     let id = path.into_inner().id;
     let term = state
         .db
-        .run(move |conn| authz::term(conn, &caller, &id))
+        .run(move |conn| scope::term(conn, &caller, &id))
         .await?;
     Ok(web::Json(term.into_inner()))
 }
@@ -296,7 +286,7 @@ pub async fn update_term(
     let term = state
         .db
         .write(move |conn| {
-            let term = authz::manage_term(conn, &caller, &id)?;
+            let term = scope::manage_term(conn, &caller, &id)?;
             let mut changed = (*term).clone();
             if let Some(name) = patch.name {
                 changed.name = name.trim().to_owned();

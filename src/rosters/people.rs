@@ -3,13 +3,17 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 
 use super::dto::{NewUser, UserFilter, UserPatch};
-use super::models::{School, User, UserRow};
-use super::org::IdPath;
+use super::models::School;
 use super::queries;
-use crate::auth::{password, Authorized, Caller, Role, RosterAdmins, SchoolStaff};
+use super::scope;
+use crate::accounts::{Authorized, Caller, Role, RosterAdmins, SchoolStaff};
+use crate::accounts::{User, UserRow};
+use crate::auth::password;
+use crate::auth::AuthState;
 use crate::authz::{self, Managed};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -59,7 +63,7 @@ fn resolve_school(
 ) -> Result<Option<Managed<School>>, ApiError> {
     school_id
         .map(|id| {
-            authz::roster_school(conn, caller, id).map_err(|e| match e {
+            scope::roster_school(conn, caller, id).map_err(|e| match e {
                 ApiError::NotFound(_) => {
                     ApiError::invalid("school_id", "no such school in your scope")
                 }
@@ -111,13 +115,14 @@ pub async fn list_users(
 #[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
+    auth: web::Data<AuthState>,
     caller: Authorized<RosterAdmins>,
     body: ValidJson<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let mut new = body.0;
     // Hashed on the hashing pool, before the database work.
     let password_hash = match new.password.take() {
-        Some(p) => Some(state.hashes.run(move || password::hash(&p)).await??),
+        Some(p) => Some(auth.hashes.run(move || password::hash(&p)).await??),
         None => None,
     };
     let user = state

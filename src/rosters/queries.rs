@@ -5,14 +5,13 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::dto::{ClassFilter, EnrollmentFilter, SchoolFilter, UserFilter};
-use super::models::{Class, ClassRow, District, Enrollment, PersonRef, School, Term, UserRow};
+use super::models::{Class, ClassRow, District, Enrollment, PersonRef, School, Term};
+use crate::accounts::UserRow;
 use crate::authz::{ListScope, Managed, Visible};
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbBackend, DbConnection};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageParams};
-
-type DbBackend = <DbConnection as Connection>::Backend;
 
 /// What name searches match against, folded here with Unicode rules (SQLite's `lower()` only
 /// folds ASCII, so folding in SQL would make the two backends disagree).

@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 use super::models::{ItemRow, WindowRow};
 use super::scoring::{self, IndicatorScore, ScoredItem};
 use super::vocab::Indicator;
+use crate::db::on_backend;
 use crate::db::schema::{survey_cell_responses as plain, survey_sealed_responses as sealed};
 use crate::db::{insert_batches, DbConnection};
 use crate::error::ApiError;
-use crate::on_backend;
 use crate::seal::{DataKey, SealKeys};
 
 /// One respondent's answers, in the clear: only ever in memory.

@@ -16,8 +16,8 @@ use super::models::WindowRow;
 use super::queries;
 use super::responses::record_answers;
 use super::roster;
-use crate::auth::{Caller, Role};
-use crate::authz;
+use super::scope;
+use crate::accounts::{Caller, Role};
 use crate::db::schema::users;
 use crate::db::{self, DbConnection};
 use crate::seal::SealKeys;
@@ -162,7 +162,7 @@ pub fn closed_demo_windows(
                     let traits = model.traits(&student, &means, &mut rng);
                     let answers = plan.answers(&items, &traits, &mut rng);
                     let visible =
-                        authz::window(conn, &caller, &window.id).map_err(|e| anyhow!("{e:?}"))?;
+                        scope::window(conn, &caller, &window.id).map_err(|e| anyhow!("{e:?}"))?;
                     record_answers(
                         conn,
                         &visible,

@@ -5,13 +5,13 @@ use actix_web::{get, post, web, HttpResponse};
 use super::dto::NewInstrument;
 use super::models::{Instrument, InstrumentRow, InstrumentSummary, ItemRow};
 use super::queries;
-use crate::auth::{Authorized, DistrictAdmins, Staff};
-use crate::authz;
+use super::scope;
+use crate::accounts::{Authorized, DistrictAdmins, Staff};
 use crate::db;
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
-use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
 /// Builds the rows of a new instrument version (a draft).
@@ -149,7 +149,7 @@ pub async fn get_instrument(
     let instrument = state
         .db
         .run(move |conn| {
-            let row = authz::instrument(conn, &caller, &id)?;
+            let row = scope::instrument(conn, &caller, &id)?;
             let items = queries::instrument_items(conn, &row.id)?;
             Ok(row.with_items(items))
         })
@@ -177,9 +177,9 @@ pub async fn publish_instrument(
     let instrument = state
         .db
         .write(move |conn| {
-            let row = authz::manage_instrument(conn, &caller, &id)?;
+            let row = scope::manage_instrument(conn, &caller, &id)?;
             queries::publish_instrument(conn, &row)?;
-            let row = authz::instrument(conn, &caller, &id)?;
+            let row = scope::instrument(conn, &caller, &id)?;
             let items = queries::instrument_items(conn, &row.id)?;
             Ok(row.with_items(items))
         })

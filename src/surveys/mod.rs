@@ -19,6 +19,7 @@ pub mod models;
 pub mod queries;
 pub mod responses;
 pub mod roster;
+pub mod scope;
 pub mod scoring;
 pub mod synthetic;
 pub mod vocab;
@@ -34,7 +35,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(windows::create_window)
         .service(windows::get_window)
         .service(windows::create_opt_out)
-        .service(windows::participation)
         .service(responses::my_surveys)
         .service(responses::questionnaire)
         .service(responses::submit);

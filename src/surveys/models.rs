@@ -126,7 +126,7 @@ pub struct Instrument {
     /// Every PPRA protected area any item touches: non-empty means parental notice and opt-out.
     pub ppra_areas: Vec<PpraArea>,
     pub sections: Vec<Section>,
-    #[serde(serialize_with = "crate::timefmt::utc_opt")]
+    #[serde(serialize_with = "crate::dates::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<NaiveDateTime>,
 }
@@ -140,7 +140,7 @@ pub struct InstrumentSummary {
     pub title: String,
     pub grade_min: i32,
     pub grade_max: i32,
-    #[serde(serialize_with = "crate::timefmt::utc_opt")]
+    #[serde(serialize_with = "crate::dates::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<NaiveDateTime>,
 }
@@ -292,9 +292,9 @@ pub struct Window {
     pub id: String,
     pub instrument_id: String,
     pub title: String,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub opens_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub closes_at: NaiveDateTime,
     pub state: WindowState,
     pub school_ids: Vec<String>,
@@ -309,7 +309,7 @@ pub struct Questionnaire {
     pub window_id: String,
     pub title: String,
     pub description: String,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub closes_at: NaiveDateTime,
     pub sections: Vec<Section>,
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::models::{InstrumentRow, ItemRow, Window, WindowRow, WindowState};
-use crate::auth::{Caller, Role};
+use crate::accounts::{Caller, Role};
 use crate::authz::{Managed, Visible};
 use crate::db::schema::{
     class_teachers, enrollments, survey_instruments as instruments, survey_items as items,
@@ -15,11 +15,9 @@ use crate::db::schema::{
     survey_window_roster as roster, survey_window_schools as window_schools,
     survey_windows as windows,
 };
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbBackend, DbConnection};
 use crate::error::ApiError;
 use crate::pagination::{Page, PageParams};
-
-type DbBackend = <DbConnection as Connection>::Backend;
 
 pub fn insert_instrument(
     conn: &mut DbConnection,

@@ -12,14 +12,15 @@ use utoipa::ToSchema;
 use super::ballot_box::{self, Ballot};
 use super::dto::{Answer, Submission};
 use super::models::{options, ItemRow, Questionnaire, Section, Window, WindowRow, WindowState};
-use super::queries::{self, Recorded};
+use super::queries::{self, PublishedItems, Recorded};
 use super::roster;
-use crate::auth::{Authorized, Caller, Role, Students};
-use crate::authz::{self, Visible};
+use super::scope;
+use crate::accounts::{Authorized, Caller, Role, Students};
+use crate::authz::Visible;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::IdPath;
 use crate::extract::ValidJson;
-use crate::rosters::org::IdPath;
 use crate::seal::SealKeys;
 use crate::state::AppState;
 
@@ -86,7 +87,7 @@ pub async fn questionnaire(
     let questionnaire = state
         .db
         .run(move |conn| {
-            let window = authz::window(conn, &caller, &id)?;
+            let window = scope::window(conn, &caller, &id)?;
             let instrument = queries::published_instrument(conn, &window.instrument_id)?;
             let items = queries::instrument_items(conn, &instrument.id)?;
             let mut sections: Vec<Section> = Vec::new();
@@ -140,6 +141,7 @@ const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 #[post("/survey-windows/{id}/responses")]
 pub async fn submit(
     state: web::Data<AppState>,
+    published_items: web::Data<PublishedItems>,
     caller: Caller,
     path: web::Path<IdPath>,
     req: HttpRequest,
@@ -174,13 +176,13 @@ pub async fn submit(
             answers.clone(),
             key_hash.clone(),
         );
-        let (published_items, keys) = (state.published_items.clone(), state.seal_keys.clone());
+        let (keys, published_items) = (state.seal_keys.clone(), published_items.clone());
         let settle = state.config.settle_period();
         state.db.write(move |conn| {
             if caller.role != Role::Student {
                 return Err(ApiError::forbidden("only students answer climate surveys"));
             }
-            let window = authz::window(conn, &caller, &id)?;
+            let window = scope::window(conn, &caller, &id)?;
             let items = published_items.get(conn, &window.instrument_id)?;
             let outcome = record_answers(
                 conn,

@@ -8,13 +8,13 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::models::WindowRow;
+use crate::db::on_backend;
 use crate::db::schema::{
     survey_opt_outs as opt_outs, survey_window_roster as roster, survey_window_schools,
     survey_windows as windows, users,
 };
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
-use crate::on_backend;
 use crate::seal::SealKeys;
 
 /// A student's place in a frozen window.

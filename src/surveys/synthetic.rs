@@ -16,11 +16,13 @@ use super::models::WindowRow;
 use super::queries;
 use super::responses::record_answers;
 use super::roster;
-use crate::auth::{password, Caller, Role};
-use crate::authz;
+use super::scope;
+use crate::accounts::UserRow;
+use crate::accounts::{Caller, Role};
+use crate::auth::password;
 use crate::db::schema::districts;
 use crate::db::{self, write_transaction, DbConnection};
-use crate::rosters::models::{School, UserRow};
+use crate::rosters::models::School;
 use crate::rosters::queries as rosters;
 use crate::seal::SealKeys;
 
@@ -241,7 +243,7 @@ pub fn generate(
                         model.traits(&model.student(spec.seed, index as u64), &means, &mut rng);
                     let answers = plan.answers(&items, &traits, &mut rng);
                     let visible =
-                        authz::window(conn, student, &window.id).map_err(|e| anyhow!("{e:?}"))?;
+                        scope::window(conn, student, &window.id).map_err(|e| anyhow!("{e:?}"))?;
                     record_answers(
                         conn,
                         &visible,

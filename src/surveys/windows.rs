@@ -1,22 +1,21 @@
-//! `/api/v1/survey-windows`: administering an instrument to schools and grades, guardian
-//! opt-outs, and participation counts (never names, never answers).
+//! `/api/v1/survey-windows`: administering an instrument to schools and grades, and guardian
+//! opt-outs. Participation counts are reported by `reports::participation`.
 
 use actix_web::{get, post, web, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::dto::{NewOptOut, NewWindow, WindowFilter};
 use super::models::{Window, WindowRow, WindowState};
 use super::queries;
 use super::roster;
-use crate::auth::{Authorized, DistrictAdmins, Role, SchoolStaff, Staff};
+use super::scope;
+use crate::accounts::{Authorized, DistrictAdmins, Role, SchoolStaff, Staff};
 use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
+use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageParams};
-use crate::reports::disclosure::{protect_with_public, Grid, Suppression};
-use crate::rosters::org::IdPath;
+use crate::rosters;
 use crate::state::AppState;
 
 /// Survey windows of the district (school staff: those including their school), newest first;
@@ -68,7 +67,7 @@ pub async fn create_window(
         .db
         .write(move |conn| {
             let instrument =
-                authz::instrument(conn, &caller, &new.instrument_id).map_err(|_| {
+                scope::instrument(conn, &caller, &new.instrument_id).map_err(|_| {
                     ApiError::invalid("instrument_id", "no such instrument in your district")
                 })?;
             if !instrument.is_published() {
@@ -90,7 +89,7 @@ pub async fn create_window(
             }
             let mut school_ids = Vec::new();
             for (i, id) in new.school_ids.iter().enumerate() {
-                authz::school(conn, &caller, id).map_err(|_| {
+                rosters::scope::school(conn, &caller, id).map_err(|_| {
                     ApiError::invalid(
                         format!("school_ids[{i}]"),
                         "no such school in your district",
@@ -134,8 +133,8 @@ pub async fn create_window(
                 serde_json::json!({
                     "window_id": row.id, "instrument_id": row.instrument_id,
                     "school_ids": school_ids, "grades": grades,
-                    "opens_at": crate::timefmt::format_utc(row.opens_at),
-                    "closes_at": crate::timefmt::format_utc(row.closes_at),
+                    "opens_at": crate::dates::format_utc(row.opens_at),
+                    "closes_at": crate::dates::format_utc(row.closes_at),
                     "min_cell_size": row.min_cell_size,
                 }),
             )?;
@@ -155,14 +154,14 @@ pub async fn create_window(
 #[get("/survey-windows/{id}")]
 pub async fn get_window(
     state: web::Data<AppState>,
-    caller: crate::auth::Caller,
+    caller: crate::accounts::Caller,
     path: web::Path<IdPath>,
 ) -> Result<web::Json<Window>, ApiError> {
     let id = path.into_inner().id;
     let window = state
         .db
         .run(move |conn| {
-            let row = authz::window(conn, &caller, &id)?;
+            let row = scope::window(conn, &caller, &id)?;
             queries::window_view(conn, &row, db::now())
         })
         .await?;
@@ -196,7 +195,7 @@ pub async fn create_opt_out(
     let created = state
         .db
         .write(move |conn| {
-            let window = authz::window(conn, &caller, &id)?;
+            let window = scope::window(conn, &caller, &id)?;
             if window.state_at(db::now()) == WindowState::Closed {
                 return Err(ApiError::conflict(
                     None,
@@ -241,255 +240,4 @@ pub async fn create_opt_out(
     } else {
         HttpResponse::Ok().finish()
     })
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ParticipationCell {
-    pub grade: i32,
-    /// Students offered the survey when the window opened, less those a guardian had opted out
-    /// by then. Fixed when the window opens.
-    pub eligible: i64,
-    /// Null when withheld (`suppressed`); while the window is open, rounded down to a multiple
-    /// of 5 (`rounded`).
-    pub responded: Option<i64>,
-    /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
-    #[schema(minimum = 0, maximum = 100, example = 62.5)]
-    pub response_percent: Option<f64>,
-    /// Deprecated: the same value as `response_percent` (0–100), under a name that by the API's
-    /// conventions means a fraction (0–1); removed in the next release.
-    #[schema(deprecated, minimum = 0, maximum = 100)]
-    pub response_rate: Option<f64>,
-    pub suppressed: Option<Suppression>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SchoolParticipation {
-    pub school_id: String,
-    pub eligible: i64,
-    pub responded: Option<i64>,
-    /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
-    #[schema(minimum = 0, maximum = 100, example = 62.5)]
-    pub response_percent: Option<f64>,
-    /// Deprecated: the same value as `response_percent` (0–100), under a name that by the API's
-    /// conventions means a fraction (0–1); removed in the next release.
-    #[schema(deprecated, minimum = 0, maximum = 100)]
-    pub response_rate: Option<f64>,
-    pub suppressed: Option<Suppression>,
-    pub grades: Vec<ParticipationCell>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClassParticipation {
-    pub class_id: String,
-    pub class_name: String,
-    /// Students of the class on the window's roster (opted out or not).
-    pub enrolled: i64,
-    pub responded: Option<i64>,
-    /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
-    #[schema(minimum = 0, maximum = 100, example = 62.5)]
-    pub response_percent: Option<f64>,
-    /// Deprecated: the same value as `response_percent` (0–100), under a name that by the API's
-    /// conventions means a fraction (0–1); removed in the next release.
-    #[schema(deprecated, minimum = 0, maximum = 100)]
-    pub response_rate: Option<f64>,
-    pub suppressed: Option<Suppression>,
-}
-
-/// Counts only, never names; answers are not readable here at all. While the window is open,
-/// counts below its minimum cell size are withheld, with complementary suppression across the
-/// window's schools and grades, and shown counts are rounded down to a multiple of 5 (a count
-/// steps once every fifth submission). Once the window is closed, the counts are exactly those
-/// its reports publish (withheld where they are), and teachers see none.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Participation {
-    pub window_id: String,
-    pub state: WindowState,
-    pub min_cell_size: i32,
-    /// Shown counts are rounded down to a multiple of 5 (while the window is open).
-    pub rounded: bool,
-    pub schools: Vec<SchoolParticipation>,
-    /// For teachers, while the window is open: their own classes that existed when it opened.
-    pub classes: Vec<ClassParticipation>,
-}
-
-/// A count as published: withheld when suppressed, rounded down to a multiple of 5 when asked.
-fn shown(count: i64, suppressed: Option<Suppression>, round: bool) -> Option<i64> {
-    match suppressed {
-        Some(_) => None,
-        None if round => Some(count - count % 5),
-        None => Some(count),
-    }
-}
-
-fn rate(responded: Option<i64>, eligible: i64) -> Option<f64> {
-    responded
-        .filter(|_| eligible > 0)
-        .map(|r| (r as f64 * 1000.0 / eligible as f64).round() / 10.0)
-}
-
-/// Participation counts and response rates: per school and grade for administrators and
-/// counselors, per own class for teachers (see `Participation` for what is withheld).
-#[utoipa::path(
-    tag = "surveys", security(("bearer" = [])), params(IdPath),
-    responses(
-        (status = 200, body = Participation),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/survey-windows/{id}/participation")]
-pub async fn participation(
-    state: web::Data<AppState>,
-    caller: Authorized<Staff>,
-    path: web::Path<IdPath>,
-) -> Result<web::Json<Participation>, ApiError> {
-    let id = path.into_inner().id;
-    let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
-    let participation = state
-        .db
-        .run(move |conn| {
-            let window = authz::window(conn, &caller, &id)?;
-            roster::ensure_frozen(conn, &window, &keys, settle)?;
-            let view = queries::window_view(conn, &window, db::now())?;
-            let k = window.min_cell_size.max(1);
-            let round = view.state == WindowState::Open;
-            let mut out = Participation {
-                window_id: window.id.clone(),
-                state: view.state,
-                min_cell_size: window.min_cell_size,
-                rounded: round,
-                schools: Vec::new(),
-                classes: Vec::new(),
-            };
-            let mine: Option<&str> = match caller.role {
-                Role::DistrictAdmin => None,
-                _ => caller.school(),
-            };
-            if view.state == WindowState::Closed {
-                // Who answered is forgotten once the box is opened: a closed window's counts are
-                // its reports' (teachers read none).
-                if caller.role != Role::Teacher {
-                    let closed = crate::reports::aggregates::closed(&window, db::now())?;
-                    let cells = crate::reports::aggregates::cells_of(conn, &closed, &keys)?;
-                    let shown = crate::reports::climate::shown_respondents(cells, k);
-                    for (school_id, (eligible, responded, suppressed), grades) in shown.schools {
-                        if mine.is_some_and(|m| m != school_id) {
-                            continue;
-                        }
-                        out.schools.push(SchoolParticipation {
-                            school_id,
-                            eligible,
-                            responded,
-                            response_percent: rate(responded, eligible),
-                            response_rate: rate(responded, eligible),
-                            suppressed,
-                            grades: grades
-                                .into_iter()
-                                .map(|(grade, (eligible, responded, suppressed))| {
-                                    ParticipationCell {
-                                        grade,
-                                        eligible,
-                                        responded,
-                                        response_percent: rate(responded, eligible),
-                                        response_rate: rate(responded, eligible),
-                                        suppressed,
-                                    }
-                                })
-                                .collect(),
-                        });
-                    }
-                }
-                return Ok(out);
-            }
-            if caller.role == Role::Teacher {
-                for (class_id, class_name, enrolled, responded) in
-                    queries::participation_by_class(conn, &window, &caller.user_id)?
-                {
-                    let suppressed = (responded < i64::from(k)).then_some(Suppression::SmallCell);
-                    let responded = shown(responded, suppressed, round);
-                    out.classes.push(ClassParticipation {
-                        class_id,
-                        class_name,
-                        enrolled,
-                        responded,
-                        response_percent: rate(responded, enrolled),
-                        response_rate: rate(responded, enrolled),
-                        suppressed,
-                    });
-                }
-                return Ok(out);
-            }
-            // One pattern over the whole window, whoever asks: a district administrator and a
-            // school administrator comparing notes see numbers cut from the same table.
-            let cells = queries::roster_cells(conn, &window, &view.school_ids)?;
-            let grades = window.grades();
-            let grid = Grid {
-                cells: view
-                    .school_ids
-                    .iter()
-                    .map(|s| {
-                        grades
-                            .iter()
-                            .map(|g| {
-                                cells
-                                    .get(&(s.clone(), *g))
-                                    .map_or(0, |c| c.responded as u64)
-                            })
-                            .collect()
-                    })
-                    .collect(),
-            };
-            let count = |r: usize, c: usize| {
-                cells
-                    .get(&(view.school_ids[r].clone(), grades[c]))
-                    .copied()
-                    .unwrap_or_default()
-            };
-            let pattern = protect_with_public(
-                &grid,
-                |r, c| {
-                    let cell = count(r, c);
-                    cell.eligible == 0 && cell.responded == 0
-                },
-                k as u64,
-            );
-            for (r, school_id) in view.school_ids.iter().enumerate() {
-                if mine.is_some_and(|m| m != school_id) {
-                    continue;
-                }
-                let grades: Vec<ParticipationCell> = grades
-                    .iter()
-                    .enumerate()
-                    .map(|(c, grade)| {
-                        let cell = count(r, c);
-                        let suppressed = pattern.cells[r][c];
-                        let responded = shown(cell.responded, suppressed, round);
-                        ParticipationCell {
-                            grade: *grade,
-                            eligible: cell.eligible,
-                            responded,
-                            response_percent: rate(responded, cell.eligible),
-                            response_rate: rate(responded, cell.eligible),
-                            suppressed,
-                        }
-                    })
-                    .collect();
-                let eligible = grades.iter().map(|g| g.eligible).sum();
-                let total = (0..grades.len()).map(|c| count(r, c).responded).sum();
-                let suppressed = pattern.rows[r];
-                let responded = shown(total, suppressed, round);
-                out.schools.push(SchoolParticipation {
-                    school_id: school_id.clone(),
-                    eligible,
-                    responded,
-                    response_percent: rate(responded, eligible),
-                    response_rate: rate(responded, eligible),
-                    suppressed,
-                    grades,
-                });
-            }
-            Ok(out)
-        })
-        .await?;
-    Ok(web::Json(participation))
 }

@@ -12,11 +12,10 @@ use std::thread::JoinHandle;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use securebase::app::build_app;
+use securebase::app::{build_app, Services};
 use securebase::config::Config;
 use securebase::db::{self, DbConnection};
 use securebase::seed;
-use securebase::state::AppState;
 use serde_json::Value;
 
 pub const DEMO_PASSWORD: &str = "GrowTogether-2026";
@@ -344,11 +343,11 @@ impl TestApp {
         let head_timeout = std::time::Duration::from_secs(config.request_head_timeout_secs);
         let keys = config.resolve_seal_keys(true).expect("seal keys");
         let settle = config.settle_period();
-        let state = AppState::new(config, securebase::config::DEMO_JWT_SECRET, keys);
+        let services = Services::new(config, securebase::config::DEMO_JWT_SECRET, keys);
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+                let server = actix_web::HttpServer::new(move || build_app(services.clone()))
                     .workers(2)
                     .client_request_timeout(head_timeout)
                     .disable_signals()

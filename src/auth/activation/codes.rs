@@ -8,13 +8,13 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use crate::auth::{Caller, Role};
-use crate::authz;
+use crate::accounts::UserRow;
+use crate::accounts::{Caller, Role};
 use crate::csv_export::CsvExport;
 use crate::db::schema::{activation_codes, enrollments, users};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError};
-use crate::rosters::models::UserRow;
+use crate::rosters;
 
 /// Letters and digits that cannot be mistaken for one another when read off a printed card.
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -110,7 +110,7 @@ pub struct IssuedCode {
     pub grade: Option<i32>,
     #[schema(example = "K7QM-2WXP-9RTD")]
     pub code: String,
-    #[serde(serialize_with = "crate::timefmt::utc")]
+    #[serde(serialize_with = "crate::dates::utc")]
     pub expires_at: NaiveDateTime,
 }
 
@@ -181,7 +181,7 @@ pub fn accounts_for(
         .select(UserRow::as_select())
         .into_boxed::<db::DbBackend>();
     if let Some(class_id) = &body.class_id {
-        let class = authz::class(conn, caller, class_id)?;
+        let class = rosters::scope::class(conn, caller, class_id)?;
         if class.school_id != school_id {
             return Err(ApiError::NotFound("class"));
         }
@@ -252,7 +252,7 @@ pub fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
             c.role.as_str(),
             &c.grade.map(|g| g.to_string()).unwrap_or_default(),
             c.code.as_str(),
-            &crate::timefmt::format_utc(c.expires_at),
+            &crate::dates::format_utc(c.expires_at),
         ])?;
     }
     out.finish()

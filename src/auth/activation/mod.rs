@@ -14,12 +14,14 @@ use validator::Validate;
 use codes::{accounts_for, hash_code, issue, login_cards_csv, usable_code, DEFAULT_DAYS};
 pub use codes::{CodesFormat, CodesQuery, IssueCodes, IssuedCode, IssuedCodes, ReissueCode};
 
-use super::{password, queries, Authorized, Role, RosterAdmins, Staff};
+use super::{password, queries};
+use crate::accounts::{Authorized, Role, RosterAdmins, Staff};
 use crate::authz;
 use crate::db;
 use crate::db::schema::activation_codes;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
+use crate::rosters;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -62,7 +64,7 @@ pub async fn issue_for_school(
     let codes = state
         .db
         .write(move |conn| {
-            let school = authz::roster_school(conn, &caller, &school_id)?;
+            let school = rosters::scope::roster_school(conn, &caller, &school_id)?;
             let accounts = accounts_for(conn, &caller, &school.id, &body)?;
             let codes = issue(
                 conn,
@@ -193,12 +195,12 @@ const INVALID_CODE: &str =
 #[post("/auth/activate")]
 pub async fn activate(
     state: web::Data<AppState>,
+    auth: web::Data<crate::auth::AuthState>,
     req: HttpRequest,
     body: ValidJson<ActivateRequest>,
 ) -> Result<web::Json<Activated>, ApiError> {
     let ip = super::routes::client_ip(&req, state.config.trust_forwarded_for);
-    state
-        .activation_limiter
+    auth.activation_limiter
         .check(&ip)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let ActivateRequest { code, password } = body.0;
@@ -210,10 +212,7 @@ pub async fn activate(
         .run(move |conn| usable_code(conn, &lookup, db::now()).map_err(ApiError::from))
         .await?
         .ok_or_else(|| ApiError::invalid("code", INVALID_CODE))?;
-    let password_hash = state
-        .hashes
-        .run(move || password::hash(&password))
-        .await??;
+    let password_hash = auth.hashes.run(move || password::hash(&password)).await??;
     let account = state
         .db
         .write(move |conn| {

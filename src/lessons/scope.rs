@@ -2,13 +2,14 @@
 
 use diesel::prelude::*;
 
-use super::{class, Enrolled, Managed, Teaching, Visible};
-use crate::auth::{Caller, Role};
+use super::models::{AssignmentRow, OwnerLevel, PlanRow};
+use crate::accounts::{Caller, Role};
+use crate::authz::{Enrolled, Managed, Teaching, Visible};
 use crate::db::schema::{assignments, lesson_plans};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::lessons::models::{AssignmentRow, OwnerLevel, PlanRow};
 use crate::rosters::models::ClassRow;
+use crate::rosters::scope::class;
 
 /// District plans are the district administrators'; school plans belong to the school's
 /// administrators and counselors; private plans to their author.
@@ -59,7 +60,7 @@ pub fn lesson_plan(
     if !editable && !may_read_published(caller, &plan) {
         return Err(ApiError::NotFound("lesson plan"));
     }
-    Ok((Visible(plan), editable))
+    Ok((Visible::grant(plan), editable))
 }
 
 pub fn edit_lesson_plan(
@@ -71,7 +72,7 @@ pub fn edit_lesson_plan(
     if !editable {
         return Err(ApiError::forbidden("only the plan's owners may change it"));
     }
-    Ok(Managed(plan.0))
+    Ok(Managed::grant(plan.into_inner()))
 }
 
 /// A class the caller teaches (a teacher of another class gets 404, other staff 403).
@@ -87,7 +88,7 @@ pub fn teaching_class(
         ));
     }
     // For a teacher, seeing the class means teaching it.
-    Ok(Teaching(visible.0))
+    Ok(Teaching::grant(visible.into_inner()))
 }
 
 /// An assignment in a class the caller can see (students: not cancelled ones).
@@ -106,7 +107,7 @@ pub fn assignment(
     if caller.role == Role::Student && row.status == "cancelled" {
         return Err(ApiError::NotFound("assignment"));
     }
-    Ok(Visible(row))
+    Ok(Visible::grant(row))
 }
 
 /// Staff views of an assignment (progress): everyone who sees it but students.
@@ -135,7 +136,7 @@ pub fn teaching_assignment(
             "only the class's teachers may do this with its assignments",
         ));
     }
-    Ok(Teaching(visible.0))
+    Ok(Teaching::grant(visible.into_inner()))
 }
 
 pub fn enrolled_assignment(
@@ -150,5 +151,5 @@ pub fn enrolled_assignment(
         ));
     }
     // For a student, seeing the assignment means being enrolled in its class.
-    Ok(Enrolled(visible.0))
+    Ok(Enrolled::grant(visible.into_inner()))
 }

@@ -2,12 +2,12 @@
 
 use diesel::prelude::*;
 
-use super::{Managed, Visible};
-use crate::auth::{Caller, Role};
+use super::models::{InstrumentRow, WindowRow};
+use crate::accounts::{Caller, Role};
+use crate::authz::{Managed, Visible};
 use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::surveys::models::{InstrumentRow, WindowRow};
 
 /// Instruments are the district's: district staff see drafts too, other staff see published
 /// versions; students see questions only through a window's questionnaire.
@@ -25,7 +25,7 @@ pub fn instrument(
         .filter(|i| i.is_published() || caller.role == Role::DistrictAdmin)
         .filter(|_| caller.role != Role::Student)
         .ok_or(ApiError::NotFound("survey instrument"))?;
-    Ok(Visible(row))
+    Ok(Visible::grant(row))
 }
 
 pub fn manage_instrument(
@@ -39,7 +39,7 @@ pub fn manage_instrument(
             "only district administrators manage instruments",
         ));
     }
-    Ok(Managed(visible.0))
+    Ok(Managed::grant(visible.into_inner()))
 }
 
 /// District staff see every window of the district; school staff and teachers the windows
@@ -61,7 +61,7 @@ pub fn window(
         (Role::DistrictAdmin, _) => true,
         // Once a window is frozen, its roster says whom it is offered to, wherever they are now.
         (Role::Student, _) if row.frozen_at.is_some() => {
-            crate::surveys::roster::is_on_roster(conn, &row.id, &caller.user_id)?
+            super::roster::is_on_roster(conn, &row.id, &caller.user_id)?
         }
         (_, None) => false,
         (role, Some(school)) => {
@@ -79,7 +79,7 @@ pub fn window(
     if !allowed {
         return Err(ApiError::NotFound("survey window"));
     }
-    Ok(Visible(row))
+    Ok(Visible::grant(row))
 }
 
 /// Windows are opened and changed by district staff only.
@@ -94,5 +94,5 @@ pub fn manage_window(
             "only district administrators manage survey windows",
         ));
     }
-    Ok(Managed(visible.0))
+    Ok(Managed::grant(visible.into_inner()))
 }

@@ -1,29 +1,22 @@
 //! Who is calling: typed extractors every handler uses to get its caller.
 //!
-//! [`authenticate`] (middleware) verifies the token and loads the account once per request;
+//! The authentication middleware (`auth::authenticate`) verifies the token and loads the account
+//! once per request, leaving a [`Resolved`] outcome on the request;
 //! `Caller` proves a valid access token of an account that is active right now, and
 //! `Authorized<R>` additionally proves the caller's role is in the role set `R`, so a handler
 //! taking `Authorized<RosterAdmins>` cannot run for a teacher. Both resolve before the body is
 //! read, so an authentication or role refusal always comes before input errors.
 //! Object-level scope (which school, which class) is checked in `crate::authz`.
 
+use std::future::{ready, Ready};
 use std::marker::PhantomData;
 
-use actix_web::body::MessageBody;
 use actix_web::dev::Payload;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
-use actix_web::middleware::Next;
 use actix_web::HttpMessage;
-use actix_web::{web, FromRequest, HttpRequest};
-use diesel::prelude::*;
-use std::future::{ready, Ready};
+use actix_web::{FromRequest, HttpRequest};
 
-use super::role::Role;
-use super::tokens::Claims;
-use crate::db::schema::users;
+use super::Role;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -45,22 +38,7 @@ impl Caller {
 /// The outcome of authenticating a request, resolved once by [`authenticate`] before any
 /// extractor runs, so an authentication or role refusal always wins over input errors.
 #[derive(Clone)]
-struct Resolved(Result<Caller, ApiError>);
-
-/// Middleware: verifies the bearer token (if any) and loads the account, once per request.
-pub async fn authenticate(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.headers().contains_key(header::AUTHORIZATION) {
-        let resolved = match verify_token(req.request()) {
-            Ok((state, claims)) => current_caller(&state, claims).await,
-            Err(e) => Err(e),
-        };
-        req.extensions_mut().insert(Resolved(resolved));
-    }
-    next.call(req).await
-}
+pub struct Resolved(pub Result<Caller, ApiError>);
 
 fn resolved_caller(req: &HttpRequest) -> Result<Caller, ApiError> {
     match req.extensions().get::<Resolved>() {
@@ -76,71 +54,6 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(resolved_caller(req))
     }
-}
-
-fn verify_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Claims), ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("application state missing"))?
-        .clone();
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("missing bearer token"))?
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .ok_or(ApiError::Unauthorized(
-            "Authorization must use the Bearer scheme",
-        ))?
-        .trim();
-    let claims = state.tokens.verify(token)?;
-    Ok((state, claims))
-}
-
-/// id, district, role, school, grade, active
-type AccountState = (String, String, String, Option<String>, Option<i32>, bool);
-
-/// The token proves who signed in; the account's role, school and active flag are read now,
-/// so deactivating an account or changing its role takes effect on its very next request,
-/// not when its access token expires.
-async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiError> {
-    let user_id = claims.sub;
-    let row: Option<AccountState> = state
-        .db
-        .run(move |conn| {
-            Ok(users::table
-                .find(&user_id)
-                .select((
-                    users::id,
-                    users::district_id,
-                    users::role,
-                    users::school_id,
-                    users::grade,
-                    users::active,
-                ))
-                .first(conn)
-                .optional()?)
-        })
-        .await?;
-    let (user_id, district_id, role, school_id, grade, active) =
-        row.ok_or(ApiError::Unauthorized("account not found"))?;
-    if !active {
-        return Err(ApiError::Unauthorized("account is deactivated"));
-    }
-    let role = Role::parse(&role).ok_or(ApiError::Unauthorized("account has no valid role"))?;
-    if claims.did != district_id || role.is_school_bound() != school_id.is_some() {
-        return Err(ApiError::Unauthorized("invalid access token"));
-    }
-    Ok(Caller {
-        user_id,
-        role,
-        district_id,
-        school_id,
-        grade,
-    })
 }
 
 /// A set of roles allowed to call an operation.

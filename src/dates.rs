@@ -1,6 +1,7 @@
-//! Timestamps are stored as UTC without zone; the API writes them as RFC 3339 with `Z`.
+//! Dates and times: timestamps are stored as UTC without zone, and the API writes them as
+//! RFC 3339 with `Z`; calendar dates ("today", due dates, meeting days) are UTC dates.
 
-use chrono::{NaiveDateTime, SecondsFormat};
+use chrono::{NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde::Serializer;
 
 pub fn format_utc(t: NaiveDateTime) -> String {
@@ -16,4 +17,9 @@ pub fn utc_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, 
         Some(t) => utc(t, s),
         None => s.serialize_none(),
     }
+}
+
+/// Today's date in UTC: what "in the future" means for due dates and meeting days.
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
 }

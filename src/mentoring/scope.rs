@@ -4,12 +4,12 @@
 
 use diesel::prelude::*;
 
-use super::{Managed, Visible};
-use crate::auth::{Caller, Role};
+use super::models::{MatchRow, ProgramRow};
+use crate::accounts::{Caller, Role};
+use crate::authz::{Managed, Visible};
 use crate::db::schema::{mentoring_matches, mentoring_programs, schools};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::mentoring::models::{MatchRow, ProgramRow};
 
 /// Programs are visible to district staff of the district and to the school's administrators
 /// and counselors; to everyone else they do not exist.
@@ -30,7 +30,7 @@ pub fn program(
             Role::Teacher | Role::Student => false,
         })
         .ok_or(ApiError::NotFound("mentoring program"))?;
-    Ok(Visible(row))
+    Ok(Visible::grant(row))
 }
 
 /// Only the school's counselors and administrators run a program.
@@ -45,7 +45,7 @@ pub fn manage_program(
             "programs are run by the school's counselors and administrators",
         ));
     }
-    Ok(Managed(visible.0))
+    Ok(Managed::grant(visible.into_inner()))
 }
 
 /// The school in which the caller may create a program: their own (counselors, school
@@ -124,7 +124,7 @@ pub fn mentoring_match(
         Role::Student if caller.user_id == row.mentee_id => MatchViewer::Mentee,
         _ => return Err(not_found),
     };
-    Ok((Visible(row), program, viewer))
+    Ok((Visible::grant(row), program, viewer))
 }
 
 /// Changing a match's state is the program staff's.
@@ -139,5 +139,5 @@ pub fn manage_match(
             "matches are changed by the school's counselors and administrators",
         ));
     }
-    Ok((Managed(visible.0), program))
+    Ok((Managed::grant(visible.into_inner()), program))
 }
