@@ -1,9 +1,13 @@
 //! securebase: a self-hostable REST API for school social-emotional learning.
 //!
-//! One module per domain area (`auth`, `rosters`), beside the shared spine:
-//! `db` (one connection type over PostgreSQL and SQLite), `seal` (authenticated encryption),
-//! `error` (one error type mapped to HTTP once), `authz` (object-level scope checks), `extract`
-//! (validated input), `csv_export` (the one CSV writer, safe to open in a spreadsheet).
+//! Modules in layers, each using only its own layer and those below (docs/ARCHITECTURE.md,
+//! "Layers"; checked by `tests/api/architecture.rs`):
+//! - base: `error`, `db`, `extract`, `state`, `config`, `seal`, `pagination`, `dates`, `vocab`,
+//!   `csv_export`;
+//! - `accounts`: who a user is and who is calling;
+//! - services: `auth` (sign-in), `authz` (scope proofs), `audit` (the audit trail);
+//! - domains: `rosters`, `lessons`, `surveys`, `mentoring`, `reports`, `oneroster`, `retention`;
+//! - app: `app` (routes and middleware), `openapi`, `ops` (subcommands), `seed`, `health`.
 
 pub mod accounts;
 pub mod app;

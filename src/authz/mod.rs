@@ -1,4 +1,4 @@
-//! Object-level authorization, in one place.
+//! Object-level authorization: the proofs every scope rule returns, and the rules for accounts.
 //!
 //! The proofs (`Visible<T>`, `Managed<T>`, `Teaching<T>`, `Enrolled<T>`), which only scope
 //! rules grant: the account rules here, and each domain's own in its `scope.rs`

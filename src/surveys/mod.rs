@@ -1,13 +1,14 @@
-//! Anonymous school-climate surveys: versioned instruments, survey windows, guardian opt-outs,
-//! one-time anonymous responses, and participation counts.
+//! Anonymous school-climate surveys: versioned instruments, survey windows, guardian opt-outs
+//! and one-time anonymous responses. Participation counts are reported by
+//! `reports::participation`.
 //!
-//! The anonymity model (DESIGN.md, README "Threat model"): `survey_participation` (window,
-//! student) records who took a window. What they answered is stored only sealed while the
-//! window is open (`ballot_box`), counted in the cell the student had when the window opened
-//! (`roster`), and written in the clear only when the box is opened after the window closes, in
-//! one transaction: one `survey_cell_responses` row per (school, grade) cell, its respondents'
-//! answers in a random order. No column, key, timestamp, sequence or order joins participation
-//! to answers.
+//! The anonymity model (docs/ARCHITECTURE.md, "Anonymity and disclosure"; README "Threat
+//! model"): `survey_participation` (window, student) records who took a window. What they
+//! answered is stored only sealed while the window is open (`ballot_box`), counted in the cell
+//! the student had when the window opened (`roster`), and written in the clear only when the box
+//! is opened after the window closes, in one transaction: one `survey_cell_responses` row per
+//! (school, grade) cell, its respondents' answers in a random order. No column, key, timestamp,
+//! sequence or order joins participation to answers.
 
 pub mod ballot_box;
 pub mod demo;
