@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::NaiveDateTime;
 use common::*;
 use diesel::prelude::*;
+use securebase::accounts::UserRow;
 use securebase::db::schema::{
     class_teachers, classes, districts, enrollments, schools, terms, users,
 };
-use securebase::accounts::UserRow;
 use securebase::rosters::models::{ClassRow, District, School, Term};
 use serde_json::{json, Value};
 
