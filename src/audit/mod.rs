@@ -5,6 +5,7 @@
 //! Recording is one insert; a sealer chains the recorded events in order (`chain`).
 
 mod chain;
+mod queries;
 pub mod routes;
 
 pub use chain::{heads, seal_pending, verify, verify_against, ChainReport, Head, SignedHeads};

@@ -2,14 +2,12 @@
 
 use actix_web::{get, web};
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use super::queries::{self, EventFilter};
 use crate::accounts::{Authorized, DistrictAdmins};
-use crate::db::schema::audit_events;
-use crate::db::DbBackend;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
 use crate::pagination::{Page, PageParams};
@@ -58,16 +56,6 @@ pub struct AuditFilter {
     pub limit: Option<i64>,
 }
 
-type EventRow = (
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    i64,
-);
-
 /// The district's audit trail, newest first (district administrators). Events recorded a moment
 /// ago are chained first, so the list is complete up to the request.
 #[utoipa::path(
@@ -92,43 +80,15 @@ pub async fn list_audit_events(
         .db
         .run(move |conn| {
             super::seal_pending(conn)?;
-            let build = || {
-                let mut q = audit_events::table
-                    .filter(audit_events::district_id.eq(caller.district_id.clone()))
-                    .into_boxed::<DbBackend>();
-                if let Some(a) = &filter.action {
-                    q = q.filter(audit_events::action.eq(a.clone()));
-                }
-                if let Some(a) = &filter.actor_id {
-                    q = q.filter(audit_events::actor_id.eq(a.clone()));
-                }
-                if let Some(t) = filter.since {
-                    q = q.filter(audit_events::occurred_at.ge(t.naive_utc()));
-                }
-                if let Some(t) = filter.until {
-                    q = q.filter(audit_events::occurred_at.lt(t.naive_utc()));
-                }
-                q
+            let selected = EventFilter {
+                district_id: caller.district_id.clone(),
+                action: filter.action,
+                actor_id: filter.actor_id,
+                since: filter.since.map(|t| t.naive_utc()),
+                until: filter.until.map(|t| t.naive_utc()),
             };
-            let total = build().count().get_result(conn)?;
-            let rows: Vec<EventRow> = build()
-                .order((
-                    audit_events::occurred_at.desc(),
-                    audit_events::seq.desc(),
-                    audit_events::id.asc(),
-                ))
-                .limit(paging.limit())
-                .offset(paging.offset())
-                .select((
-                    audit_events::id,
-                    audit_events::actor_id,
-                    audit_events::actor_role,
-                    audit_events::action,
-                    audit_events::scope,
-                    audit_events::occurred_at,
-                    audit_events::seq,
-                ))
-                .load(conn)?;
+            let total = queries::count_events(conn, &selected)?;
+            let rows = queries::events(conn, &selected, paging.limit(), paging.offset())?;
             let items = rows
                 .into_iter()
                 .map(

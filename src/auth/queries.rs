@@ -200,3 +200,106 @@ pub fn set_password_hash(conn: &mut DbConnection, user_id: &str, hash: &str) -> 
         .execute(conn)
         .map(|_| ())
 }
+
+/// Which active accounts of a school a request for activation codes names.
+pub enum Accounts<'a> {
+    /// The students actively enrolled in this class.
+    Class(&'a str),
+    /// The students of this grade.
+    Grade(i32),
+    /// These accounts.
+    Ids(&'a [String]),
+    /// Every active account.
+    All,
+}
+
+/// The active accounts of the school that `which` names.
+pub fn school_accounts(
+    conn: &mut DbConnection,
+    school_id: &str,
+    which: Accounts,
+) -> QueryResult<Vec<UserRow>> {
+    use crate::db::schema::enrollments;
+    let mut query = users::table
+        .filter(users::school_id.eq(school_id.to_owned()))
+        .filter(users::active.eq(true))
+        .select(UserRow::as_select())
+        .into_boxed::<db::DbBackend>();
+    match which {
+        Accounts::Class(class_id) => {
+            let students = enrollments::table
+                .filter(enrollments::class_id.eq(class_id.to_owned()))
+                .filter(enrollments::active.eq(true))
+                .select(enrollments::student_id);
+            query = query
+                .filter(users::role.eq(crate::accounts::Role::Student.as_str()))
+                .filter(users::id.eq_any(students));
+        }
+        Accounts::Grade(grade) => {
+            query = query
+                .filter(users::role.eq(crate::accounts::Role::Student.as_str()))
+                .filter(users::grade.eq(grade));
+        }
+        Accounts::Ids(ids) => query = query.filter(users::id.eq_any(ids.to_vec())),
+        Accounts::All => {}
+    }
+    query.load(conn)
+}
+
+/// Stores a new code (its hash) for the account.
+pub fn insert_code(
+    conn: &mut DbConnection,
+    code_hash: &str,
+    user_id: &str,
+    created_by: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::activation_codes;
+    diesel::insert_into(activation_codes::table)
+        .values((
+            activation_codes::code_hash.eq(code_hash),
+            activation_codes::user_id.eq(user_id),
+            activation_codes::created_by.eq(created_by),
+            activation_codes::expires_at.eq(expires_at),
+            activation_codes::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A code still usable, and its account: active, unexpired, unused.
+pub fn usable_code(
+    conn: &mut DbConnection,
+    code_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<UserRow>> {
+    use crate::db::schema::activation_codes;
+    activation_codes::table
+        .inner_join(users::table.on(users::id.eq(activation_codes::user_id)))
+        .filter(activation_codes::code_hash.eq(code_hash))
+        .filter(activation_codes::used_at.is_null())
+        .filter(activation_codes::expires_at.gt(now))
+        .filter(users::active.eq(true))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks an unused code used; false when it was used meanwhile (so two concurrent uses cannot
+/// both succeed).
+pub fn claim_code(
+    conn: &mut DbConnection,
+    code_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    use crate::db::schema::activation_codes;
+    let claimed = diesel::update(
+        activation_codes::table
+            .filter(activation_codes::code_hash.eq(code_hash))
+            .filter(activation_codes::used_at.is_null()),
+    )
+    .set(activation_codes::used_at.eq(now))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}

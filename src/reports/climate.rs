@@ -46,7 +46,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDateTime;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::aggregates::Cell;
@@ -56,14 +56,22 @@ use super::table::{suppression, At, Table};
 use crate::surveys::models::{InstrumentRow, ItemRow, WindowRow};
 use crate::surveys::vocab::{BullyingForm, Indicator, Scale};
 
+/// Reads a time as `crate::dates::utc` writes it (a stored report read back).
+fn utc<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    chrono::DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.naive_utc())
+        .map_err(serde::de::Error::custom)
+}
+
 /// What a report covers and how it was computed.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReportMeta {
     pub window_id: String,
     pub window_title: String,
-    #[serde(serialize_with = "crate::dates::utc")]
+    #[serde(serialize_with = "crate::dates::utc", deserialize_with = "utc")]
     pub opens_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::dates::utc")]
+    #[serde(serialize_with = "crate::dates::utc", deserialize_with = "utc")]
     pub closes_at: NaiveDateTime,
     pub instrument_id: String,
     pub instrument_title: String,
@@ -79,7 +87,7 @@ pub struct ReportMeta {
 }
 
 /// One indicator in one row.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IndicatorResult {
     pub indicator: Indicator,
     /// Respondents with a score on this indicator.
@@ -106,7 +114,7 @@ pub struct IndicatorResult {
 }
 
 /// Frequent victimization in one form of bullying.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FormPrevalence {
     pub form: BullyingForm,
     /// Respondents who answered an item of this form.
@@ -114,7 +122,7 @@ pub struct FormPrevalence {
     pub prevalence: Percent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RowKind {
     Total,
@@ -123,7 +131,7 @@ pub enum RowKind {
 }
 
 /// The whole school or district, one school, or one grade.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReportRow {
     pub kind: RowKind,
     pub school_id: Option<String>,
@@ -148,7 +156,7 @@ pub struct ReportRow {
 }
 
 /// How the answers to one item were distributed over its options, for the report's total.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ItemResult {
     pub item_id: String,
     pub position: i32,
@@ -162,7 +170,7 @@ pub struct ItemResult {
 
 /// A school's report of the demo district, shortened (one note, two indicators, two grades, one
 /// item): the example of the OpenAPI document.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = example_report)]
 pub struct ClimateReport {
     pub meta: ReportMeta,

@@ -51,7 +51,7 @@
 //! statistical disclosure control: threshold rule, group disclosure "n − 1" rule, complementary
 //! suppression; Hundepool et al., *Statistical Disclosure Control*, 2012, ch. 4).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Respondent counts of a schools × grades table: `cells[school][grade]`, one length per row.
@@ -60,7 +60,7 @@ pub struct Grid {
 }
 
 /// Why a number is not shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Suppression {
     /// Fewer respondents than the window's minimum cell size.

@@ -8,13 +8,16 @@ pub mod climate;
 pub mod comparison;
 pub mod csv;
 pub mod disclosure;
+pub mod inputs;
 pub mod opening;
 pub mod participation;
 pub mod pictures;
+pub mod queries;
 pub mod rescoring;
 pub mod routes;
 pub mod significance;
 pub mod stats;
+pub mod store;
 mod table;
 pub mod trend;
 

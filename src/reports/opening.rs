@@ -204,7 +204,7 @@ pub fn open(
     phases.done("reseal, aggregate and write");
     aggregates::store(conn, &window, &cells, &key)?;
     phases.done("store aggregates");
-    super::routes::render_all(conn, &window, &cells)?;
+    super::store::render_all(conn, &window, &cells)?;
     phases.done("render reports");
     forget_who_answered(conn, &window.id)?;
     phases.done("forget who answered");

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use actix_web::HttpResponse;
+
 use super::chart::{self, Bar, BarChart, LineChart, Series, Shown};
 use super::climate::{ClimateReport, IndicatorResult, ReportRow};
 use super::comparison::IndicatorTrend;
@@ -240,4 +242,11 @@ pub fn trend(
         series,
         footnote: footnote(min_cell_size, rules),
     })
+}
+
+/// A drawing as the answer to a request.
+pub fn svg(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml; charset=utf-8")
+        .body(body)
 }

@@ -100,7 +100,7 @@ pub fn rescore(
     diesel::delete(aggregations::table.find(&window.id)).execute(conn)?;
     diesel::delete(reports::table.filter(reports::window_id.eq(&window.id))).execute(conn)?;
     aggregates::store(conn, window, &cells, &key)?;
-    super::routes::render_all(conn, window, &cells)?;
+    super::store::render_all(conn, window, &cells)?;
     audit::record_in_transaction(
         conn,
         Actor::system(&window.district_id),

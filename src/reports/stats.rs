@@ -344,7 +344,7 @@ pub fn distribution_sensitive(counts: &[(i32, u64)], k: u64) -> bool {
 
 /// A percentage (0–100) as published: exact, or coarsened to a category when its count is
 /// sensitive (at most max(1, ⌊n/20⌋) hits or misses).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Percent {
     /// Rounded to 0.1; null when coarsened.
     pub value: Option<f64>,
@@ -392,7 +392,7 @@ pub fn percent(prop: &Proportion) -> Percent {
 }
 
 /// An item's answers as published: counts per option, unless coarsened.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Distribution {
     /// Respondents who answered the item.
     pub n: u64,
@@ -402,7 +402,7 @@ pub struct Distribution {
     pub coarsened: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OptionCount {
     pub value: i32,
     pub count: u64,

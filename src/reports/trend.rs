@@ -2,7 +2,6 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -10,12 +9,11 @@ use validator::Validate;
 
 use super::climate;
 use super::comparison::{self, IndicatorTrend, WindowFigures};
-use super::pictures;
-use super::routes::{svg, window_inputs};
+use super::inputs::window_inputs;
+use super::{pictures, queries};
 use crate::accounts::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::audit;
 use crate::authz::Visible;
-use crate::db::schema::{survey_instruments, survey_window_schools, survey_windows};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
 use crate::extract::IdPath;
@@ -66,7 +64,7 @@ fn wants_svg(req: &HttpRequest, format: Option<TrendFormat>) -> bool {
 fn respond(trend: ClimateTrend, drawing: Option<Drawing>) -> HttpResponse {
     match drawing {
         None => HttpResponse::Ok().json(trend),
-        Some(d) => svg(pictures::trend(
+        Some(d) => pictures::svg(pictures::trend(
             &trend,
             d.indicator,
             &d.scope_name,
@@ -99,25 +97,7 @@ fn lineage_windows(
     school: Option<&str>,
     lineage: Option<&str>,
 ) -> Result<(Option<String>, Vec<WindowRow>), ApiError> {
-    let now = db::now();
-    let mut q = survey_windows::table
-        .inner_join(survey_instruments::table)
-        .filter(survey_windows::district_id.eq(&caller.district_id))
-        .filter(survey_windows::closes_at.le(now))
-        .into_boxed::<db::DbBackend>();
-    if let Some(school) = school {
-        q = q.filter(
-            survey_windows::id.eq_any(
-                survey_window_schools::table
-                    .filter(survey_window_schools::school_id.eq(school.to_owned()))
-                    .select(survey_window_schools::window_id),
-            ),
-        );
-    }
-    let rows: Vec<(WindowRow, String)> = q
-        .order((survey_windows::closes_at.asc(), survey_windows::id.asc()))
-        .select((WindowRow::as_select(), survey_instruments::lineage_id))
-        .load(conn)?;
+    let rows = queries::closed_windows_with_lineage(conn, &caller.district_id, school, db::now())?;
     let lineage = match lineage {
         Some(l) => Some(l.to_owned()),
         None => {

@@ -2,9 +2,9 @@
 //! data and reflections — set by its administrators, applied by `securebase purge`.
 
 pub mod purge;
+mod queries;
 
 use actix_web::{get, put, web};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -12,8 +12,6 @@ use validator::Validate;
 pub use purge::{purge, Purged};
 
 use crate::accounts::{Authorized, DistrictAdmins};
-use crate::db::schema::district_retention;
-use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
 use crate::rosters;
@@ -44,25 +42,6 @@ pub struct RetentionSettings {
     pub reflection_days: Option<i32>,
 }
 
-fn load(conn: &mut DbConnection, district_id: &str) -> QueryResult<RetentionSettings> {
-    let row: Option<(Option<i32>, Option<i32>, Option<i32>)> = district_retention::table
-        .find(district_id)
-        .select((
-            district_retention::participation_days,
-            district_retention::deactivated_account_days,
-            district_retention::reflection_days,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row
-        .map(|(p, a, r)| RetentionSettings {
-            participation_days: p,
-            deactivated_account_days: a,
-            reflection_days: r,
-        })
-        .unwrap_or_default())
-}
-
 /// The district's retention settings (district administrators).
 #[utoipa::path(
     security(("bearer" = [])),
@@ -83,7 +62,7 @@ pub async fn get_retention(
     rosters::scope::own_district(&caller, &id)?;
     let settings = state
         .db
-        .run(move |conn| load(conn, &id).map_err(ApiError::from))
+        .run(move |conn| queries::load(conn, &id).map_err(ApiError::from))
         .await?;
     Ok(web::Json(settings))
 }
@@ -115,21 +94,8 @@ pub async fn put_retention(
     state
         .db
         .write(move |conn| {
-            let before = load(conn, &id)?;
-            let values = (
-                district_retention::participation_days.eq(wanted.participation_days),
-                district_retention::deactivated_account_days.eq(wanted.deactivated_account_days),
-                district_retention::reflection_days.eq(wanted.reflection_days),
-                district_retention::updated_at.eq(db::now()),
-            );
-            let updated = diesel::update(district_retention::table.find(&id))
-                .set(values)
-                .execute(conn)?;
-            if updated == 0 {
-                diesel::insert_into(district_retention::table)
-                    .values((district_retention::district_id.eq(&id), values))
-                    .execute(conn)?;
-            }
+            let before = queries::load(conn, &id)?;
+            queries::save(conn, &id, &wanted)?;
             crate::audit::record_in_transaction(
                 conn,
                 &caller,

@@ -1,17 +1,15 @@
 //! Activation codes: how they are made, stored (hashed), issued to accounts and looked up.
 
 use chrono::{NaiveDateTime, TimeDelta};
-use diesel::prelude::*;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use crate::accounts::UserRow;
-use crate::accounts::{Caller, Role};
+use crate::accounts::{Caller, Role, UserRow};
+use crate::auth::queries::{self, Accounts};
 use crate::csv_export::CsvExport;
-use crate::db::schema::{activation_codes, enrollments, users};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError};
 use crate::rosters;
@@ -132,21 +130,15 @@ pub fn issue(
     let mut issued = Vec::with_capacity(accounts.len());
     for account in accounts {
         let code = new_code();
-        diesel::delete(
-            activation_codes::table
-                .filter(activation_codes::user_id.eq(&account.id))
-                .filter(activation_codes::used_at.is_null()),
-        )
-        .execute(conn)?;
-        diesel::insert_into(activation_codes::table)
-            .values((
-                activation_codes::code_hash.eq(hash_code(&code)),
-                activation_codes::user_id.eq(&account.id),
-                activation_codes::created_by.eq(&caller.user_id),
-                activation_codes::expires_at.eq(expires_at),
-                activation_codes::created_at.eq(now),
-            ))
-            .execute(conn)?;
+        queries::void_activation_codes(conn, &account.id)?;
+        queries::insert_code(
+            conn,
+            &hash_code(&code),
+            &account.id,
+            &caller.user_id,
+            expires_at,
+            now,
+        )?;
         issued.push(IssuedCode {
             role: account.role(),
             user_id: account.id,
@@ -175,31 +167,26 @@ pub fn accounts_for(
     school_id: &str,
     body: &IssueCodes,
 ) -> Result<Vec<UserRow>, ApiError> {
-    let mut query = users::table
-        .filter(users::school_id.eq(school_id.to_owned()))
-        .filter(users::active.eq(true))
-        .select(UserRow::as_select())
-        .into_boxed::<db::DbBackend>();
-    if let Some(class_id) = &body.class_id {
-        let class = rosters::scope::class(conn, caller, class_id)?;
-        if class.school_id != school_id {
-            return Err(ApiError::NotFound("class"));
+    let class = match &body.class_id {
+        Some(class_id) => {
+            let class = rosters::scope::class(conn, caller, class_id)?;
+            if class.school_id != school_id {
+                return Err(ApiError::NotFound("class"));
+            }
+            Some(class)
         }
-        let students = enrollments::table
-            .filter(enrollments::class_id.eq(class.id.clone()))
-            .filter(enrollments::active.eq(true))
-            .select(enrollments::student_id);
-        query = query
-            .filter(users::role.eq(Role::Student.as_str()))
-            .filter(users::id.eq_any(students));
+        None => None,
+    };
+    let which = if let Some(class) = &class {
+        Accounts::Class(&class.id)
     } else if let Some(grade) = body.grade {
-        query = query
-            .filter(users::role.eq(Role::Student.as_str()))
-            .filter(users::grade.eq(grade));
+        Accounts::Grade(grade)
     } else if let Some(ids) = &body.user_ids {
-        query = query.filter(users::id.eq_any(ids.clone()));
-    }
-    let mut found = query.load(conn)?;
+        Accounts::Ids(ids)
+    } else {
+        Accounts::All
+    };
+    let mut found = queries::school_accounts(conn, school_id, which)?;
     if let Some(ids) = &body.user_ids {
         let may_issue = |u: &UserRow| match caller.role {
             Role::DistrictAdmin => u.role() != Role::DistrictAdmin,
@@ -256,21 +243,4 @@ pub fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
         ])?;
     }
     out.finish()
-}
-
-/// A code still usable, and its account: active, unexpired, unused.
-pub fn usable_code(
-    conn: &mut DbConnection,
-    code_hash: &str,
-    now: NaiveDateTime,
-) -> QueryResult<Option<UserRow>> {
-    activation_codes::table
-        .inner_join(users::table.on(users::id.eq(activation_codes::user_id)))
-        .filter(activation_codes::code_hash.eq(code_hash))
-        .filter(activation_codes::used_at.is_null())
-        .filter(activation_codes::expires_at.gt(now))
-        .filter(users::active.eq(true))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()
 }

@@ -6,19 +6,17 @@ mod codes;
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use codes::{accounts_for, hash_code, issue, login_cards_csv, usable_code, DEFAULT_DAYS};
+use codes::{accounts_for, hash_code, issue, login_cards_csv, DEFAULT_DAYS};
 pub use codes::{CodesFormat, CodesQuery, IssueCodes, IssuedCode, IssuedCodes, ReissueCode};
 
 use super::{password, queries};
 use crate::accounts::{Authorized, Role, RosterAdmins, Staff};
 use crate::authz;
 use crate::db;
-use crate::db::schema::activation_codes;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::rosters;
@@ -209,7 +207,7 @@ pub async fn activate(
     let lookup = code_hash.clone();
     state
         .db
-        .run(move |conn| usable_code(conn, &lookup, db::now()).map_err(ApiError::from))
+        .run(move |conn| queries::usable_code(conn, &lookup, db::now()).map_err(ApiError::from))
         .await?
         .ok_or_else(|| ApiError::invalid("code", INVALID_CODE))?;
     let password_hash = auth.hashes.run(move || password::hash(&password)).await??;
@@ -217,25 +215,13 @@ pub async fn activate(
         .db
         .write(move |conn| {
             let now = db::now();
-            let account = usable_code(conn, &code_hash, now)?
+            let account = queries::usable_code(conn, &code_hash, now)?
                 .ok_or_else(|| ApiError::invalid("code", INVALID_CODE))?;
             // Claimed with a condition, so two concurrent uses cannot both succeed.
-            let claimed = diesel::update(
-                activation_codes::table
-                    .filter(activation_codes::code_hash.eq(&code_hash))
-                    .filter(activation_codes::used_at.is_null()),
-            )
-            .set(activation_codes::used_at.eq(now))
-            .execute(conn)?;
-            if claimed != 1 {
+            if !queries::claim_code(conn, &code_hash, now)? {
                 return Err(ApiError::invalid("code", INVALID_CODE));
             }
-            diesel::delete(
-                activation_codes::table
-                    .filter(activation_codes::user_id.eq(&account.id))
-                    .filter(activation_codes::used_at.is_null()),
-            )
-            .execute(conn)?;
+            queries::void_activation_codes(conn, &account.id)?;
             queries::set_password_hash(conn, &account.id, &password_hash)?;
             queries::record_success(conn, &account.id)?;
             // A reset ends every session signed in with the old password.

@@ -1017,3 +1017,39 @@ fn a_form_hidden_at_one_school_is_hidden_at_the_district_total_too() {
         .as_ref()
         .is_some_and(|p| p.value.is_some()));
 }
+
+// ----- Stored renderings. -----
+
+/// Every report is read back from its stored rendering as exactly the report that was stored
+/// (charts are drawn from it), whatever its suppressions.
+#[test]
+fn every_report_reads_back_from_its_stored_rendering() {
+    let mut rng = StdRng::seed_from_u64(20_261_206);
+    let ins = instrument();
+    for k in [5, 10] {
+        let w = window(k);
+        let items = items([true, false, true, false]);
+        let ctx = context(&w, &ins, &items);
+        let styles = [
+            Style::Random,
+            Style::Skewed,
+            Style::Unanimous,
+            Style::AllButOne,
+        ];
+        let mut cells = Vec::new();
+        for (s, school) in ["a", "b", "c"].into_iter().enumerate() {
+            for g in 6..=8 {
+                let n = rng.gen_range(0..40);
+                let style = styles[(s + g as usize) % styles.len()];
+                let answers = random_answers(&mut rng, &items, n, style);
+                cells.push(cell(&items, (school, g), n as i64 + 5, 0, &answers));
+            }
+        }
+        for (_, report) in every_report(&ctx, &cells) {
+            let stored = crate::reports::store::render(&report).unwrap();
+            let back = crate::reports::store::read_back(&stored.json).expect("reads back");
+            assert_eq!(serde_json::to_string(&back).unwrap(), stored.json);
+            assert_eq!(crate::reports::csv::render(&back).unwrap(), stored.csv);
+        }
+    }
+}
