@@ -31,7 +31,7 @@ Rates: fields named `*_rate` are fractions from 0 to 1; fields named `*_percent`
         crate::surveys::vocab::Indicator,
         crate::reports::routes::Format,
         crate::reports::routes::Breakdown,
-        crate::auth::activation::CodesFormat,
+        crate::rosters::activation::CodesFormat,
     )),
     tags(
         (name = "auth", description = "Sign-in, token rotation, own account"),

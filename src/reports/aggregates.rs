@@ -329,6 +329,11 @@ pub fn store(
     Ok(())
 }
 
+/// The rules the window's aggregates were scored with (the current ones before opening).
+pub fn scoring_rules_version(conn: &mut DbConnection, window_id: &str) -> Result<String, ApiError> {
+    Ok(scoring_version(conn, window_id)?.unwrap_or_else(|| SCORING_RULES_VERSION.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

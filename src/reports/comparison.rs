@@ -24,6 +24,16 @@ use super::significance::{self, Estimate, FALSE_DISCOVERY_RATE};
 use super::stats::{self, Percent};
 use crate::surveys::vocab::Indicator;
 
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClimateTrend {
+    pub lineage_id: Option<String>,
+    pub district_id: String,
+    pub school_id: Option<String>,
+    /// How changes are computed and tested.
+    pub method: String,
+    pub indicators: Vec<IndicatorTrend>,
+}
+
 /// One window of a trend, with its table and patterns.
 pub struct WindowFigures {
     pub window_id: String,

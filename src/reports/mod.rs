@@ -3,6 +3,7 @@
 //! them; and the audit trail of every read.
 
 pub mod aggregates;
+pub mod ballots;
 pub mod chart;
 pub mod climate;
 pub mod comparison;
@@ -13,6 +14,7 @@ pub mod opening;
 pub mod participation;
 pub mod pictures;
 pub mod queries;
+pub mod rendering;
 pub mod rescoring;
 pub mod routes;
 pub mod significance;

@@ -8,10 +8,9 @@ use actix_web::HttpResponse;
 
 use super::chart::{self, Bar, BarChart, LineChart, Series, Shown};
 use super::climate::{ClimateReport, IndicatorResult, ReportRow};
-use super::comparison::IndicatorTrend;
+use super::comparison::{ClimateTrend, IndicatorTrend};
 use super::disclosure::Suppression;
 use super::stats::Percent;
-use super::trend::ClimateTrend;
 use crate::surveys::vocab::Indicator;
 
 /// How an indicator is named in a picture, and what its share measures.

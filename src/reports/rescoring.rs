@@ -95,12 +95,12 @@ pub fn rescore(
         cell.aggregates = Aggregates::default();
     }
     let key = aggregates::window_key(window, keys)?;
-    super::opening::write_ballots(conn, window, &key, &mut cells, &ballots, &cell_of, &items)?;
+    super::ballots::write(conn, window, &key, &mut cells, &ballots, &cell_of, &items)?;
     diesel::delete(cells::table.filter(cells::window_id.eq(&window.id))).execute(conn)?;
     diesel::delete(aggregations::table.find(&window.id)).execute(conn)?;
     diesel::delete(reports::table.filter(reports::window_id.eq(&window.id))).execute(conn)?;
     aggregates::store(conn, window, &cells, &key)?;
-    super::store::render_all(conn, window, &cells)?;
+    super::rendering::render_all(conn, window, &cells)?;
     audit::record_in_transaction(
         conn,
         Actor::system(&window.district_id),
@@ -127,4 +127,29 @@ pub fn rescore_stale(conn: &mut DbConnection, keys: &SealKeys) -> Result<Rescore
         }
     }
     Ok((done, failed))
+}
+
+/// Scores the window again if its aggregates are of older scoring rules (which also renders
+/// its reports anew). If that fails (say its seal key is not configured here), the report is
+/// rendered from the aggregates as they are and names the rules they were built with.
+pub fn rescore_if_stale(
+    conn: &mut DbConnection,
+    window: &WindowRow,
+    keys: &SealKeys,
+) -> Result<(), ApiError> {
+    let stale =
+        aggregates::scoring_version(conn, &window.id)?.is_some_and(|v| v != SCORING_RULES_VERSION);
+    if !stale {
+        return Ok(());
+    }
+    // A savepoint, so that a failure leaves the caller's transaction usable.
+    let rescored = conn.transaction(|c| rescore(c, window, keys));
+    match rescored {
+        Ok(_) => Ok(()),
+        Err(ApiError::Unavailable) => Err(ApiError::Unavailable),
+        Err(e) => {
+            tracing::warn!(window_id = %window.id, error = %e, "could not score the window again under the current rules");
+            Ok(())
+        }
+    }
 }

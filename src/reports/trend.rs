@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::climate;
-use super::comparison::{self, IndicatorTrend, WindowFigures};
+use super::comparison::{self, ClimateTrend, WindowFigures};
 use super::inputs::window_inputs;
 use super::{pictures, queries};
 use crate::accounts::{Authorized, Caller, DistrictAdmins, SchoolStaff};
@@ -78,16 +78,6 @@ struct Drawing {
     indicator: Option<Indicator>,
     scope_name: String,
     min_cell_size: i32,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ClimateTrend {
-    pub lineage_id: Option<String>,
-    pub district_id: String,
-    pub school_id: Option<String>,
-    /// How changes are computed and tested.
-    pub method: String,
-    pub indicators: Vec<IndicatorTrend>,
 }
 
 /// Closed windows of the lineage, oldest first, that cover the school (if any).

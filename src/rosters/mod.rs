@@ -1,5 +1,7 @@
-//! Rosters: district → schools → terms → classes → enrollments, and user accounts.
+//! Rosters: district → schools → terms → classes → enrollments, user accounts, and issuing
+//! their activation codes.
 
+pub mod activation;
 pub mod classes;
 pub mod dto;
 pub mod models;
@@ -29,5 +31,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(classes::update_class)
         .service(classes::list_enrollments)
         .service(classes::create_enrollment)
-        .service(classes::delete_enrollment);
+        .service(classes::delete_enrollment)
+        .service(activation::issue_for_school)
+        .service(activation::reissue_for_user);
 }

@@ -1046,8 +1046,8 @@ fn every_report_reads_back_from_its_stored_rendering() {
             }
         }
         for (_, report) in every_report(&ctx, &cells) {
-            let stored = crate::reports::store::render(&report).unwrap();
-            let back = crate::reports::store::read_back(&stored.json).expect("reads back");
+            let stored = crate::reports::rendering::render(&report).unwrap();
+            let back = crate::reports::rendering::read_back(&stored.json).expect("reads back");
             assert_eq!(serde_json::to_string(&back).unwrap(), stored.json);
             assert_eq!(crate::reports::csv::render(&back).unwrap(), stored.csv);
         }
