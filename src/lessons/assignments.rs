@@ -20,7 +20,7 @@ use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageParams, PageQuery};
+use crate::pagination::{Page, PageQuery};
 use crate::rosters::models::Term;
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
@@ -421,10 +421,7 @@ pub async fn my_assignments(
 ) -> Result<web::Json<Page<MyAssignment>>, ApiError> {
     use super::dto::MyAssignmentState;
     let filter = filter.0;
-    let paging = PageParams {
-        page: filter.page,
-        limit: filter.limit,
-    };
+    let paging = filter.paging();
     let today = today();
     let page = state
         .db

@@ -7,7 +7,7 @@ use validator::{Validate, ValidationError};
 
 use super::models::{OwnerLevel, PlanContent, Step, VersionStatus};
 use super::vocab::{Competency, Component, Emotion, GradeBand};
-use crate::pagination::PageParams;
+use crate::pagination::paged;
 use crate::rosters::dto::validate_not_blank;
 
 pub const MAX_REFLECTION_CHARS: usize = 1000;
@@ -108,14 +108,7 @@ pub struct PlanFilter {
     pub limit: Option<i64>,
 }
 
-impl PlanFilter {
-    pub fn paging(&self) -> PageParams {
-        PageParams {
-            page: self.page,
-            limit: self.limit,
-        }
-    }
-}
+paged!(PlanFilter);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +185,7 @@ pub struct MyAssignmentsFilter {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
+paged!(MyAssignmentsFilter);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -7,7 +7,7 @@ use validator::{Validate, ValidationError};
 
 use super::models::Slot;
 use super::vocab::{ClosureReason, Interest, MatchStatus, ParticipantRole, Topic};
-use crate::pagination::PageParams;
+use crate::pagination::paged;
 use crate::rosters::dto::validate_not_blank;
 
 fn validate_grades(grades: &[i32]) -> Result<(), ValidationError> {
@@ -111,14 +111,7 @@ pub struct ParticipantFilter {
     pub limit: Option<i64>,
 }
 
-impl ParticipantFilter {
-    pub fn paging(&self) -> PageParams {
-        PageParams {
-            page: self.page,
-            limit: self.limit,
-        }
-    }
-}
+paged!(ParticipantFilter);
 
 /// Two students of your school who must never be matched.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -172,14 +165,7 @@ pub struct MatchFilter {
     pub limit: Option<i64>,
 }
 
-impl MatchFilter {
-    pub fn paging(&self) -> PageParams {
-        PageParams {
-            page: self.page,
-            limit: self.limit,
-        }
-    }
-}
+paged!(MatchFilter);
 
 /// The target state of a match change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]

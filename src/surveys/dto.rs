@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::vocab::{BullyingForm, Indicator, PpraArea, Scale};
+use crate::pagination::paged;
 use crate::rosters::dto::validate_not_blank;
 
 fn default_true() -> bool {
@@ -164,3 +165,4 @@ pub struct WindowFilter {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
+paged!(WindowFilter);

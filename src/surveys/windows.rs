@@ -14,7 +14,7 @@ use crate::authz;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::Page;
 use crate::reports::disclosure::{protect_with_public, Grid, Suppression};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
@@ -35,10 +35,7 @@ pub async fn list_windows(
     query: ValidQuery<WindowFilter>,
 ) -> Result<web::Json<Page<Window>>, ApiError> {
     let filter = query.0;
-    let paging = PageParams {
-        page: filter.page,
-        limit: filter.limit,
-    };
+    let paging = filter.paging();
     let page = state
         .db
         .run(move |conn| queries::list_windows(conn, &caller, filter.state, paging, db::now()))
