@@ -49,14 +49,21 @@ pub struct ApiDoc;
 /// Declares the bearer scheme and adds the error responses every operation can give,
 /// so each route only lists the ones specific to it; then makes the document read well to
 /// client generators and linters (see [`contract`]).
+///
+/// A route lists its own error responses by name (`NotFound`, `Forbidden`, `Conflict` of
+/// `crate::error`) or, with a wording of its own, as `(status = 409, description = "…")`:
+/// every error response listed without a body gets the `Problem` body here.
 pub struct SecurityAndErrors;
 
+fn problem_content() -> Content {
+    Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
+}
+
 fn problem(description: &str) -> RefOr<Response> {
-    let content = Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))));
     RefOr::T(
         Response::builder()
             .description(description)
-            .content("application/problem+json", content)
+            .content("application/problem+json", problem_content())
             .build(),
     )
 }
@@ -117,6 +124,12 @@ impl Modify for SecurityAndErrors {
                         if response.description.is_empty() {
                             response.description = default_description(code).to_owned();
                         }
+                        let is_error = code.starts_with('4') || code.starts_with('5');
+                        if is_error && response.content.is_empty() {
+                            response
+                                .content
+                                .insert("application/problem+json".to_owned(), problem_content());
+                        }
                     }
                 }
             }
@@ -125,6 +138,10 @@ impl Modify for SecurityAndErrors {
     }
 }
 
+/// The description of a response listed without one. The 403, 404 and 409 wordings are those of
+/// `crate::error::{Forbidden, NotFound, Conflict}`, for the routes that still list
+/// `(status = 404, body = Problem, …)` (src/reports, src/retention, src/auth/activation,
+/// src/audit).
 fn default_description(code: &str) -> &'static str {
     match code {
         "200" => "OK",

@@ -8,7 +8,7 @@ use validator::Validate;
 
 use super::{password, queries, tokens, Caller};
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::rosters::models::User;
 use crate::state::AppState;
@@ -107,10 +107,10 @@ fn issue_pair(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json",
+        (status = 401, description = "Wrong username or password"),
+        (status = 429, description = "Too many attempts",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The server is checking as many passwords as it can", body = Problem, content_type = "application/problem+json",
+        (status = 503, description = "The server is checking as many passwords as it can",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -228,7 +228,7 @@ enum RefreshOutcome {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, expired, reused or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, expired, reused or revoked refresh token"),
     )
 )]
 #[post("/auth/refresh")]

@@ -18,7 +18,7 @@ use super::queries;
 use crate::auth::{Authorized, Caller, Role, SchoolStaff, Students};
 use crate::authz;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
 use crate::rosters::models::Term;
@@ -70,7 +70,7 @@ fn check_dates(
     tag = "lessons", security(("bearer" = [])), params(IdPath, PageQuery),
     responses(
         (status = 200, body = Page<Assignment>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/classes/{id}/assignments")]
@@ -106,9 +106,9 @@ pub async fn list_class_assignments(
     tag = "lessons", security(("bearer" = [])), params(IdPath), request_body = NewAssignment,
     responses(
         (status = 201, body = Assignment),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The plan is not published, or is archived", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "The plan is not published, or is archived"),
     )
 )]
 #[post("/classes/{id}/assignments")]
@@ -176,7 +176,7 @@ pub async fn create_assignment(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = AssignmentDetail),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/assignments/{id}")]
@@ -212,9 +212,9 @@ pub async fn get_assignment(
     tag = "lessons", security(("bearer" = [])), params(IdPath), request_body = AssignmentPatch,
     responses(
         (status = 200, body = Assignment),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A delivered lesson cannot be cancelled", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "A delivered lesson cannot be cancelled"),
     )
 )]
 #[patch("/assignments/{id}")]
@@ -293,8 +293,8 @@ pub async fn update_assignment(
     responses(
         (status = 201, description = "Completed", body = Completion),
         (status = 200, description = "Completion updated", body = Completion),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[put("/assignments/{id}/completion")]
@@ -338,8 +338,8 @@ pub async fn complete_assignment(
     tag = "lessons", security(("bearer" = [])), params(IdPath, PageQuery),
     responses(
         (status = 200, body = Page<StudentCompletion>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/assignments/{id}/completions")]
@@ -374,8 +374,8 @@ pub async fn list_completions(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = AssignmentProgress),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/assignments/{id}/progress")]
@@ -410,7 +410,7 @@ pub struct MyAssignment {
     tag = "lessons", security(("bearer" = [])), params(MyAssignmentsFilter),
     responses(
         (status = 200, body = Page<MyAssignment>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/me/assignments")]
@@ -459,8 +459,8 @@ pub async fn my_assignments(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = ClassProgress),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/classes/{id}/lesson-progress")]
@@ -486,8 +486,8 @@ pub async fn class_progress(
     tag = "lessons", security(("bearer" = [])), params(IdPath, TermQuery),
     responses(
         (status = 200, body = SchoolProgress),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/schools/{id}/lesson-progress")]

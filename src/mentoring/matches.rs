@@ -16,7 +16,7 @@ use super::vocab::MatchStatus;
 use crate::auth::Caller;
 use crate::authz::{self, MatchViewer};
 use crate::db::DbConnection;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::rosters::org::IdPath;
@@ -80,7 +80,7 @@ pub fn match_views(
     tag = "mentoring", security(("bearer" = [])), params(IdPath, MatchFilter),
     responses(
         (status = 200, body = Page<Match>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}/matches")]
@@ -125,10 +125,10 @@ pub struct CreatedMatches {
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = NewMatches,
     responses(
         (status = 201, body = CreatedMatches),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Mentor capacity exceeded, mentee already matched, or program ended", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not participants, ineligible grades, or a do-not-match pair", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Mentor capacity exceeded, mentee already matched, or program ended"),
+        (status = 422, description = "Not participants, ineligible grades, or a do-not-match pair"),
     )
 )]
 #[post("/mentoring/programs/{id}/matches")]
@@ -156,7 +156,7 @@ pub async fn create_matches(
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Match),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/matches/{id}")]
@@ -183,10 +183,10 @@ pub async fn get_match(
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = MatchPatch,
     responses(
         (status = 200, body = Match),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already closed, or already active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Already closed, or already active"),
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[patch("/mentoring/matches/{id}")]

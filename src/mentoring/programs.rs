@@ -13,7 +13,7 @@ use super::vocab::ParticipantRole;
 use crate::auth::{Authorized, Caller, Role, SchoolStaff};
 use crate::authz::{self, Managed};
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
 use crate::rosters::models::UserRow;
@@ -25,7 +25,7 @@ use crate::state::AppState;
     tag = "mentoring", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, body = Page<Program>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/mentoring/programs")]
@@ -59,8 +59,8 @@ pub async fn list_programs(
     tag = "mentoring", security(("bearer" = [])), request_body = NewProgram,
     responses(
         (status = 201, body = Program),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[post("/mentoring/programs")]
@@ -137,7 +137,7 @@ pub struct ProgramDetail {
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = ProgramDetail),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}")]
@@ -173,7 +173,7 @@ pub async fn get_program(
     tag = "mentoring", security(("bearer" = [])), params(IdPath, ParticipantFilter),
     responses(
         (status = 200, body = Page<Participant>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}/participants")]
@@ -314,10 +314,10 @@ fn enrol(
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = NewParticipant,
     responses(
         (status = 201, body = Participant),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already in the program", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a student of the school, or not of an eligible grade", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Already in the program"),
+        (status = 422, description = "Not a student of the school, or not of an eligible grade"),
     )
 )]
 #[post("/mentoring/programs/{id}/participants")]

@@ -13,7 +13,7 @@ use super::vocab::ParticipantRole;
 use crate::auth::Caller;
 use crate::authz;
 use crate::db::DbConnection;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, NotFound};
 use crate::rosters::org::IdPath;
 use crate::state::AppState;
 
@@ -177,7 +177,7 @@ pub fn suggestions(
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = SuggestionSet),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}/suggestions")]

@@ -13,7 +13,7 @@ use super::queries;
 use crate::auth::{Authorized, Caller, DistrictAdmins, Role};
 use crate::authz;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Conflict, Forbidden, NotFound};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -31,7 +31,7 @@ pub struct IdPath {
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = District),
-        (status = 404, description = "Not your district", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not your district"),
     )
 )]
 #[get("/districts/{id}")]
@@ -53,8 +53,8 @@ pub async fn get_district(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = DistrictPatch,
     responses(
         (status = 200, body = District),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[patch("/districts/{id}")]
@@ -111,8 +111,8 @@ pub async fn list_schools(
     tag = "rosters", security(("bearer" = [])), request_body = NewSchool,
     responses(
         (status = 201, body = School),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Name already used in the district", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 409, description = "Name already used in the district"),
     )
 )]
 #[post("/schools")]
@@ -144,7 +144,7 @@ pub async fn create_school(
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = School),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/schools/{id}")]
@@ -166,9 +166,9 @@ pub async fn get_school(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = SchoolPatch,
     responses(
         (status = 200, body = School),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        Conflict,
     )
 )]
 #[patch("/schools/{id}")]
@@ -225,8 +225,8 @@ pub async fn list_terms(
     tag = "rosters", security(("bearer" = [])), request_body = NewTerm,
     responses(
         (status = 201, body = Term),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Conflict,
     )
 )]
 #[post("/terms")]
@@ -257,7 +257,7 @@ pub async fn create_term(
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Term),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/terms/{id}")]
@@ -279,9 +279,9 @@ pub async fn get_term(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = TermPatch,
     responses(
         (status = 200, body = Term),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        Conflict,
     )
 )]
 #[patch("/terms/{id}")]

@@ -17,7 +17,7 @@ use super::roster;
 use crate::auth::{Authorized, Caller, Role, Students};
 use crate::authz::{self, Visible};
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError, Forbidden, NotFound};
 use crate::extract::ValidJson;
 use crate::rosters::org::IdPath;
 use crate::seal::SealKeys;
@@ -42,7 +42,7 @@ pub struct MySurveys {
     tag = "surveys", security(("bearer" = [])),
     responses(
         (status = 200, body = MySurveys),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/me/surveys")]
@@ -73,7 +73,7 @@ pub async fn my_surveys(
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Questionnaire),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/survey-windows/{id}/questionnaire")]
@@ -132,9 +132,9 @@ const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
     request_body = Submission,
     responses(
         (status = 201, body = SubmissionReceipt),
-        (status = 403, description = "Not a student offered this survey, or opted out by a guardian", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already taken, or the window is not open", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a student offered this survey, or opted out by a guardian"),
+        NotFound,
+        (status = 409, description = "Already taken, or the window is not open"),
     )
 )]
 #[post("/survey-windows/{id}/responses")]

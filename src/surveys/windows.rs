@@ -12,7 +12,7 @@ use super::roster;
 use crate::auth::{Authorized, DistrictAdmins, Role, SchoolStaff, Staff};
 use crate::authz;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::reports::disclosure::{protect_with_public, Grid, Suppression};
@@ -25,7 +25,7 @@ use crate::state::AppState;
     tag = "surveys", security(("bearer" = [])), params(WindowFilter),
     responses(
         (status = 200, body = Page<Window>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/survey-windows")]
@@ -49,8 +49,8 @@ pub async fn list_windows(
     tag = "surveys", security(("bearer" = [])), request_body = NewWindow,
     responses(
         (status = 201, body = Window),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The instrument is not published", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 409, description = "The instrument is not published"),
     )
 )]
 #[post("/survey-windows")]
@@ -146,7 +146,7 @@ pub async fn create_window(
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Window),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/survey-windows/{id}")]
@@ -175,10 +175,10 @@ pub async fn get_window(
     responses(
         (status = 201, description = "Opt-out recorded"),
         (status = 200, description = "Already recorded"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The window has closed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "The window has closed"),
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[post("/survey-windows/{id}/opt-outs")]
@@ -330,8 +330,8 @@ fn rate(responded: Option<i64>, eligible: i64) -> Option<f64> {
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Participation),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/survey-windows/{id}/participation")]
