@@ -73,8 +73,11 @@ impl PageParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    #[schema(minimum = 1, maximum = 1000000)]
     pub page: i64,
+    #[schema(minimum = 1, maximum = 200)]
     pub limit: i64,
     /// Number of items across all pages.
+    #[schema(minimum = 0)]
     pub total: i64,
 }

@@ -37,7 +37,7 @@ pub struct TokenResponse {
     #[schema(example = "Bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
-    #[schema(example = 900)]
+    #[schema(example = 900, minimum = 1)]
     pub expires_in: i64,
 }
 

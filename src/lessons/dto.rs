@@ -22,6 +22,7 @@ pub struct PlanPatch {
     pub competency: Option<Competency>,
     pub component: Option<Component>,
     pub grade_band: Option<GradeBand>,
+    #[schema(minimum = 1, maximum = 480)]
     pub duration_minutes: Option<i32>,
     pub objectives: Option<Vec<String>>,
     pub materials: Option<Vec<String>>,

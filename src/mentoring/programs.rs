@@ -126,7 +126,9 @@ pub async fn create_program(
 pub struct ProgramDetail {
     #[serde(flatten)]
     pub program: Program,
+    #[schema(minimum = 0)]
     pub mentors: i64,
+    #[schema(minimum = 0)]
     pub mentees: i64,
     pub numbers: MentoringNumbers,
 }

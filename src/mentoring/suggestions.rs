@@ -77,6 +77,7 @@ pub struct SuggestionSet {
     pub pairs: Vec<SuggestedPair>,
     pub unmatched_mentees: Vec<UnmatchedMentee>,
     /// Sum of the pairs' compatibility.
+    #[schema(minimum = 0)]
     pub total_score: i64,
 }
 

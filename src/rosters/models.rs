@@ -26,8 +26,10 @@ pub struct School {
     pub district_id: String,
     pub name: String,
     /// Lowest grade taught (0 = kindergarten).
+    #[schema(minimum = 0, maximum = 12)]
     pub low_grade: i32,
     /// Highest grade taught.
+    #[schema(minimum = 0, maximum = 12)]
     pub high_grade: i32,
     pub active: bool,
     #[serde(serialize_with = "crate::timefmt::utc")]
@@ -96,6 +98,7 @@ pub struct User {
     pub given_name: String,
     pub family_name: String,
     /// Grade for students (0 = kindergarten); null for staff.
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     pub active: bool,
     /// False until a password is set (e.g. imported accounts awaiting activation).
@@ -154,10 +157,12 @@ pub struct Class {
     pub term_id: String,
     pub name: String,
     /// Grade of the class; null for mixed-grade classes.
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     pub active: bool,
     pub teachers: Vec<PersonRef>,
     /// Students actively enrolled.
+    #[schema(minimum = 0)]
     pub student_count: i64,
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
@@ -172,6 +177,7 @@ pub struct Enrollment {
     pub username: String,
     pub given_name: String,
     pub family_name: String,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     pub active: bool,
     #[serde(serialize_with = "crate::timefmt::utc")]

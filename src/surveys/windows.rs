@@ -242,12 +242,15 @@ pub async fn create_opt_out(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ParticipationCell {
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: i32,
     /// Students offered the survey when the window opened, less those a guardian had opted out
     /// by then. Fixed when the window opens.
+    #[schema(minimum = 0)]
     pub eligible: i64,
     /// Null when withheld (`suppressed`); while the window is open, rounded down to a multiple
     /// of 5 (`rounded`).
+    #[schema(minimum = 0)]
     pub responded: Option<i64>,
     /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
     #[schema(minimum = 0, maximum = 100, example = 62.5)]
@@ -262,7 +265,9 @@ pub struct ParticipationCell {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SchoolParticipation {
     pub school_id: String,
+    #[schema(minimum = 0)]
     pub eligible: i64,
+    #[schema(minimum = 0)]
     pub responded: Option<i64>,
     /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
     #[schema(minimum = 0, maximum = 100, example = 62.5)]
@@ -280,7 +285,9 @@ pub struct ClassParticipation {
     pub class_id: String,
     pub class_name: String,
     /// Students of the class on the window's roster (opted out or not).
+    #[schema(minimum = 0)]
     pub enrolled: i64,
+    #[schema(minimum = 0)]
     pub responded: Option<i64>,
     /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
     #[schema(minimum = 0, maximum = 100, example = 62.5)]
@@ -301,6 +308,7 @@ pub struct ClassParticipation {
 pub struct Participation {
     pub window_id: String,
     pub state: WindowState,
+    #[schema(minimum = 5, maximum = 1000)]
     pub min_cell_size: i32,
     /// Shown counts are rounded down to a multiple of 5 (while the window is open).
     pub rounded: bool,
