@@ -177,6 +177,9 @@ pub async fn submit(
         let (published_items, keys) = (state.published_items.clone(), state.seal_keys.clone());
         let settle = state.config.settle_period();
         state.db.write(move |conn| {
+            // Checked here rather than by taking `Authorized<Students>`, which would answer
+            // staff differently: before the body and the Idempotency-Key are checked (their 400,
+            // 408, 413, 415 and 422 would become 403) and with its own detail.
             if caller.role != Role::Student {
                 return Err(ApiError::forbidden("only students answer climate surveys"));
             }
