@@ -75,6 +75,38 @@ pub struct Problem {
     pub errors: Option<Vec<FieldError>>,
 }
 
+/// Error responses a route lists in its `#[utoipa::path(responses(...))]` by name, e.g.
+/// `responses((status = 200, body = Class), Forbidden, NotFound)`. Those every operation can
+/// give (400, 401, 403 for the role, 408, 413, 415, 422 for a field, 500, 503) are added by
+/// `openapi::SecurityAndErrors` and not listed; a route-specific wording is listed as
+/// `(status = 409, description = "Username taken")`, which that modifier gives the `Problem`
+/// body.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such object, or it is outside your scope",
+    content_type = "application/problem+json"
+)]
+pub struct NotFound(pub Problem);
+
+/// The caller's role may call the operation, but not on this object (see [`NotFound`]).
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "Your role may not do this to this object",
+    content_type = "application/problem+json"
+)]
+pub struct Forbidden(pub Problem);
+
+/// The request conflicts with the stored data (see [`NotFound`]).
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 409,
+    description = "Conflicts with existing data",
+    content_type = "application/problem+json"
+)]
+pub struct Conflict(pub Problem);
+
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct FieldError {
     /// The offending field, as a JSON path (`teacher_ids[1]`) or query parameter name.

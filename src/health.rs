@@ -5,7 +5,7 @@ use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -28,7 +28,7 @@ pub async fn healthz() -> HttpResponse {
     tag = "health",
     responses(
         (status = 200, body = Health),
-        (status = 503, description = "Database unreachable or not migrated", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or not migrated"),
     )
 )]
 #[get("/readyz")]

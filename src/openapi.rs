@@ -49,14 +49,21 @@ pub struct ApiDoc;
 /// Declares the bearer scheme and adds the error responses every operation can give,
 /// so each route only lists the ones specific to it; then makes the document read well to
 /// client generators and linters (see [`contract`]).
+///
+/// A route lists its own error responses by name (`NotFound`, `Forbidden`, `Conflict` of
+/// `crate::error`) or, with a wording of its own, as `(status = 409, description = "…")`:
+/// every error response listed without a body gets the `Problem` body here.
 pub struct SecurityAndErrors;
 
+fn problem_content() -> Content {
+    Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
+}
+
 fn problem(description: &str) -> RefOr<Response> {
-    let content = Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))));
     RefOr::T(
         Response::builder()
             .description(description)
-            .content("application/problem+json", content)
+            .content("application/problem+json", problem_content())
             .build(),
     )
 }
@@ -117,6 +124,12 @@ impl Modify for SecurityAndErrors {
                         if response.description.is_empty() {
                             response.description = default_description(code).to_owned();
                         }
+                        let is_error = code.starts_with('4') || code.starts_with('5');
+                        if is_error && response.content.is_empty() {
+                            response
+                                .content
+                                .insert("application/problem+json".to_owned(), problem_content());
+                        }
                     }
                 }
             }
@@ -125,6 +138,10 @@ impl Modify for SecurityAndErrors {
     }
 }
 
+/// The description of a response listed without one. The 403, 404 and 409 wordings are those of
+/// `crate::error::{Forbidden, NotFound, Conflict}`, for the routes that still list
+/// `(status = 404, body = Problem, …)` (src/reports, src/retention, src/auth/activation,
+/// src/audit).
 fn default_description(code: &str) -> &'static str {
     match code {
         "200" => "OK",
@@ -139,7 +156,8 @@ fn default_description(code: &str) -> &'static str {
 
 /// What makes generated clients clean and `redocly lint --extends recommended` pass: public
 /// operations say `security: []`, every operation has a summary, list pages reference their
-/// item schema by name, every response documents its headers, and every integer its bounds.
+/// item schema by name, every response documents its headers, and every integer its bounds
+/// (stated on the DTO fields; [`bounds`](contract) covers the few schemas that do not yet).
 pub mod contract {
     use super::*;
 
@@ -171,11 +189,6 @@ pub mod contract {
                 }
                 if op.summary.is_none() {
                     op.summary = op.operation_id.as_deref().map(summary_of);
-                }
-                for param in op.parameters.iter_mut().flatten() {
-                    if let Some(schema) = param.schema.as_mut() {
-                        bound_integers(schema, "", &param.name.clone());
-                    }
                 }
                 for (code, response) in op.responses.responses.iter_mut() {
                     let RefOr::T(response) = response else {
@@ -259,58 +272,26 @@ pub mod contract {
         }
     }
 
-    /// The range of an integer field, by schema and property (or query parameter) name; the
-    /// same ranges as the validators of request bodies and the rules of the computations.
+    /// The range of an integer field whose type does not state it, by schema and property.
+    /// Every other DTO carries its bounds on the field (`#[schema(minimum = …, maximum = …)]`,
+    /// the range of its validator or computation); these schemas, of src/reports,
+    /// src/retention, src/auth/activation and src/audit, are to do the same.
     fn bounds(schema: &str, property: &str) -> Option<(i64, Option<i64>)> {
         Some(match (schema, property) {
-            ("ScoreBreakdown", "total") => (0, Some(70)),
-            (_, "grade" | "grades" | "low_grade" | "high_grade" | "grade_min" | "grade_max")
-            | (_, "mentor_grades" | "mentee_grades" | "min_grade_gap" | "preferred_grade_gap") => {
+            ("AuditEvent", "seq")
+            | ("ItemResult", "position")
+            | ("ReportMeta" | "TrendPoint", "instrument_version") => (1, None),
+            ("IssueCodes" | "IssuedCode" | "ReportRow", "grade") | ("Change", "grades") => {
                 (0, Some(12))
             }
-            (_, "grade_gap") => (-12, Some(12)),
-            (_, "interest_points" | "availability_points" | "grade_gap_points") => (0, Some(70)),
-            (_, "page") => (1, Some(1_000_000)),
-            (_, "limit") => (1, Some(200)),
-            // A mentee's capacity is 0; a mentor's 1–4.
-            ("Participant", "capacity") => (0, Some(4)),
-            (_, "capacity" | "mentor_capacity") => (1, Some(4)),
-            (_, "duration_minutes" | "max_duration") => (1, Some(480)),
-            (_, "minutes") => (1, Some(600)),
-            (_, "reflection_days" | "participation_days" | "deactivated_account_days") => {
-                (1, Some(3650))
-            }
-            (_, "value") => (1, Some(5)),
-            (_, "min_cell_size") => (5, Some(1000)),
-            (_, "version" | "plan_version" | "instrument_version" | "position" | "seq") => {
-                (1, None)
-            }
-            (_, "expires_in") => (1, None),
+            ("ReportRow", "eligible" | "opted_out" | "respondents")
+            | ("TrendPoint", "respondents") => (0, None),
+            ("ReportMeta", "min_cell_size") => (5, Some(1000)),
+            ("OptionCount", "value") => (1, Some(5)),
             (
-                _,
-                "total"
-                | "total_score"
-                | "n"
-                | "count"
-                | "eligible"
-                | "opted_out"
-                | "respondents"
-                | "responded"
-                | "enrolled"
-                | "completed"
-                | "assigned"
-                | "delivered"
-                | "student_count"
-                | "mentees"
-                | "mentors"
-                | "mentees_served"
-                | "students_served"
-                | "active_matches"
-                | "open_matches"
-                | "meetings"
-                | "meetings_first_month"
-                | "days_since_contact",
-            ) => (0, None),
+                "RetentionSettings",
+                "deactivated_account_days" | "participation_days" | "reflection_days",
+            ) => (1, Some(3650)),
             _ => return None,
         })
     }

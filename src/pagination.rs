@@ -7,6 +7,22 @@ use validator::Validate;
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
+/// Gives a list's query struct, which has the `page` and `limit` fields of [`PageQuery`] (same
+/// documentation, validation and bounds), its `paging()`: `paged!(ClassFilter);`.
+macro_rules! paged {
+    ($name:ident) => {
+        impl $name {
+            pub fn paging(&self) -> $crate::pagination::PageParams {
+                $crate::pagination::PageParams {
+                    page: self.page,
+                    limit: self.limit,
+                }
+            }
+        }
+    };
+}
+pub(crate) use paged;
+
 /// The query of a list that takes nothing but paging.
 #[derive(Debug, Clone, Copy, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -22,14 +38,7 @@ pub struct PageQuery {
     pub limit: Option<i64>,
 }
 
-impl PageQuery {
-    pub fn paging(&self) -> PageParams {
-        PageParams {
-            page: self.page,
-            limit: self.limit,
-        }
-    }
-}
+paged!(PageQuery);
 
 /// The `page` and `limit` query parameters every list takes.
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +73,11 @@ impl PageParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    #[schema(minimum = 1, maximum = 1000000)]
     pub page: i64,
+    #[schema(minimum = 1, maximum = 200)]
     pub limit: i64,
     /// Number of items across all pages.
+    #[schema(minimum = 0)]
     pub total: i64,
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -198,84 +198,176 @@ fn load_with(
     files: &HashMap<&str, impl AsRef<str>>,
     open_windows: bool,
 ) -> anyhow::Result<Loaded> {
-    let district: DistrictRecord = records::<DistrictRecord>(files, "district.csv")?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("district.csv has no row"))?;
-    let schools: Vec<SchoolRecord> = records(files, "schools.csv")?;
-    let terms: Vec<TermRecord> = records(files, "terms.csv")?;
-    let users: Vec<UserRecord> = records(files, "users.csv")?;
-    let classes: Vec<ClassRecord> = records(files, "classes.csv")?;
-    let enrolled: Vec<EnrollmentRecord> = records(files, "enrollments.csv")?;
-    let logins = logins(files)?;
-    let demo_password = logins
-        .first()
-        .map(|l| l.password.clone())
-        .ok_or_else(|| anyhow!("logins.csv has no row"))?;
-    if logins.iter().any(|l| l.password != demo_password) {
-        bail!("every row of logins.csv must share one password");
-    }
-    // One hash for every account: hashing hundreds of passwords would take seconds for nothing.
-    let password_hash = password::hash(&demo_password).map_err(|e| anyhow!("{e}"))?;
-
-    let district_id = district_id(&district.name);
-    let now = db::now();
+    let set = DataSet::parse(files)?;
+    let mut load = Load::new(&set);
     let loaded = write_transaction(conn, |conn| -> anyhow::Result<Loaded> {
+        load.district(conn)?;
+        load.schools(conn)?;
+        load.terms(conn)?;
+        load.users(conn)?;
+        load.classes(conn)?;
+        load.enrollments(conn)?;
+        let (publisher, instruments) = load.starter_libraries(conn)?;
+        if open_windows {
+            load.demo_windows(conn, &publisher, &instruments)?;
+        }
+        if let Some(json) = files.get("mentoring.json") {
+            load.mentoring(conn, json.as_ref())?;
+        }
+        if let (Some(a), Some(c)) = (files.get("assignments.csv"), files.get("completions.csv")) {
+            load.lesson_history(conn, a.as_ref(), c.as_ref())?;
+        }
+        Ok(load.loaded)
+    })?;
+    // What the load recorded (the demo windows' openings) is chained now, as a server would
+    // within a second.
+    crate::audit::seal_pending(conn).map_err(|e| anyhow!("chaining the audit trail: {e:?}"))?;
+    Ok(loaded)
+}
+
+/// The records of a data set, read and checked before anything is written.
+struct DataSet {
+    district: DistrictRecord,
+    schools: Vec<SchoolRecord>,
+    terms: Vec<TermRecord>,
+    users: Vec<UserRecord>,
+    classes: Vec<ClassRecord>,
+    enrolled: Vec<EnrollmentRecord>,
+    /// The hash of the one password of `logins.csv`, which every account gets.
+    password_hash: String,
+}
+
+impl DataSet {
+    fn parse(files: &HashMap<&str, impl AsRef<str>>) -> anyhow::Result<DataSet> {
+        let district: DistrictRecord = records::<DistrictRecord>(files, "district.csv")?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("district.csv has no row"))?;
+        let schools: Vec<SchoolRecord> = records(files, "schools.csv")?;
+        let terms: Vec<TermRecord> = records(files, "terms.csv")?;
+        let users: Vec<UserRecord> = records(files, "users.csv")?;
+        let classes: Vec<ClassRecord> = records(files, "classes.csv")?;
+        let enrolled: Vec<EnrollmentRecord> = records(files, "enrollments.csv")?;
+        let logins = logins(files)?;
+        let demo_password = logins
+            .first()
+            .map(|l| l.password.clone())
+            .ok_or_else(|| anyhow!("logins.csv has no row"))?;
+        if logins.iter().any(|l| l.password != demo_password) {
+            bail!("every row of logins.csv must share one password");
+        }
+        // One hash for every account: hashing hundreds of passwords would take seconds for nothing.
+        let password_hash = password::hash(&demo_password).map_err(|e| anyhow!("{e}"))?;
+        Ok(DataSet {
+            district,
+            schools,
+            terms,
+            users,
+            classes,
+            enrolled,
+            password_hash,
+        })
+    }
+}
+
+/// A starter instrument as installed: version key, instrument id, lowest and highest grade.
+type Instrument = (String, String, i32, i32);
+
+/// One load in progress, inside its transaction: the data set, the district it goes into,
+/// the ids given to its keys so far, and the counts.
+struct Load<'a> {
+    set: &'a DataSet,
+    district_id: String,
+    /// One time for every row of the load.
+    now: NaiveDateTime,
+    school_ids: HashMap<&'a str, String>,
+    term_ids: HashMap<&'a str, String>,
+    user_ids: HashMap<&'a str, String>,
+    class_ids: HashMap<&'a str, String>,
+    loaded: Loaded,
+}
+
+impl<'a> Load<'a> {
+    fn new(set: &'a DataSet) -> Self {
+        Load {
+            set,
+            district_id: district_id(&set.district.name),
+            now: db::now(),
+            school_ids: HashMap::new(),
+            term_ids: HashMap::new(),
+            user_ids: HashMap::new(),
+            class_ids: HashMap::new(),
+            loaded: Loaded::default(),
+        }
+    }
+
+    /// The district, unless a district of that name was loaded already.
+    fn district(&mut self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        let (district_id, now) = (&self.district_id, self.now);
         let exists: i64 = districts::table
-            .filter(districts::id.eq(&district_id))
+            .filter(districts::id.eq(district_id))
             .count()
             .get_result(conn)?;
         if exists > 0 {
-            bail!("district {:?} is already loaded", district.name);
+            bail!("district {:?} is already loaded", self.set.district.name);
         }
         diesel::insert_into(districts::table)
             .values((
-                districts::id.eq(&district_id),
-                districts::name.eq(&district.name),
+                districts::id.eq(district_id),
+                districts::name.eq(&self.set.district.name),
                 districts::created_at.eq(now),
                 districts::updated_at.eq(now),
             ))
             .execute(conn)?;
-        let mut loaded = Loaded::default();
-        let mut school_ids = HashMap::new();
-        for s in &schools {
+        Ok(())
+    }
+
+    fn schools(&mut self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        for s in &self.set.schools {
             let school = School {
                 id: seed_id("school", &s.key),
-                district_id: district_id.clone(),
+                district_id: self.district_id.clone(),
                 name: s.name.clone(),
                 low_grade: s.low_grade,
                 high_grade: s.high_grade,
                 active: true,
-                created_at: now,
-                updated_at: now,
+                created_at: self.now,
+                updated_at: self.now,
             };
             queries::insert_school(conn, &school).map_err(|e| anyhow!("school {}: {e}", s.key))?;
-            school_ids.insert(s.key.as_str(), school.id);
-            loaded.schools += 1;
+            self.school_ids.insert(s.key.as_str(), school.id);
+            self.loaded.schools += 1;
         }
-        let mut term_ids = HashMap::new();
-        for t in &terms {
+        Ok(())
+    }
+
+    fn terms(&mut self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        for t in &self.set.terms {
             let term = Term {
                 id: seed_id("term", &t.key),
-                district_id: district_id.clone(),
+                district_id: self.district_id.clone(),
                 name: t.name.clone(),
                 starts_on: t.starts_on,
                 ends_on: t.ends_on,
-                created_at: now,
-                updated_at: now,
+                created_at: self.now,
+                updated_at: self.now,
             };
             queries::insert_term(conn, &term).map_err(|e| anyhow!("term {}: {e}", t.key))?;
-            term_ids.insert(t.key.as_str(), term.id);
-            loaded.terms += 1;
+            self.term_ids.insert(t.key.as_str(), term.id);
+            self.loaded.terms += 1;
         }
-        let mut user_ids = HashMap::new();
-        for u in &users {
+        Ok(())
+    }
+
+    /// Every account, with the data set's one password.
+    fn users(&mut self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        for u in &self.set.users {
             let role = Role::parse(&u.role)
                 .ok_or_else(|| anyhow!("user {}: unknown role {}", u.username, u.role))?;
             let school_id = match u.school.as_str() {
                 "" => None,
                 key => Some(
-                    school_ids
+                    self.school_ids
                         .get(key)
                         .cloned()
                         .ok_or_else(|| anyhow!("user {}: unknown school {key}", u.username))?,
@@ -283,7 +375,7 @@ fn load_with(
             };
             let row = UserRow {
                 id: seed_id("user", &u.username),
-                district_id: district_id.clone(),
+                district_id: self.district_id.clone(),
                 school_id,
                 role: role.as_str().to_owned(),
                 username: u.username.clone(),
@@ -291,40 +383,46 @@ fn load_with(
                 given_name: u.given_name.clone(),
                 family_name: u.family_name.clone(),
                 grade: u.grade,
-                password_hash: Some(password_hash.clone()),
+                password_hash: Some(self.set.password_hash.clone()),
                 active: true,
                 failed_logins: 0,
                 locked_until: None,
-                created_at: now,
-                updated_at: now,
+                created_at: self.now,
+                updated_at: self.now,
             };
             queries::insert_user(conn, &row).map_err(|e| anyhow!("user {}: {e}", u.username))?;
-            user_ids.insert(u.username.as_str(), row.id);
-            loaded.users += 1;
+            self.user_ids.insert(u.username.as_str(), row.id);
+            self.loaded.users += 1;
         }
-        let mut class_ids = HashMap::new();
-        for c in &classes {
+        Ok(())
+    }
+
+    /// Every class, with its teachers.
+    fn classes(&mut self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        for c in &self.set.classes {
             let row = ClassRow {
                 id: seed_id("class", &c.key),
-                school_id: school_ids
+                school_id: self
+                    .school_ids
                     .get(c.school.as_str())
                     .cloned()
                     .ok_or_else(|| anyhow!("class {}: unknown school", c.key))?,
-                term_id: term_ids
+                term_id: self
+                    .term_ids
                     .get(c.term.as_str())
                     .cloned()
                     .ok_or_else(|| anyhow!("class {}: unknown term", c.key))?,
                 name: c.name.clone(),
                 grade: c.grade,
                 active: true,
-                created_at: now,
-                updated_at: now,
+                created_at: self.now,
+                updated_at: self.now,
             };
             let teachers = c
                 .teachers
                 .split_whitespace()
                 .map(|t| {
-                    user_ids
+                    self.user_ids
                         .get(t)
                         .cloned()
                         .ok_or_else(|| anyhow!("class {}: unknown teacher {t}", c.key))
@@ -332,16 +430,26 @@ fn load_with(
                 .collect::<anyhow::Result<Vec<_>>>()?;
             queries::insert_class(conn, &row, &teachers)
                 .map_err(|e| anyhow!("class {}: {e}", c.key))?;
-            class_ids.insert(c.key.as_str(), row.id);
-            loaded.classes += 1;
+            self.class_ids.insert(c.key.as_str(), row.id);
+            self.loaded.classes += 1;
         }
-        let rows = enrolled
+        Ok(())
+    }
+
+    /// Every enrollment, all checked before the first is written.
+    fn enrollments(&mut self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        let now = self.now;
+        let rows = self
+            .set
+            .enrolled
             .iter()
             .map(|e| {
-                let class = class_ids
+                let class = self
+                    .class_ids
                     .get(e.class.as_str())
                     .ok_or_else(|| anyhow!("enrollment: unknown class {}", e.class))?;
-                let student = user_ids
+                let student = self
+                    .user_ids
                     .get(e.student.as_str())
                     .ok_or_else(|| anyhow!("enrollment: unknown student {}", e.student))?;
                 Ok((
@@ -359,98 +467,131 @@ fn load_with(
                 .values(row.clone())
                 .execute(conn)?;
         }
-        loaded.enrollments = rows.len();
-        let publisher = users
+        self.loaded.enrollments = rows.len();
+        Ok(())
+    }
+
+    /// The starter lesson library and climate instrument, published by the data set's first
+    /// district administrator. Returns the publisher and the instruments.
+    fn starter_libraries(
+        &mut self,
+        conn: &mut DbConnection,
+    ) -> anyhow::Result<(String, Vec<Instrument>)> {
+        let publisher = self
+            .set
+            .users
             .iter()
             .find(|u| u.role == Role::DistrictAdmin.as_str())
-            .and_then(|u| user_ids.get(u.username.as_str()))
+            .and_then(|u| self.user_ids.get(u.username.as_str()))
             .ok_or_else(|| {
                 anyhow!("the data set needs a district_admin to publish the starter library")
-            })?;
-        loaded.lesson_plans = install_starter(conn, &district_id, publisher)?.len();
-        let instruments = crate::surveys::library::install_starter(conn, &district_id, publisher)?;
-        loaded.survey_instruments = instruments.len();
-        if open_windows {
-            let school_grades: Vec<(String, i32, i32)> = schools
-                .iter()
-                .filter_map(|s| {
-                    school_ids
-                        .get(s.key.as_str())
-                        .map(|id| (id.clone(), s.low_grade, s.high_grade))
-                })
-                .collect();
-            loaded.survey_windows = crate::surveys::library::open_demo_windows(
+            })?
+            .clone();
+        self.loaded.lesson_plans = install_starter(conn, &self.district_id, &publisher)?.len();
+        let instruments =
+            crate::surveys::library::install_starter(conn, &self.district_id, &publisher)?;
+        self.loaded.survey_instruments = instruments.len();
+        Ok((publisher, instruments))
+    }
+
+    /// The demo's survey windows: open ones around today, and closed ones with answers,
+    /// opened through the survey job's own code path, as the server would.
+    fn demo_windows(
+        &mut self,
+        conn: &mut DbConnection,
+        publisher: &str,
+        instruments: &[Instrument],
+    ) -> anyhow::Result<()> {
+        let school_grades: Vec<(String, i32, i32)> = self
+            .set
+            .schools
+            .iter()
+            .filter_map(|s| {
+                self.school_ids
+                    .get(s.key.as_str())
+                    .map(|id| (id.clone(), s.low_grade, s.high_grade))
+            })
+            .collect();
+        self.loaded.survey_windows = crate::surveys::library::open_demo_windows(
+            conn,
+            &self.district_id,
+            publisher,
+            instruments,
+            &school_grades,
+        )?;
+        let closed = crate::surveys::demo::closed_demo_windows(
+            conn,
+            &self.district_id,
+            publisher,
+            instruments,
+            &school_grades,
+        )?;
+        let keys = crate::seal::SealKeys::demo();
+        for window in &closed {
+            crate::reports::opening::open(
                 conn,
-                &district_id,
-                publisher,
-                &instruments,
-                &school_grades,
-            )?;
-            let closed = crate::surveys::demo::closed_demo_windows(
-                conn,
-                &district_id,
-                publisher,
-                &instruments,
-                &school_grades,
-            )?;
-            // Opened through the survey job's own code path, as the server would.
-            let keys = crate::seal::SealKeys::demo();
-            for window in &closed {
-                crate::reports::opening::open(
-                    conn,
-                    window,
-                    &keys,
-                    chrono::TimeDelta::zero(),
-                    crate::db::now(),
-                )
-                .map_err(|e| anyhow!("opening {}: {e:?}", window.title))?;
-            }
-            loaded.survey_windows += closed.len();
+                window,
+                &keys,
+                chrono::TimeDelta::zero(),
+                crate::db::now(),
+            )
+            .map_err(|e| anyhow!("opening {}: {e:?}", window.title))?;
         }
-        if let Some(json) = files.get("mentoring.json") {
-            let people: HashMap<String, crate::mentoring::demo::SeedStudent> = users
-                .iter()
-                .filter_map(|u| {
-                    let id = user_ids.get(u.username.as_str())?;
-                    Some((
-                        u.username.clone(),
-                        crate::mentoring::demo::SeedStudent {
-                            id: id.clone(),
-                            school_key: u.school.clone(),
-                            grade: u.grade,
-                        },
-                    ))
-                })
-                .collect();
-            let schools_by_key: HashMap<String, String> = school_ids
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect();
-            loaded.mentoring_matches = crate::mentoring::demo::load(
-                conn,
-                json.as_ref(),
-                &district_id,
-                &schools_by_key,
-                &people,
-                chrono::Utc::now().date_naive(),
-            )?;
-        }
-        if let (Some(a), Some(c)) = (files.get("assignments.csv"), files.get("completions.csv")) {
-            loaded.assignments = load_assignments(
-                conn,
-                a.as_ref(),
-                c.as_ref(),
-                &class_ids,
-                &user_ids,
-                &district_id,
-            )?;
-        }
-        Ok(loaded)
-    })?;
-    // What the load recorded (the demo windows' openings) is chained now, as a server would
-    // within a second.
-    crate::audit::seal_pending(conn).map_err(|e| anyhow!("chaining the audit trail: {e:?}"))?;
-    Ok(loaded)
+        self.loaded.survey_windows += closed.len();
+        Ok(())
+    }
+
+    /// `mentoring.json`: programs, participants, pairs, matches and meetings, dated from today.
+    fn mentoring(&mut self, conn: &mut DbConnection, json: &str) -> anyhow::Result<()> {
+        let people: HashMap<String, crate::mentoring::demo::SeedStudent> = self
+            .set
+            .users
+            .iter()
+            .filter_map(|u| {
+                let id = self.user_ids.get(u.username.as_str())?;
+                Some((
+                    u.username.clone(),
+                    crate::mentoring::demo::SeedStudent {
+                        id: id.clone(),
+                        school_key: u.school.clone(),
+                        grade: u.grade,
+                    },
+                ))
+            })
+            .collect();
+        let schools_by_key: HashMap<String, String> = self
+            .school_ids
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        self.loaded.mentoring_matches = crate::mentoring::demo::load(
+            conn,
+            json,
+            &self.district_id,
+            &schools_by_key,
+            &people,
+            chrono::Utc::now().date_naive(),
+        )?;
+        Ok(())
+    }
+
+    /// `assignments.csv` and `completions.csv`: lessons assigned in the classes, and completed.
+    fn lesson_history(
+        &mut self,
+        conn: &mut DbConnection,
+        assignments_csv: &str,
+        completions_csv: &str,
+    ) -> anyhow::Result<()> {
+        self.loaded.assignments = load_assignments(
+            conn,
+            assignments_csv,
+            completions_csv,
+            &self.class_ids,
+            &self.user_ids,
+            &self.district_id,
+        )?;
+        Ok(())
+    }
 }
 
 /// True when no district exists yet (so `serve --demo` may load the demo).

@@ -48,6 +48,7 @@ pub struct User {
     pub given_name: String,
     pub family_name: String,
     /// Grade for students (0 = kindergarten); null for staff.
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     pub active: bool,
     /// False until a password is set (e.g. imported accounts awaiting activation).

@@ -8,7 +8,7 @@ use validator::Validate;
 
 use super::queries::{self, EventFilter};
 use crate::accounts::{Authorized, DistrictAdmins};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden};
 use crate::extract::ValidQuery;
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
@@ -62,7 +62,7 @@ pub struct AuditFilter {
     tag = "reports", security(("bearer" = [])), params(AuditFilter),
     responses(
         (status = 200, body = Page<AuditEvent>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/audit-events")]

@@ -10,7 +10,7 @@ use super::{password, queries, tokens, AuthState};
 use crate::accounts::{Caller, User, UserRow};
 use crate::config::Config;
 use crate::db::{self, write_transaction};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::state::AppState;
 
@@ -38,7 +38,7 @@ pub struct TokenResponse {
     #[schema(example = "Bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
-    #[schema(example = 900)]
+    #[schema(example = 900, minimum = 1)]
     pub expires_in: i64,
 }
 
@@ -109,10 +109,10 @@ fn issue_pair(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json",
+        (status = 401, description = "Wrong username or password"),
+        (status = 429, description = "Too many attempts",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The server is checking as many passwords as it can", body = Problem, content_type = "application/problem+json",
+        (status = 503, description = "The server is checking as many passwords as it can",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -230,7 +230,7 @@ enum RefreshOutcome {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, expired, reused or revoked refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, expired, reused or revoked refresh token"),
     )
 )]
 #[post("/auth/refresh")]

@@ -19,10 +19,10 @@ use super::scope;
 use crate::accounts::{Authorized, Caller, Role, SchoolStaff, Students};
 use crate::dates::today;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageParams, PageQuery};
+use crate::pagination::{Page, PageQuery};
 use crate::rosters;
 use crate::rosters::models::Term;
 use crate::state::AppState;
@@ -68,7 +68,7 @@ fn check_dates(
     tag = "lessons", security(("bearer" = [])), params(IdPath, PageQuery),
     responses(
         (status = 200, body = Page<Assignment>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/classes/{id}/assignments")]
@@ -104,9 +104,9 @@ pub async fn list_class_assignments(
     tag = "lessons", security(("bearer" = [])), params(IdPath), request_body = NewAssignment,
     responses(
         (status = 201, body = Assignment),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The plan is not published, or is archived", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "The plan is not published, or is archived"),
     )
 )]
 #[post("/classes/{id}/assignments")]
@@ -174,7 +174,7 @@ pub async fn create_assignment(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = AssignmentDetail),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/assignments/{id}")]
@@ -210,9 +210,9 @@ pub async fn get_assignment(
     tag = "lessons", security(("bearer" = [])), params(IdPath), request_body = AssignmentPatch,
     responses(
         (status = 200, body = Assignment),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A delivered lesson cannot be cancelled", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "A delivered lesson cannot be cancelled"),
     )
 )]
 #[patch("/assignments/{id}")]
@@ -291,8 +291,8 @@ pub async fn update_assignment(
     responses(
         (status = 201, description = "Completed", body = Completion),
         (status = 200, description = "Completion updated", body = Completion),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[put("/assignments/{id}/completion")]
@@ -336,8 +336,8 @@ pub async fn complete_assignment(
     tag = "lessons", security(("bearer" = [])), params(IdPath, PageQuery),
     responses(
         (status = 200, body = Page<StudentCompletion>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/assignments/{id}/completions")]
@@ -372,8 +372,8 @@ pub async fn list_completions(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = AssignmentProgress),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/assignments/{id}/progress")]
@@ -408,7 +408,7 @@ pub struct MyAssignment {
     tag = "lessons", security(("bearer" = [])), params(MyAssignmentsFilter),
     responses(
         (status = 200, body = Page<MyAssignment>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/me/assignments")]
@@ -419,10 +419,7 @@ pub async fn my_assignments(
 ) -> Result<web::Json<Page<MyAssignment>>, ApiError> {
     use super::dto::MyAssignmentState;
     let filter = filter.0;
-    let paging = PageParams {
-        page: filter.page,
-        limit: filter.limit,
-    };
+    let paging = filter.paging();
     let today = today();
     let page = state
         .db
@@ -460,8 +457,8 @@ pub async fn my_assignments(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = ClassProgress),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/classes/{id}/lesson-progress")]
@@ -487,8 +484,8 @@ pub async fn class_progress(
     tag = "lessons", security(("bearer" = [])), params(IdPath, TermQuery),
     responses(
         (status = 200, body = SchoolProgress),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/schools/{id}/lesson-progress")]

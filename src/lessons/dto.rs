@@ -7,7 +7,7 @@ use validator::{Validate, ValidationError};
 
 use super::models::{OwnerLevel, PlanContent, Step, VersionStatus};
 use super::vocab::{Competency, Component, Emotion, GradeBand};
-use crate::pagination::PageParams;
+use crate::pagination::paged;
 use crate::rosters::dto::validate_not_blank;
 
 pub const MAX_REFLECTION_CHARS: usize = 1000;
@@ -22,6 +22,7 @@ pub struct PlanPatch {
     pub competency: Option<Competency>,
     pub component: Option<Component>,
     pub grade_band: Option<GradeBand>,
+    #[schema(minimum = 1, maximum = 480)]
     pub duration_minutes: Option<i32>,
     pub objectives: Option<Vec<String>>,
     pub materials: Option<Vec<String>>,
@@ -108,14 +109,7 @@ pub struct PlanFilter {
     pub limit: Option<i64>,
 }
 
-impl PlanFilter {
-    pub fn paging(&self) -> PageParams {
-        PageParams {
-            page: self.page,
-            limit: self.limit,
-        }
-    }
-}
+paged!(PlanFilter);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +186,7 @@ pub struct MyAssignmentsFilter {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
+paged!(MyAssignmentsFilter);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]

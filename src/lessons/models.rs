@@ -160,6 +160,7 @@ pub enum VersionStatus {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlanVersion {
     pub id: String,
+    #[schema(minimum = 1)]
     pub version: i32,
     pub status: VersionStatus,
     #[serde(flatten)]
@@ -227,6 +228,7 @@ pub struct LessonPlan {
 pub struct PlanSummary {
     pub plan_id: String,
     pub version_id: String,
+    #[schema(minimum = 1)]
     pub version: i32,
     pub status: VersionStatus,
     pub owner_level: OwnerLevel,
@@ -236,6 +238,7 @@ pub struct PlanSummary {
     pub competency: Competency,
     pub component: Component,
     pub grade_band: GradeBand,
+    #[schema(minimum = 1, maximum = 480)]
     pub duration_minutes: i32,
 }
 
@@ -295,10 +298,12 @@ pub struct Assignment {
     pub class_id: String,
     pub plan_id: String,
     pub plan_version_id: String,
+    #[schema(minimum = 1)]
     pub plan_version: i32,
     pub title: String,
     pub competency: Competency,
     pub grade_band: GradeBand,
+    #[schema(minimum = 1, maximum = 480)]
     pub duration_minutes: i32,
     pub assigned_by: String,
     pub scheduled_on: NaiveDate,

@@ -9,7 +9,7 @@ use super::queries;
 use super::scope;
 use crate::accounts::{Authorized, Staff};
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
@@ -39,7 +39,7 @@ use crate::state::AppState;
             "limit": 1,
             "total": 23
         })),
-        (status = 403, description = "Students read lessons through their assignments", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Students read lessons through their assignments"),
     )
 )]
 #[get("/lesson-plans")]
@@ -61,7 +61,7 @@ pub async fn search_plans(
     tag = "lessons", security(("bearer" = [])), request_body = PlanContent,
     responses(
         (status = 201, body = LessonPlan),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[post("/lesson-plans")]
@@ -103,7 +103,7 @@ pub async fn create_plan(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = LessonPlan),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/lesson-plans/{id}")]
@@ -129,8 +129,8 @@ pub async fn get_plan(
     tag = "lessons", security(("bearer" = [])), params(IdPath), request_body = PlanPatch,
     responses(
         (status = 200, body = LessonPlan),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[patch("/lesson-plans/{id}")]
@@ -171,9 +171,9 @@ pub async fn update_plan(
     tag = "lessons", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = LessonPlan),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Nothing to publish", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Nothing to publish"),
     )
 )]
 #[post("/lesson-plans/{id}/publish")]

@@ -19,6 +19,7 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct EmotionCount {
     pub emotion: Emotion,
+    #[schema(minimum = 0)]
     pub count: i64,
 }
 
@@ -26,8 +27,10 @@ pub struct EmotionCount {
 pub struct AssignmentProgress {
     pub assignment_id: String,
     /// Students actively enrolled in the class.
+    #[schema(minimum = 0)]
     pub enrolled: i64,
     /// Of those, how many completed the lesson.
+    #[schema(minimum = 0)]
     pub completed: i64,
     /// completed ÷ enrolled (null when nobody is enrolled).
     #[schema(minimum = 0, maximum = 1)]
@@ -41,8 +44,11 @@ pub struct ClassProgress {
     pub class_id: String,
     pub class_name: String,
     /// Assignments not cancelled.
+    #[schema(minimum = 0)]
     pub assigned: i64,
+    #[schema(minimum = 0)]
     pub delivered: i64,
+    #[schema(minimum = 0)]
     pub enrolled: i64,
     /// Completions by enrolled students ÷ (enrolled × assigned); null when either is zero.
     #[schema(minimum = 0, maximum = 1)]
@@ -52,6 +58,7 @@ pub struct ClassProgress {
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct CompetencyDelivery {
     pub competency: Competency,
+    #[schema(minimum = 0)]
     pub delivered: i64,
 }
 
@@ -185,7 +192,9 @@ pub fn school_progress(
 pub struct CompetencyActivity {
     pub competency: Competency,
     /// Assignments not cancelled.
+    #[schema(minimum = 0)]
     pub assigned: i64,
+    #[schema(minimum = 0)]
     pub delivered: i64,
     /// Completions ÷ (students enrolled × delivered lessons), for delivered lessons; null if none.
     #[schema(minimum = 0, maximum = 1)]

@@ -12,7 +12,7 @@ use super::queries;
 use super::scope;
 use crate::accounts::{Authorized, SchoolStaff};
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden};
 use crate::extract::ValidJson;
 use crate::state::AppState;
 
@@ -36,7 +36,7 @@ pub struct DoNotMatchList {
     tag = "mentoring", security(("bearer" = [])),
     responses(
         (status = 200, body = DoNotMatchList),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/mentoring/do-not-match")]
@@ -82,9 +82,9 @@ pub async fn list_do_not_match(
     tag = "mentoring", security(("bearer" = [])), request_body = NewDoNotMatch,
     responses(
         (status = 201, body = DoNotMatch),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The pair is already recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 409, description = "The pair is already recorded"),
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[post("/mentoring/do-not-match")]

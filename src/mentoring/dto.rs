@@ -7,7 +7,7 @@ use validator::{Validate, ValidationError};
 
 use super::models::Slot;
 use super::vocab::{ClosureReason, Interest, MatchStatus, ParticipantRole, Topic};
-use crate::pagination::PageParams;
+use crate::pagination::paged;
 use crate::rosters::dto::validate_not_blank;
 
 fn validate_grades(grades: &[i32]) -> Result<(), ValidationError> {
@@ -33,17 +33,22 @@ pub struct NewProgram {
     #[serde(default)]
     pub goals: String,
     #[validate(custom(function = "validate_grades"))]
+    #[schema(minimum = 0, maximum = 12)]
     pub mentor_grades: Vec<i32>,
     #[validate(custom(function = "validate_grades"))]
+    #[schema(minimum = 0, maximum = 12)]
     pub mentee_grades: Vec<i32>,
     /// A mentor must be at least this many grades above the mentee (default 1).
     #[validate(range(min = 0, max = 12))]
+    #[schema(minimum = 0, maximum = 12)]
     pub min_grade_gap: Option<i32>,
     /// The gap suggestions prefer (default: the minimum gap plus one).
     #[validate(range(min = 0, max = 12))]
+    #[schema(minimum = 0, maximum = 12)]
     pub preferred_grade_gap: Option<i32>,
     /// Most mentees per mentor, 1 to 4.
     #[validate(range(min = 1, max = 4))]
+    #[schema(minimum = 1, maximum = 4)]
     pub mentor_capacity: i32,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -95,6 +100,7 @@ pub struct NewParticipant {
     pub availability: Vec<Slot>,
     /// Mentors only: mentees this mentor may take, at most the program's capacity (default).
     #[validate(range(min = 1, max = 4))]
+    #[schema(minimum = 1, maximum = 4)]
     pub capacity: Option<i32>,
 }
 
@@ -111,14 +117,7 @@ pub struct ParticipantFilter {
     pub limit: Option<i64>,
 }
 
-impl ParticipantFilter {
-    pub fn paging(&self) -> PageParams {
-        PageParams {
-            page: self.page,
-            limit: self.limit,
-        }
-    }
-}
+paged!(ParticipantFilter);
 
 /// Two students of your school who must never be matched.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -172,14 +171,7 @@ pub struct MatchFilter {
     pub limit: Option<i64>,
 }
 
-impl MatchFilter {
-    pub fn paging(&self) -> PageParams {
-        PageParams {
-            page: self.page,
-            limit: self.limit,
-        }
-    }
-}
+paged!(MatchFilter);
 
 /// The target state of a match change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -211,6 +203,7 @@ pub struct NewMeeting {
     /// Not before the match began, not in the future.
     pub met_on: NaiveDate,
     #[validate(range(min = 1, max = 600))]
+    #[schema(minimum = 1, maximum = 600)]
     pub minutes: i32,
     #[validate(length(min = 1, max = 7))]
     pub topics: Vec<Topic>,

@@ -17,7 +17,7 @@ use super::vocab::MatchStatus;
 use crate::accounts::Caller;
 use crate::dates::today;
 use crate::db::DbConnection;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
@@ -77,7 +77,7 @@ pub fn match_views(
     tag = "mentoring", security(("bearer" = [])), params(IdPath, MatchFilter),
     responses(
         (status = 200, body = Page<Match>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}/matches")]
@@ -122,10 +122,10 @@ pub struct CreatedMatches {
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = NewMatches,
     responses(
         (status = 201, body = CreatedMatches),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Mentor capacity exceeded, mentee already matched, or program ended", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not participants, ineligible grades, or a do-not-match pair", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Mentor capacity exceeded, mentee already matched, or program ended"),
+        (status = 422, description = "Not participants, ineligible grades, or a do-not-match pair"),
     )
 )]
 #[post("/mentoring/programs/{id}/matches")]
@@ -153,7 +153,7 @@ pub async fn create_matches(
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Match),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/matches/{id}")]
@@ -180,10 +180,10 @@ pub async fn get_match(
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = MatchPatch,
     responses(
         (status = 200, body = Match),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already closed, or already active", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Already closed, or already active"),
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[patch("/mentoring/matches/{id}")]

@@ -88,12 +88,17 @@ pub struct Problem<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ScoreBreakdown {
     pub shared_interests: Vec<String>,
+    #[schema(minimum = 0, maximum = 70)]
     pub interest_points: i64,
     pub shared_availability: Vec<String>,
+    #[schema(minimum = 0, maximum = 70)]
     pub availability_points: i64,
     /// Mentor's grade minus mentee's grade.
+    #[schema(minimum = -12, maximum = 12)]
     pub grade_gap: i32,
+    #[schema(minimum = 0, maximum = 70)]
     pub grade_gap_points: i64,
+    #[schema(minimum = 0, maximum = 70)]
     pub total: i64,
 }
 

@@ -18,7 +18,7 @@ use super::vocab::{ClosureReason, Interest, MatchStatus, ParticipantRole};
 use crate::accounts::{Authorized, Caller, Role, SchoolStaff, Students};
 use crate::dates::today;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -54,7 +54,7 @@ pub struct MeetingList {
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = MeetingList),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/matches/{id}/meetings")]
@@ -85,10 +85,10 @@ pub async fn list_meetings(
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = NewMeeting,
     responses(
         (status = 201, body = Meeting),
-        (status = 403, description = "Only the mentor or the school's staff log meetings", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The match has not started", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Dated before the match began, after it closed, or in the future", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the mentor or the school's staff log meetings"),
+        NotFound,
+        (status = 409, description = "The match has not started"),
+        (status = 422, description = "Dated before the match began, after it closed, or in the future"),
     )
 )]
 #[post("/mentoring/matches/{id}/meetings")]
@@ -194,8 +194,8 @@ const CLOSED_EARLY_WINDOW_DAYS: i64 = 60;
     tag = "mentoring", security(("bearer" = [])), params(AttentionFilter),
     responses(
         (status = 200, body = AttentionList),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/mentoring/attention")]
@@ -346,7 +346,7 @@ pub struct MyMentoring {
     tag = "mentoring", security(("bearer" = [])),
     responses(
         (status = 200, body = MyMentoring),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/me/mentoring")]

@@ -75,13 +75,18 @@ pub struct Program {
     pub school_id: String,
     pub name: String,
     pub goals: String,
+    #[schema(minimum = 0, maximum = 12)]
     pub mentor_grades: Vec<i32>,
+    #[schema(minimum = 0, maximum = 12)]
     pub mentee_grades: Vec<i32>,
     /// A mentor is at least this many grades above the mentee.
+    #[schema(minimum = 0, maximum = 12)]
     pub min_grade_gap: i32,
     /// The gap that scores best in suggestions.
+    #[schema(minimum = 0, maximum = 12)]
     pub preferred_grade_gap: i32,
     /// Most mentees one mentor may have at once (1–4).
+    #[schema(minimum = 1, maximum = 4)]
     pub mentor_capacity: i32,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -153,6 +158,7 @@ pub struct StudentRef {
     pub student_id: String,
     pub given_name: String,
     pub family_name: String,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
 }
 
@@ -185,8 +191,10 @@ pub struct Participant {
     pub student: StudentRef,
     pub role: ParticipantRole,
     /// Mentees this mentor may take (0 for mentees).
+    #[schema(minimum = 0, maximum = 4)]
     pub capacity: i32,
     /// Proposed and active matches.
+    #[schema(minimum = 0)]
     pub open_matches: i64,
     pub interests: Vec<Interest>,
     pub availability: Vec<Slot>,
@@ -233,10 +241,13 @@ impl MatchRow {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Cadence {
     pub on_cadence: bool,
+    #[schema(minimum = 0)]
     pub meetings: i64,
+    #[schema(minimum = 0)]
     pub meetings_first_month: i64,
     pub last_meeting_on: Option<NaiveDate>,
     /// Days since the last meeting, or since the start when there was none.
+    #[schema(minimum = 0)]
     pub days_since_contact: i64,
 }
 
@@ -288,6 +299,7 @@ pub struct Meeting {
     pub match_id: String,
     pub met_on: NaiveDate,
     pub topics: Vec<Topic>,
+    #[schema(minimum = 1, maximum = 600)]
     pub minutes: Option<i32>,
     /// A note for the school's staff, by whoever logged the meeting. Staff read every note; the
     /// mentor only their own; the mentee none.

@@ -18,10 +18,13 @@ pub struct MentoringNumbers {
     pub from: NaiveDate,
     pub as_of: NaiveDate,
     /// Matches active on `as_of`.
+    #[schema(minimum = 0)]
     pub active_matches: i64,
     /// Distinct students (mentors and mentees) in a match that was active during the period.
+    #[schema(minimum = 0)]
     pub students_served: i64,
     /// Distinct mentees among them.
+    #[schema(minimum = 0)]
     pub mentees_served: i64,
     /// Share (0–1) of the active matches that are on cadence; null without active matches.
     pub on_cadence_share: Option<f64>,

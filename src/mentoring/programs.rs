@@ -15,7 +15,7 @@ use crate::accounts::UserRow;
 use crate::accounts::{Authorized, Caller, Role, SchoolStaff};
 use crate::authz::{self, Managed};
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
@@ -27,7 +27,7 @@ use crate::state::AppState;
     tag = "mentoring", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, body = Page<Program>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/mentoring/programs")]
@@ -61,8 +61,8 @@ pub async fn list_programs(
     tag = "mentoring", security(("bearer" = [])), request_body = NewProgram,
     responses(
         (status = 201, body = Program),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[post("/mentoring/programs")]
@@ -128,7 +128,9 @@ pub async fn create_program(
 pub struct ProgramDetail {
     #[serde(flatten)]
     pub program: Program,
+    #[schema(minimum = 0)]
     pub mentors: i64,
+    #[schema(minimum = 0)]
     pub mentees: i64,
     pub numbers: MentoringNumbers,
 }
@@ -139,7 +141,7 @@ pub struct ProgramDetail {
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = ProgramDetail),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}")]
@@ -175,7 +177,7 @@ pub async fn get_program(
     tag = "mentoring", security(("bearer" = [])), params(IdPath, ParticipantFilter),
     responses(
         (status = 200, body = Page<Participant>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}/participants")]
@@ -316,10 +318,10 @@ fn enrol(
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = NewParticipant,
     responses(
         (status = 201, body = Participant),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already in the program", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a student of the school, or not of an eligible grade", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Already in the program"),
+        (status = 422, description = "Not a student of the school, or not of an eligible grade"),
     )
 )]
 #[post("/mentoring/programs/{id}/participants")]

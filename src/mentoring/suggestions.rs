@@ -13,7 +13,7 @@ use super::scope;
 use super::vocab::ParticipantRole;
 use crate::accounts::Caller;
 use crate::db::DbConnection;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, NotFound};
 use crate::extract::IdPath;
 use crate::state::AppState;
 
@@ -77,6 +77,7 @@ pub struct SuggestionSet {
     pub pairs: Vec<SuggestedPair>,
     pub unmatched_mentees: Vec<UnmatchedMentee>,
     /// Sum of the pairs' compatibility.
+    #[schema(minimum = 0)]
     pub total_score: i64,
 }
 
@@ -177,7 +178,7 @@ pub fn suggestions(
     tag = "mentoring", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = SuggestionSet),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/mentoring/programs/{id}/suggestions")]

@@ -12,7 +12,7 @@ use validator::Validate;
 
 use super::{ImportProblem, ImportReport, Limits};
 use crate::accounts::{Authorized, DistrictAdmins};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::ValidQuery;
 use crate::rosters;
 use crate::state::AppState;
@@ -53,10 +53,10 @@ pub struct ImportUpload {
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Imported (or, with `dry_run=true`, checked)", body = ImportReport),
-        (status = 404, description = "Not your district", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The upload exceeds `IMPORT_MAX_BYTES`", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The upload did not arrive within `UPLOAD_TIMEOUT_SECS`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a multipart/form-data upload", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not your district"),
+        (status = 413, description = "The upload exceeds `IMPORT_MAX_BYTES`"),
+        (status = 408, description = "The upload did not arrive within `UPLOAD_TIMEOUT_SECS`"),
+        (status = 415, description = "Not a multipart/form-data upload"),
         (status = 422, description = "The bundle has problems; nothing was written", body = ImportProblem, content_type = "application/problem+json"),
     )
 )]

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::disclosure::{protect_with_public, Grid, Suppression};
 use crate::accounts::{Authorized, Role, Staff};
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::state::AppState;
 use crate::surveys;
@@ -18,12 +18,15 @@ use crate::surveys::{queries, roster};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ParticipationCell {
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: i32,
     /// Students offered the survey when the window opened, less those a guardian had opted out
     /// by then. Fixed when the window opens.
+    #[schema(minimum = 0)]
     pub eligible: i64,
     /// Null when withheld (`suppressed`); while the window is open, rounded down to a multiple
     /// of 5 (`rounded`).
+    #[schema(minimum = 0)]
     pub responded: Option<i64>,
     /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
     #[schema(minimum = 0, maximum = 100, example = 62.5)]
@@ -38,7 +41,9 @@ pub struct ParticipationCell {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SchoolParticipation {
     pub school_id: String,
+    #[schema(minimum = 0)]
     pub eligible: i64,
+    #[schema(minimum = 0)]
     pub responded: Option<i64>,
     /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
     #[schema(minimum = 0, maximum = 100, example = 62.5)]
@@ -56,7 +61,9 @@ pub struct ClassParticipation {
     pub class_id: String,
     pub class_name: String,
     /// Students of the class on the window's roster (opted out or not).
+    #[schema(minimum = 0)]
     pub enrolled: i64,
+    #[schema(minimum = 0)]
     pub responded: Option<i64>,
     /// Responded ÷ eligible (classes: ÷ enrolled), in percent (0–100, one decimal).
     #[schema(minimum = 0, maximum = 100, example = 62.5)]
@@ -77,6 +84,7 @@ pub struct ClassParticipation {
 pub struct Participation {
     pub window_id: String,
     pub state: WindowState,
+    #[schema(minimum = 5, maximum = 1000)]
     pub min_cell_size: i32,
     /// Shown counts are rounded down to a multiple of 5 (while the window is open).
     pub rounded: bool,
@@ -106,8 +114,8 @@ fn rate(responded: Option<i64>, eligible: i64) -> Option<f64> {
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Participation),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/survey-windows/{id}/participation")]

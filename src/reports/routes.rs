@@ -14,7 +14,7 @@ use crate::accounts::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::audit;
 use crate::authz::Visible;
 use crate::db::DbConnection;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::ValidQuery;
 use crate::rosters;
@@ -219,10 +219,10 @@ fn report_window(
     tag = "reports", security(("bearer" = [])), params(IdPath, ClimateQuery),
     responses(
         (status = 200, description = "The report, as JSON, CSV or an SVG chart", content((ClimateReport = "application/json"), (String = "text/csv"), (String = "image/svg+xml"))),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The window is not closed yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "The window is not closed yet"),
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[get("/reports/schools/{id}/climate")]
@@ -268,10 +268,10 @@ pub async fn school_climate(
     tag = "reports", security(("bearer" = [])), params(IdPath, DistrictClimateQuery),
     responses(
         (status = 200, description = "The report, as JSON, CSV or an SVG chart", content((ClimateReport = "application/json"), (String = "text/csv"), (String = "image/svg+xml"))),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The window is not closed yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "The window is not closed yet"),
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[get("/reports/districts/{id}/climate")]

@@ -15,7 +15,7 @@ use crate::accounts::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::audit;
 use crate::authz::Visible;
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::ValidQuery;
 use crate::lessons::progress::{competency_activity, CompetencyActivity};
@@ -181,9 +181,9 @@ fn window_figures(
     tag = "reports", security(("bearer" = [])), params(IdPath, TrendQuery),
     responses(
         (status = 200, description = "The trend, as JSON or an SVG chart", content((ClimateTrend = "application/json"), (String = "image/svg+xml"))),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Several questionnaires closed together: choose `lineage_id`", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 422, description = "Several questionnaires closed together: choose `lineage_id`"),
     )
 )]
 #[get("/reports/schools/{id}/climate/trend")]
@@ -222,9 +222,9 @@ pub async fn school_trend(
     tag = "reports", security(("bearer" = [])), params(IdPath, TrendQuery),
     responses(
         (status = 200, description = "The trend, as JSON or an SVG chart", content((ClimateTrend = "application/json"), (String = "image/svg+xml"))),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Several questionnaires closed together: choose `lineage_id`", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 422, description = "Several questionnaires closed together: choose `lineage_id`"),
     )
 )]
 #[get("/reports/districts/{id}/climate/trend")]
@@ -284,9 +284,9 @@ pub struct SelActivity {
     tag = "reports", security(("bearer" = [])), params(IdPath, ActivityQuery),
     responses(
         (status = 200, body = SelActivity),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[get("/reports/schools/{id}/sel-activity")]

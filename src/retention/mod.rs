@@ -12,7 +12,7 @@ use validator::Validate;
 pub use purge::{purge, Purged};
 
 use crate::accounts::{Authorized, DistrictAdmins};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::ValidJson;
 use crate::rosters;
 use crate::state::AppState;
@@ -48,8 +48,8 @@ pub struct RetentionSettings {
     tag = "rosters", params(("id" = String, Path, description = "District id")),
     responses(
         (status = 200, body = RetentionSettings),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/districts/{id}/retention")]
@@ -75,9 +75,9 @@ pub async fn get_retention(
     request_body = RetentionSettings,
     responses(
         (status = 200, body = RetentionSettings),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[put("/districts/{id}/retention")]

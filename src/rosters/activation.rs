@@ -16,7 +16,7 @@ use crate::auth::queries::{self, Accounts};
 use crate::authz;
 use crate::csv_export::CsvExport;
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 
@@ -246,9 +246,9 @@ pub fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
             (IssuedCodes = "application/json"),
             (String = "text/csv", example = "family_name,given_name,username,role,grade,code,expires_at\nOkafor,Maya,cf.mokafor,student,7,K7QM-2WXP-9RTD,2026-12-11T08:00:00Z\n"),
         )),
-        (status = 403, description = "Not a roster administrator of this school", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "School or class not found in your scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid request", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a roster administrator of this school"),
+        (status = 404, description = "School or class not found in your scope"),
+        (status = 422, description = "Invalid request"),
     )
 )]
 #[post("/schools/{id}/activation-codes")]
@@ -316,8 +316,8 @@ pub async fn issue_for_school(
     request_body = ReissueCode,
     responses(
         (status = 201, description = "Code issued", body = IssuedCode),
-        (status = 403, description = "Your role may not reset this account", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Account not found in your scope", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Your role may not reset this account"),
+        (status = 404, description = "Account not found in your scope"),
     )
 )]
 #[post("/users/{id}/activation-code")]

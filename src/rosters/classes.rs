@@ -11,7 +11,7 @@ use super::scope;
 use crate::accounts::{Authorized, Caller, RosterAdmins};
 use crate::authz;
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
@@ -88,7 +88,7 @@ pub async fn list_classes(
     tag = "rosters", security(("bearer" = [])), request_body = NewClass,
     responses(
         (status = 201, body = Class),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[post("/classes")]
@@ -139,7 +139,7 @@ pub async fn create_class(
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Class),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/classes/{id}")]
@@ -164,8 +164,8 @@ pub async fn get_class(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = ClassPatch,
     responses(
         (status = 200, body = Class),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[patch("/classes/{id}")]
@@ -211,8 +211,8 @@ pub async fn update_class(
     tag = "rosters", security(("bearer" = [])), params(IdPath, EnrollmentFilter),
     responses(
         (status = 200, body = Page<Enrollment>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[get("/classes/{id}/enrollments")]
@@ -240,8 +240,8 @@ pub async fn list_enrollments(
     responses(
         (status = 201, description = "Enrolled"),
         (status = 200, description = "Was already enrolled, or re-enrolled"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[post("/classes/{id}/enrollments")]
@@ -272,8 +272,8 @@ pub async fn create_enrollment(
     tag = "rosters", security(("bearer" = [])), params(EnrollmentPath),
     responses(
         (status = 204, description = "Enrollment ended"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[delete("/classes/{id}/enrollments/{student_id}")]

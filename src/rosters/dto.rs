@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use crate::accounts::Role;
-use crate::pagination::PageParams;
+use crate::pagination::paged;
 
 pub const MAX_GRADE: i32 = 12;
 
@@ -37,19 +37,6 @@ fn validate_ids(ids: &[String]) -> Result<(), ValidationError> {
         return Err(ValidationError::new("ids").with_message("at most 20 non-empty ids".into()));
     }
     Ok(())
-}
-
-macro_rules! paged {
-    ($name:ident) => {
-        impl $name {
-            pub fn paging(&self) -> PageParams {
-                PageParams {
-                    page: self.page,
-                    limit: self.limit,
-                }
-            }
-        }
-    };
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

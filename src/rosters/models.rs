@@ -25,8 +25,10 @@ pub struct School {
     pub district_id: String,
     pub name: String,
     /// Lowest grade taught (0 = kindergarten).
+    #[schema(minimum = 0, maximum = 12)]
     pub low_grade: i32,
     /// Highest grade taught.
+    #[schema(minimum = 0, maximum = 12)]
     pub high_grade: i32,
     pub active: bool,
     #[serde(serialize_with = "crate::dates::utc")]
@@ -83,10 +85,12 @@ pub struct Class {
     pub term_id: String,
     pub name: String,
     /// Grade of the class; null for mixed-grade classes.
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     pub active: bool,
     pub teachers: Vec<PersonRef>,
     /// Students actively enrolled.
+    #[schema(minimum = 0)]
     pub student_count: i64,
     #[serde(serialize_with = "crate::dates::utc")]
     pub created_at: NaiveDateTime,
@@ -101,6 +105,7 @@ pub struct Enrollment {
     pub username: String,
     pub given_name: String,
     pub family_name: String,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     pub active: bool,
     #[serde(serialize_with = "crate::dates::utc")]

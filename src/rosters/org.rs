@@ -11,7 +11,7 @@ use super::queries;
 use super::scope;
 use crate::accounts::{Authorized, Caller, DistrictAdmins, Role};
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Conflict, Forbidden, NotFound};
 use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
@@ -21,7 +21,7 @@ use crate::state::AppState;
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = District),
-        (status = 404, description = "Not your district", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not your district"),
     )
 )]
 #[get("/districts/{id}")]
@@ -43,8 +43,8 @@ pub async fn get_district(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = DistrictPatch,
     responses(
         (status = 200, body = District),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[patch("/districts/{id}")]
@@ -101,8 +101,8 @@ pub async fn list_schools(
     tag = "rosters", security(("bearer" = [])), request_body = NewSchool,
     responses(
         (status = 201, body = School),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Name already used in the district", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 409, description = "Name already used in the district"),
     )
 )]
 #[post("/schools")]
@@ -134,7 +134,7 @@ pub async fn create_school(
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = School),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/schools/{id}")]
@@ -156,9 +156,9 @@ pub async fn get_school(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = SchoolPatch,
     responses(
         (status = 200, body = School),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        Conflict,
     )
 )]
 #[patch("/schools/{id}")]
@@ -215,8 +215,8 @@ pub async fn list_terms(
     tag = "rosters", security(("bearer" = [])), request_body = NewTerm,
     responses(
         (status = 201, body = Term),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        Conflict,
     )
 )]
 #[post("/terms")]
@@ -247,7 +247,7 @@ pub async fn create_term(
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Term),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/terms/{id}")]
@@ -269,9 +269,9 @@ pub async fn get_term(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = TermPatch,
     responses(
         (status = 200, body = Term),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        Conflict,
     )
 )]
 #[patch("/terms/{id}")]

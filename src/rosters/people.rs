@@ -12,7 +12,7 @@ use crate::auth::password;
 use crate::auth::AuthState;
 use crate::authz::{self, Managed};
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::Page;
@@ -78,7 +78,7 @@ fn resolve_school(
     tag = "rosters", security(("bearer" = [])), params(UserFilter),
     responses(
         (status = 200, body = Page<User>),
-        (status = 403, description = "Teachers and students cannot list accounts", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Teachers and students cannot list accounts"),
     )
 )]
 #[get("/users")]
@@ -108,8 +108,8 @@ pub async fn list_users(
     tag = "rosters", security(("bearer" = [])), request_body = NewUser,
     responses(
         (status = 201, body = User),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Username taken", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 409, description = "Username taken"),
     )
 )]
 #[post("/users")]
@@ -176,7 +176,7 @@ pub async fn create_user(
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = User),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/users/{id}")]
@@ -199,8 +199,8 @@ pub async fn get_user(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = UserPatch,
     responses(
         (status = 200, body = User),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
     )
 )]
 #[patch("/users/{id}")]

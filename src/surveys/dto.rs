@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::vocab::{BullyingForm, Indicator, PpraArea, Scale};
+use crate::pagination::paged;
 use crate::rosters::dto::validate_not_blank;
 
 fn default_true() -> bool {
@@ -101,6 +102,7 @@ pub struct NewWindow {
     #[validate(length(min = 1, max = 100))]
     pub school_ids: Vec<String>,
     #[validate(length(min = 1, max = 13), custom(function = "validate_grades"))]
+    #[schema(minimum = 0, maximum = 12)]
     pub grades: Vec<i32>,
     /// Minimum respondents for a report cell to be shown (default 10, never below 5).
     #[validate(range(min = 5, max = 1000))]
@@ -137,6 +139,7 @@ pub struct NewOptOut {
 pub struct Answer {
     #[validate(length(min = 1, max = 64))]
     pub item_id: String,
+    #[schema(minimum = 1, maximum = 5)]
     pub value: i32,
 }
 
@@ -164,3 +167,4 @@ pub struct WindowFilter {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
+paged!(WindowFilter);

@@ -8,7 +8,7 @@ use super::queries;
 use super::scope;
 use crate::accounts::{Authorized, DistrictAdmins, Staff};
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
@@ -69,7 +69,7 @@ pub fn instrument_rows(
     tag = "surveys", security(("bearer" = [])), params(PageQuery),
     responses(
         (status = 200, body = Page<InstrumentSummary>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/survey-instruments")]
@@ -97,7 +97,7 @@ pub async fn list_instruments(
     tag = "surveys", security(("bearer" = [])), request_body = NewInstrument,
     responses(
         (status = 201, body = Instrument),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[post("/survey-instruments")]
@@ -136,7 +136,7 @@ pub async fn create_instrument(
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Instrument),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/survey-instruments/{id}")]
@@ -162,9 +162,9 @@ pub async fn get_instrument(
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Instrument),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already published", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "Already published"),
     )
 )]
 #[post("/survey-instruments/{id}/publish")]
@@ -193,7 +193,7 @@ pub async fn publish_instrument(
     tag = "surveys", params(IdPath),
     responses(
         (status = 200, body = Instrument),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/public/survey-instruments/{id}")]

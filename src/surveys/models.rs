@@ -68,6 +68,7 @@ impl ItemRow {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AnswerOption {
+    #[schema(minimum = 1, maximum = 5)]
     pub value: i32,
     pub label: String,
 }
@@ -86,6 +87,7 @@ pub fn options(scale: Scale) -> Vec<AnswerOption> {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Item {
     pub id: String,
+    #[schema(minimum = 1)]
     pub position: i32,
     pub prompt: String,
     pub scale: Scale,
@@ -117,11 +119,14 @@ pub enum InstrumentStatus {
 pub struct Instrument {
     pub id: String,
     pub lineage_id: String,
+    #[schema(minimum = 1)]
     pub version: i32,
     pub status: InstrumentStatus,
     pub title: String,
     pub description: String,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade_min: i32,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade_max: i32,
     /// Every PPRA protected area any item touches: non-empty means parental notice and opt-out.
     pub ppra_areas: Vec<PpraArea>,
@@ -135,10 +140,13 @@ pub struct Instrument {
 pub struct InstrumentSummary {
     pub id: String,
     pub lineage_id: String,
+    #[schema(minimum = 1)]
     pub version: i32,
     pub status: InstrumentStatus,
     pub title: String,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade_min: i32,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade_max: i32,
     #[serde(serialize_with = "crate::dates::utc_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -298,8 +306,10 @@ pub struct Window {
     pub closes_at: NaiveDateTime,
     pub state: WindowState,
     pub school_ids: Vec<String>,
+    #[schema(minimum = 0, maximum = 12)]
     pub grades: Vec<i32>,
     /// Report cells with fewer respondents are suppressed.
+    #[schema(minimum = 5, maximum = 1000)]
     pub min_cell_size: i32,
 }
 

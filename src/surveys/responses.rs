@@ -18,7 +18,7 @@ use super::scope;
 use crate::accounts::{Authorized, Caller, Role, Students};
 use crate::authz::Visible;
 use crate::db::{self, DbConnection};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::ValidJson;
 use crate::seal::SealKeys;
@@ -43,7 +43,7 @@ pub struct MySurveys {
     tag = "surveys", security(("bearer" = [])),
     responses(
         (status = 200, body = MySurveys),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/me/surveys")]
@@ -74,7 +74,7 @@ pub async fn my_surveys(
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Questionnaire),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/survey-windows/{id}/questionnaire")]
@@ -133,9 +133,9 @@ const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
     request_body = Submission,
     responses(
         (status = 201, body = SubmissionReceipt),
-        (status = 403, description = "Not a student offered this survey, or opted out by a guardian", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already taken, or the window is not open", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a student offered this survey, or opted out by a guardian"),
+        NotFound,
+        (status = 409, description = "Already taken, or the window is not open"),
     )
 )]
 #[post("/survey-windows/{id}/responses")]
@@ -179,6 +179,9 @@ pub async fn submit(
         let (keys, published_items) = (state.seal_keys.clone(), published_items.clone());
         let settle = state.config.settle_period();
         state.db.write(move |conn| {
+            // Checked here rather than by taking `Authorized<Students>`, which would answer
+            // staff differently: before the body and the Idempotency-Key are checked (their 400,
+            // 408, 413, 415 and 422 would become 403) and with its own detail.
             if caller.role != Role::Student {
                 return Err(ApiError::forbidden("only students answer climate surveys"));
             }

@@ -11,10 +11,10 @@ use super::scope;
 use crate::accounts::{Authorized, DistrictAdmins, Role, SchoolStaff, Staff};
 use crate::authz;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{Page, PageParams};
+use crate::pagination::Page;
 use crate::rosters;
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ use crate::state::AppState;
     tag = "surveys", security(("bearer" = [])), params(WindowFilter),
     responses(
         (status = 200, body = Page<Window>),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
     )
 )]
 #[get("/survey-windows")]
@@ -34,10 +34,7 @@ pub async fn list_windows(
     query: ValidQuery<WindowFilter>,
 ) -> Result<web::Json<Page<Window>>, ApiError> {
     let filter = query.0;
-    let paging = PageParams {
-        page: filter.page,
-        limit: filter.limit,
-    };
+    let paging = filter.paging();
     let page = state
         .db
         .run(move |conn| queries::list_windows(conn, &caller, filter.state, paging, db::now()))
@@ -51,8 +48,8 @@ pub async fn list_windows(
     tag = "surveys", security(("bearer" = [])), request_body = NewWindow,
     responses(
         (status = 201, body = Window),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The instrument is not published", body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        (status = 409, description = "The instrument is not published"),
     )
 )]
 #[post("/survey-windows")]
@@ -148,7 +145,7 @@ pub async fn create_window(
     tag = "surveys", security(("bearer" = [])), params(IdPath),
     responses(
         (status = 200, body = Window),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        NotFound,
     )
 )]
 #[get("/survey-windows/{id}")]
@@ -177,10 +174,10 @@ pub async fn get_window(
     responses(
         (status = 201, description = "Opt-out recorded"),
         (status = 200, description = "Already recorded"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The window has closed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        Forbidden,
+        NotFound,
+        (status = 409, description = "The window has closed"),
+        (status = 422, description = "See the problem document"),
     )
 )]
 #[post("/survey-windows/{id}/opt-outs")]

@@ -14,7 +14,7 @@ pub use codes::{hash_code, new_code};
 use super::{password, queries};
 use crate::accounts::Role;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::state::AppState;
 
@@ -55,8 +55,8 @@ const INVALID_CODE: &str =
     request_body = ActivateRequest,
     responses(
         (status = 200, description = "Password set", body = Activated),
-        (status = 422, description = "Unknown, used or expired code, or a password that is too short", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json",
+        (status = 422, description = "Unknown, used or expired code, or a password that is too short"),
+        (status = 429, description = "Too many attempts",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
