@@ -1,10 +1,10 @@
 //! The OpenAPI document: generated from the registered routes, committed as `openapi/openapi.json`.
 
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayItems, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, Response};
-use utoipa::{Modify, Number, OpenApi};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::{Problem, ProblemType};
 
@@ -156,18 +156,14 @@ fn default_description(code: &str) -> &'static str {
 
 /// What makes generated clients clean and `redocly lint --extends recommended` pass: public
 /// operations say `security: []`, every operation has a summary, list pages reference their
-/// item schema by name, every response documents its headers, and every integer its bounds
-/// (stated on the DTO fields; [`bounds`](contract) covers the few schemas that do not yet).
+/// item schema by name, and every response documents its headers. (Every integer's bounds are
+/// stated on its DTO field, `#[schema(minimum = …, maximum = …)]`, beside its validator.)
 pub mod contract {
     use super::*;
 
     pub fn apply(openapi: &mut OpenApiDoc) {
         operations(openapi);
         name_page_items(openapi);
-        let components = openapi.components.get_or_insert_with(Default::default);
-        for (name, schema) in components.schemas.iter_mut() {
-            bound_integers(schema, name, "");
-        }
     }
 
     fn operations(openapi: &mut OpenApiDoc) {
@@ -269,81 +265,6 @@ pub mod contract {
             if let RefOr::T(_) = inline {
                 components.schemas.entry(item_name).or_insert(inline);
             }
-        }
-    }
-
-    /// The range of an integer field whose type does not state it, by schema and property.
-    /// Every other DTO carries its bounds on the field (`#[schema(minimum = …, maximum = …)]`,
-    /// the range of its validator or computation); these schemas, of src/reports,
-    /// src/retention, src/auth/activation and src/audit, are to do the same.
-    fn bounds(schema: &str, property: &str) -> Option<(i64, Option<i64>)> {
-        Some(match (schema, property) {
-            ("AuditEvent", "seq")
-            | ("ItemResult", "position")
-            | ("ReportMeta" | "TrendPoint", "instrument_version") => (1, None),
-            ("IssueCodes" | "IssuedCode" | "ReportRow", "grade") | ("Change", "grades") => {
-                (0, Some(12))
-            }
-            ("ReportRow", "eligible" | "opted_out" | "respondents")
-            | ("TrendPoint", "respondents") => (0, None),
-            ("ReportMeta", "min_cell_size") => (5, Some(1000)),
-            ("OptionCount", "value") => (1, Some(5)),
-            (
-                "RetentionSettings",
-                "deactivated_account_days" | "participation_days" | "reflection_days",
-            ) => (1, Some(3650)),
-            _ => return None,
-        })
-    }
-
-    fn is_integer(schema_type: &SchemaType) -> bool {
-        match schema_type {
-            SchemaType::Type(t) => *t == Type::Integer,
-            SchemaType::Array(types) => types.contains(&Type::Integer),
-            SchemaType::AnyValue => false,
-        }
-    }
-
-    fn bound_integers(schema: &mut RefOr<Schema>, name: &str, property: &str) {
-        let RefOr::T(schema) = schema else {
-            return;
-        };
-        match schema {
-            Schema::Object(object) => {
-                if is_integer(&object.schema_type)
-                    && object.minimum.is_none()
-                    && object.maximum.is_none()
-                {
-                    if let Some((min, max)) = bounds(name, property) {
-                        object.minimum = Some(Number::Int(min as isize));
-                        object.maximum = max.map(|max| Number::Int(max as isize));
-                    }
-                }
-                for (key, property) in object.properties.iter_mut() {
-                    bound_integers(property, name, key);
-                }
-            }
-            Schema::Array(array) => {
-                if let ArrayItems::RefOrSchema(items) = &mut array.items {
-                    bound_integers(items, name, property);
-                }
-            }
-            Schema::OneOf(one_of) => {
-                for item in one_of.items.iter_mut() {
-                    bound_integers(item, name, property);
-                }
-            }
-            Schema::AllOf(all_of) => {
-                for item in all_of.items.iter_mut() {
-                    bound_integers(item, name, property);
-                }
-            }
-            Schema::AnyOf(any_of) => {
-                for item in any_of.items.iter_mut() {
-                    bound_integers(item, name, property);
-                }
-            }
-            _ => {}
         }
     }
 }

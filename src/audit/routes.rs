@@ -31,6 +31,7 @@ pub struct AuditEvent {
     #[serde(serialize_with = "crate::dates::utc")]
     pub occurred_at: NaiveDateTime,
     /// Position in the district's hash chain.
+    #[schema(minimum = 1)]
     pub seq: i64,
 }
 

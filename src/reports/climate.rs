@@ -75,10 +75,12 @@ pub struct ReportMeta {
     pub closes_at: NaiveDateTime,
     pub instrument_id: String,
     pub instrument_title: String,
+    #[schema(minimum = 1)]
     pub instrument_version: i32,
     pub instrument_lineage_id: String,
     pub scoring_rules_version: String,
     /// Cells with fewer respondents are suppressed.
+    #[schema(minimum = 5, maximum = 1000)]
     pub min_cell_size: i32,
     pub district_id: String,
     /// Set for a school report.
@@ -135,11 +137,15 @@ pub enum RowKind {
 pub struct ReportRow {
     pub kind: RowKind,
     pub school_id: Option<String>,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     /// Active students offered the survey, not counting those opted out by a guardian.
+    #[schema(minimum = 0)]
     pub eligible: i64,
     /// Students opted out by a guardian (not in `eligible`).
+    #[schema(minimum = 0)]
     pub opted_out: i64,
+    #[schema(minimum = 0)]
     pub respondents: Option<i64>,
     /// Respondents ÷ eligible, in percent (0–100, one decimal).
     #[schema(minimum = 0, maximum = 100, example = 87.5)]
@@ -159,6 +165,7 @@ pub struct ReportRow {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ItemResult {
     pub item_id: String,
+    #[schema(minimum = 1)]
     pub position: i32,
     pub section: String,
     pub prompt: String,

@@ -52,9 +52,11 @@ pub struct TrendPoint {
     pub window_title: String,
     #[serde(serialize_with = "crate::dates::utc")]
     pub closes_at: NaiveDateTime,
+    #[schema(minimum = 1)]
     pub instrument_version: i32,
     pub scoring_rules_version: String,
     /// The window's respondents in scope, as its report shows them.
+    #[schema(minimum = 0)]
     pub respondents: Option<i64>,
     /// Respondents scored on this indicator, as the report shows them.
     pub n: Option<u64>,
@@ -79,6 +81,7 @@ pub struct Change {
     pub since_window_id: String,
     /// The schools and grades both windows offered: the change is computed over them alone.
     pub schools: Vec<String>,
+    #[schema(minimum = 0, maximum = 12)]
     pub grades: Vec<i32>,
     /// Both windows offered exactly these schools and grades: the change is between the two
     /// published totals.

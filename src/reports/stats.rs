@@ -404,6 +404,7 @@ pub struct Distribution {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OptionCount {
+    #[schema(minimum = 1, maximum = 5)]
     pub value: i32,
     pub count: u64,
 }

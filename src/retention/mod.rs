@@ -29,16 +29,19 @@ pub struct RetentionSettings {
     /// out) are kept. Aggregates and anonymous responses stay, so reports do not change.
     #[validate(range(min = 1, max = 3650))]
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub participation_days: Option<i32>,
     /// Days a deactivated student account keeps its name, username, email and reflections
     /// before it is anonymized (the row stays for class history and aggregates).
     #[validate(range(min = 1, max = 3650))]
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub deactivated_account_days: Option<i32>,
     /// Days the text of a lesson reflection is kept after it was written (the emotion label
     /// stays).
     #[validate(range(min = 1, max = 3650))]
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub reflection_days: Option<i32>,
 }
 

@@ -33,6 +33,7 @@ pub struct IssueCodes {
     pub class_id: Option<String>,
     /// Every active student of this grade at the school (0 = kindergarten).
     #[validate(range(min = 0, max = 12))]
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     /// Chosen accounts of the school (students or teachers).
     #[validate(length(min = 1, max = 2000))]
@@ -91,6 +92,7 @@ pub struct IssuedCode {
     pub given_name: String,
     pub family_name: String,
     pub role: Role,
+    #[schema(minimum = 0, maximum = 12)]
     pub grade: Option<i32>,
     #[schema(example = "K7QM-2WXP-9RTD")]
     pub code: String,
