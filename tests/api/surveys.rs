@@ -1,8 +1,6 @@
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     survey_cell_responses, survey_participation, survey_sealed_responses, users,

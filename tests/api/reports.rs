@@ -2,11 +2,9 @@
 //! no suppressed value derivable from everything a district administrator can read, scope, and
 //! the audit trail.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::auth::tokens::TokenKeys;
 use securebase::auth::Role;

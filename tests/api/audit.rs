@@ -1,9 +1,7 @@
 //! The audit trail: every sensitive action is recorded (never a password), district
 //! administrators list and filter it, and its hash chain detects a changed or removed row.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use securebase::db::schema::{

@@ -1,8 +1,6 @@
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::helpers::*;
 use securebase::auth::tokens::{Claims, TokenKeys, AUDIENCE, ISSUER};
 use securebase::auth::Role;
 use serde_json::Value;

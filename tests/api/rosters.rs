@@ -1,12 +1,10 @@
 //! The roster API as a district's staff use it: schools, terms, accounts, classes and
 //! enrollments, checking status, body and what reached the database.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::helpers::*;
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
-use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     class_teachers, classes, enrollments, refresh_tokens, schools, terms, users,

@@ -1,10 +1,8 @@
 //! Account activation: codes issued for a class, a grade or chosen accounts, used once to set a
 //! password, expiring, stored hashed, rate-limited, and issued only within the issuer's scope.
 
-mod common;
-
-use common::oneroster::{upload, Bundle};
-use common::*;
+use crate::helpers::oneroster::{upload, Bundle};
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     activation_codes, class_teachers, classes, enrollments, schools, users,

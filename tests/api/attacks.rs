@@ -3,9 +3,7 @@
 //! joining participation to the responses of a one-respondent cell, and classes made to tell
 //! whether one student answered. Each test runs the attack and asserts it now fails.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     survey_items, survey_participation, survey_window_cells, survey_window_roster, terms, users,

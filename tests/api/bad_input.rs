@@ -5,8 +5,6 @@
 //! The checks are table-driven. Each test collects every failing case and reports them all at
 //! the end, each named by route and case, so one run shows the whole picture.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -14,7 +12,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     assignments, class_teachers, classes, districts, enrollments, lesson_completions,

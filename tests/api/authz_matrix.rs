@@ -1,21 +1,20 @@
 //! Role × endpoint authorization matrix for the roster API.
 //!
 //! Every role is checked on both sides of its scope: allowed inside it (positive controls, so
-//! the matrix is not vacuous) and refused outside it, with the status DESIGN.md and
-//! `src/authz.rs` define: 404 for objects the caller may not know exist, 403 where it can see
-//! the object but may not change it (or where its role may never call the operation at all).
-//! Refused writes are followed by a check that the database did not change.
+//! the matrix is not vacuous) and refused outside it, with the status docs/ARCHITECTURE.md
+//! ("Scope and proofs") and `src/authz/` define: 404 for objects the caller may not know exist,
+//! 403 where it can see the object but may not change it (or where its role may never call the
+//! operation at all). Refused writes are followed by a check that the database did not change.
 //!
-//! Expectations come from small oracles that restate DESIGN.md ("Users, roles, scopes") over
-//! roster data read through the API by a district administrator, never from the code under test.
-
-mod common;
+//! Expectations come from small oracles that restate docs/ARCHITECTURE.md ("Scope and proofs")
+//! over roster data read through the API by a district administrator, never from the code under
+//! test.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::helpers::*;
 use chrono::NaiveDateTime;
-use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     class_teachers, classes, districts, enrollments, schools, terms, users,
@@ -203,7 +202,7 @@ impl Roster {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Oracles: DESIGN.md, "Users, roles, scopes".
+// Oracles: docs/ARCHITECTURE.md, "Scope and proofs".
 // ---------------------------------------------------------------------------------------------
 
 fn is(role: &str, set: &[&str]) -> bool {
@@ -1563,7 +1562,7 @@ fn within_school_limits_table() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 7. Positive controls: each role may do what DESIGN.md says.
+// 7. Positive controls: each role may do what docs/ARCHITECTURE.md ("Scope and proofs") says.
 // ---------------------------------------------------------------------------------------------
 
 #[test]

@@ -2,11 +2,9 @@
 //! participation rows are gone already, forgotten when the responses were opened; reports
 //! unchanged), long-deactivated students anonymized, old reflection texts cleared.
 
-mod common;
-
+use crate::helpers::oneroster::{upload, Bundle};
+use crate::helpers::*;
 use chrono::TimeDelta;
-use common::oneroster::{upload, Bundle};
-use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     lesson_completions, survey_opt_outs, survey_participation, survey_window_reports,

@@ -2,9 +2,7 @@
 //! with accounts made or moved for the purpose (the "honeypot"), probing opt-outs for who
 //! answered, and reading participation counts.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{survey_window_cells, users};
 use serde_json::{json, Value};

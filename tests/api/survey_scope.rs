@@ -2,21 +2,19 @@
 //! windows, questionnaires, guardian opt-outs, participation counts and submissions.
 //!
 //! Every caller is checked on both sides of its scope (allowed inside it, so the matrix is not
-//! vacuous, and refused outside it) with the statuses DESIGN.md defines: 404 for objects the
-//! caller may not know exist, 403 where its role may never call the operation at all. Every 404
-//! is compared with the answer for an id that exists nowhere: both must read alike. Callers of
-//! the second district (Harbor Point) are part of every matrix, so cross-district access is
-//! checked in both directions on every route.
+//! vacuous, and refused outside it) with the statuses docs/ARCHITECTURE.md ("Scope and proofs")
+//! defines: 404 for objects the caller may not know exist, 403 where its role may never call the
+//! operation at all. Every 404 is compared with the answer for an id that exists nowhere: both
+//! must read alike. Callers of the second district (Harbor Point) are part of every matrix, so
+//! cross-district access is checked in both directions on every route.
 //!
-//! Expectations come from small oracles that restate DESIGN.md ("Users, roles, scopes",
-//! "Surveys") over seed data read from the database and over the windows and drafts the tests
-//! create, never from the code under test.
-
-mod common;
+//! Expectations come from small oracles that restate docs/ARCHITECTURE.md ("Scope and proofs",
+//! "Anonymity and disclosure") over seed data read from the database and over the windows and
+//! drafts the tests create, never from the code under test.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     class_teachers, classes, schools, survey_instruments, survey_items, survey_opt_outs,
@@ -356,7 +354,7 @@ fn world(m: &mut Matrix) -> World {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Oracles: DESIGN.md, "Users, roles, scopes" and "Surveys".
+// Oracles: docs/ARCHITECTURE.md, "Scope and proofs" and "Anonymity and disclosure".
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /survey-instruments/{id}`: staff only; district staff see drafts, other staff the

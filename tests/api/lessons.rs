@@ -1,16 +1,14 @@
 //! The lesson library, assignments, completions with reflections, and progress numbers
-//! (the "Lessons" section of DESIGN.md and the lesson issue).
+//! (the lesson issue; where lessons sit in the code: docs/ARCHITECTURE.md, "Layers").
 //!
 //! Every test asserts the status, the body, and what the database holds afterwards. Expected
 //! numbers are computed by hand from fixtures each test builds through the API; the demo data
 //! is used only for people and classes (and, for search oracles, read back through the API).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::helpers::*;
 use chrono::{Duration, NaiveDate, Utc};
-use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     assignments, classes, enrollments, lesson_completions, lesson_plan_versions, lesson_plans,
@@ -22,7 +20,7 @@ use serde_json::{json, Value};
 
 const API: &str = "/api/v1";
 
-/// The CASEL competencies, components and grade bands of DESIGN.md, and the emotion vocabulary
+/// The CASEL competencies, components and grade bands of the lesson issue, and the emotion vocabulary
 /// of src/lessons/vocab.rs, as the API spells them.
 const COMPETENCIES: &[&str] = &[
     "self_awareness",

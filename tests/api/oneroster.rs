@@ -1,10 +1,8 @@
 //! OneRoster 1.1 import: the sample bundle end to end, re-import, bulk and delta semantics,
 //! every kind of malformed bundle (a report, nothing written) and who may import.
 
-mod common;
-
-use common::oneroster::{upload, upload_bytes, Bundle};
-use common::*;
+use crate::helpers::oneroster::{upload, upload_bytes, Bundle};
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{class_teachers, classes, enrollments, schools, terms, users};
 use securebase::db::DbConnection;
@@ -669,7 +667,7 @@ fn only_a_district_administrator_imports_and_only_into_their_district() {
         let token = app.login(&who);
         upload_bytes(&app, &token, &district, &zip, false).problem(403);
     }
-    let (content_type, body) = common::oneroster::multipart(&zip);
+    let (content_type, body) = crate::helpers::oneroster::multipart(&zip);
     let anonymous = app.request(
         "POST",
         &format!("/api/v1/districts/{district}/imports/oneroster"),
