@@ -9,13 +9,7 @@ use securebase::db::DbConnection;
 use securebase::seed::district_id;
 use serde_json::Value;
 
-const DEMO_DISTRICT: &str = "Maple Valley Unified School District";
-const OTHER_DISTRICT: &str = "Harbor Point School District";
 const DISTRICT_ADMIN: &str = "denise.whitfield";
-
-fn demo_district() -> String {
-    district_id(DEMO_DISTRICT)
-}
 
 fn imported_users(conn: &mut DbConnection) -> i64 {
     users::table

@@ -11,14 +11,9 @@ use securebase::db::schema::{
     survey_windows, users,
 };
 use securebase::db::{self, DbConnection};
-use securebase::seed::district_id;
 use serde_json::{json, Value};
 
 const ADMIN: &str = "denise.whitfield";
-
-fn demo_district() -> String {
-    district_id("Maple Valley Unified School District")
-}
 
 fn set_retention(app: &TestApp, token: &str, settings: Value) {
     let r = app.send(
