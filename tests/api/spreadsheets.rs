@@ -2,10 +2,8 @@
 //! field that can reach a CSV, through the API and through a OneRoster import, come out of every
 //! export with a single quote in front (OWASP's rule), never as a live formula.
 
-mod common;
-
-use common::oneroster::{upload, Bundle};
-use common::*;
+use crate::helpers::oneroster::{upload, Bundle};
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::schools;
 use securebase::seed::district_id;

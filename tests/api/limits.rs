@@ -1,13 +1,11 @@
 //! Strict defaults at the edge: security headers, no CORS unless configured, JSON depth, and
 //! stalled clients (slow request heads, trickled bodies) cut off without starving the others.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 fn raw(app: &TestApp) -> TcpStream {

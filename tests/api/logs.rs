@@ -2,12 +2,11 @@
 //! Each test sends a marker the client typed (an answer, a password, a search) where it does
 //! not fit, then checks the problem document and everything logged while the app ran.
 
-mod common;
-
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use common::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::fmt::MakeWriter;
@@ -44,6 +43,28 @@ impl Captured {
     }
 }
 
+/// How many tests of this module are running (see [`capture`]).
+static CAPTURING: AtomicUsize = AtomicUsize::new(0);
+
+/// Held by each test of this module for its whole run (declared before its app, so dropped
+/// after it): the subscriber records only while one is held.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Starts capturing everything logged until the guard is dropped. The subscriber is global to
+/// the test binary, which holds every module's tests: without the guard it would record, at
+/// every level, the servers of all the tests that run after this module's.
+fn capture() -> Capturing {
+    logs();
+    CAPTURING.fetch_add(1, Ordering::SeqCst);
+    Capturing
+}
+
 /// The server runs on its own threads, so the capture is the global subscriber (set once per
 /// test binary; `try_init` also routes `log` records, as the server's own `init` does).
 fn logs() -> &'static Captured {
@@ -56,6 +77,9 @@ fn logs() -> &'static Captured {
             .with_target("ureq", tracing_subscriber::filter::LevelFilter::OFF);
         tracing_subscriber::registry()
             .with(server_only)
+            .with(tracing_subscriber::filter::filter_fn(|_| {
+                CAPTURING.load(Ordering::SeqCst) > 0
+            }))
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
@@ -146,7 +170,7 @@ fn window_and_answers(app: &TestApp, token: &str) -> (String, Value) {
 
 #[test]
 fn a_wrong_typed_answer_is_named_but_neither_answered_nor_logged() {
-    logs();
+    let _capturing = capture();
     let app = TestApp::spawn();
     let token = app.login(&demo_login("student", MIDDLE));
     let (window, sheet) = window_and_answers(&app, &token);
@@ -186,7 +210,7 @@ fn a_wrong_typed_answer_is_named_but_neither_answered_nor_logged() {
 
 #[test]
 fn a_bad_enum_in_a_query_is_named_but_neither_answered_nor_logged() {
-    logs();
+    let _capturing = capture();
     let app = TestApp::spawn();
     let admin = app.login(&demo_login("district_admin", ""));
     let marker = "SECRET-5517-query";
@@ -222,7 +246,7 @@ fn a_bad_enum_in_a_query_is_named_but_neither_answered_nor_logged() {
 
 #[test]
 fn a_bad_json_body_elsewhere_is_named_but_neither_answered_nor_logged() {
-    logs();
+    let _capturing = capture();
     let app = TestApp::spawn();
     let admin = app.login(&demo_login("district_admin", ""));
     let school_id = app.find_id(&admin, "/api/v1/schools", "name", MIDDLE);

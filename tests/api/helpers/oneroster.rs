@@ -1,6 +1,5 @@
 //! OneRoster bundles for tests: the sample bundle of seed/oneroster, edited per test, zipped
 //! and uploaded as a client would.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -2,11 +2,9 @@
 //! no suppressed value derivable from everything a district administrator can read, scope, and
 //! the audit trail.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::accounts::Role;
 use securebase::auth::tokens::TokenKeys;
@@ -15,11 +13,6 @@ use securebase::surveys::synthetic::{generate, Spec};
 use serde_json::Value;
 
 const ADMIN: &str = "denise.whitfield";
-const DISTRICT: &str = "Maple Valley Unified School District";
-
-fn district_id() -> String {
-    securebase::seed::district_id(DISTRICT)
-}
 
 /// The demo's closed windows, oldest first.
 fn closed_windows(app: &TestApp, token: &str) -> Vec<Value> {
@@ -68,7 +61,7 @@ fn the_demo_district_reads_closed_windows_with_suppressed_cells_in_json_and_csv(
     let window = secondary["id"].as_str().unwrap();
     let path = format!(
         "/api/v1/reports/districts/{}/climate?window_id={window}",
-        district_id()
+        demo_district()
     );
     let r = app.get(&path, Some(&token));
     assert_eq!(r.status, 200, "{}", r.text);
@@ -162,7 +155,7 @@ fn the_demo_district_reads_closed_windows_with_suppressed_cells_in_json_and_csv(
     let r = app.get(
         &format!(
             "/api/v1/reports/districts/{}/climate?window_id={}",
-            district_id(),
+            demo_district(),
             open[0]["id"].as_str().unwrap()
         ),
         Some(&token),
@@ -503,7 +496,7 @@ fn no_suppressed_count_can_be_derived_from_all_the_reports_an_administrator_can_
             .get(
                 &format!(
                     "/api/v1/reports/districts/{}/climate?window_id={id}&breakdown=schools",
-                    district_id()
+                    demo_district()
                 ),
                 Some(&token),
             )
@@ -615,7 +608,7 @@ fn reports_follow_the_roles_scopes_and_every_read_is_audited() {
     let school_path = |s: &str| format!("/api/v1/reports/schools/{s}/climate?window_id={window}");
     let district_path = format!(
         "/api/v1/reports/districts/{}/climate?window_id={window}",
-        district_id()
+        demo_district()
     );
 
     let counselor = app.login("daniel.kim");
@@ -648,13 +641,13 @@ fn reports_follow_the_roles_scopes_and_every_read_is_audited() {
     app.get(
         &format!(
             "/api/v1/reports/districts/{}/climate?window_id=nope",
-            district_id()
+            demo_district()
         ),
         Some(&admin),
     )
     .invalid_field("window_id");
     app.get(
-        &format!("/api/v1/reports/districts/{}/climate", district_id()),
+        &format!("/api/v1/reports/districts/{}/climate", demo_district()),
         Some(&admin),
     )
     .invalid_field("window_id");
@@ -720,7 +713,7 @@ fn district_report(app: &TestApp, token: &str, window: &str) -> Value {
     let r = app.get(
         &format!(
             "/api/v1/reports/districts/{}/climate?window_id={window}&breakdown=schools",
-            district_id()
+            demo_district()
         ),
         Some(token),
     );
@@ -797,7 +790,7 @@ fn a_change_compares_only_the_schools_both_windows_offered() {
     let r = app.get(
         &format!(
             "/api/v1/reports/districts/{}/climate/trend?lineage_id={lineage}",
-            district_id()
+            demo_district()
         ),
         Some(&admin),
     );
@@ -943,7 +936,7 @@ fn a_window_that_cannot_be_scored_again_names_its_rules_and_is_not_compared() {
     let r = app.get(
         &format!(
             "/api/v1/reports/districts/{}/climate/trend?lineage_id={lineage}",
-            district_id()
+            demo_district()
         ),
         Some(&admin),
     );
@@ -977,7 +970,7 @@ fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
         .get(
             &format!(
                 "/api/v1/reports/districts/{}/climate?window_id={}",
-                district_id(),
+                demo_district(),
                 secondary[1]["id"].as_str().unwrap()
             ),
             Some(&admin),
@@ -987,7 +980,7 @@ fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
     let r = app.get(
         &format!(
             "/api/v1/reports/districts/{}/climate/trend?lineage_id={lineage}",
-            district_id()
+            demo_district()
         ),
         Some(&admin),
     );
@@ -995,7 +988,10 @@ fn trends_compare_consecutive_windows_and_sel_activity_sits_beside_them() {
     let trend = r.json();
     // Without a lineage, the two questionnaire versions that closed together are ambiguous.
     let r = app.get(
-        &format!("/api/v1/reports/districts/{}/climate/trend", district_id()),
+        &format!(
+            "/api/v1/reports/districts/{}/climate/trend",
+            demo_district()
+        ),
         Some(&admin),
     );
     let problem = r.invalid_field("lineage_id");
@@ -1121,7 +1117,7 @@ fn concurrent_first_reads_of_a_report_all_succeed_and_store_it_once() {
         .to_owned();
     let path = format!(
         "/api/v1/reports/districts/{}/climate?window_id={window}",
-        district_id()
+        demo_district()
     );
     // Opening the window rendered its reports; as after a change of the reports' form, none is
     // stored now, and eight readers arrive at once.
@@ -1204,7 +1200,7 @@ fn reports_and_trends_are_drawn_as_accessible_charts() {
     let window = secondary[0]["id"].as_str().unwrap();
     let base = format!(
         "/api/v1/reports/districts/{}/climate?window_id={window}",
-        district_id()
+        demo_district()
     );
     // Every indicator at the district total.
     let r = app.get(&format!("{base}&format=svg"), Some(&admin));
@@ -1249,7 +1245,7 @@ fn reports_and_trends_are_drawn_as_accessible_charts() {
     let r = app.get(
         &format!(
             "/api/v1/reports/districts/{}/climate/trend?lineage_id={lineage}&format=svg",
-            district_id()
+            demo_district()
         ),
         Some(&admin),
     );

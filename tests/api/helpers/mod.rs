@@ -1,9 +1,17 @@
 //! Test harness: each test gets its own database, copied from a migrated and seeded template,
 //! and its own server on a real loopback port. `TEST_DATABASE_URL=postgres://…` switches the
 //! whole suite to PostgreSQL (a fresh database per test, created from a template database).
-#![allow(dead_code)]
+//!
+//! Beside it: [`matrix`] (the role × route matrix runner), [`snapshot`] (rows a refused request
+//! must leave as they were), [`lookups`] (ids by username or name) and [`oneroster`] (bundles
+//! to import).
 
+pub mod lookups;
+pub mod matrix;
 pub mod oneroster;
+pub mod snapshot;
+
+pub use lookups::*;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -559,16 +567,6 @@ pub fn close_now(app: &TestApp, window: &str) {
 /// An instant as the API takes it (RFC 3339, UTC, whole seconds).
 pub fn at(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// A school's id by its name.
-pub fn school_id(app: &TestApp, name: &str) -> String {
-    use securebase::db::schema::schools;
-    schools::table
-        .filter(schools::name.eq(name))
-        .select(schools::id)
-        .first(&mut app.conn())
-        .unwrap()
 }
 
 /// The demo's published questionnaire for grades 6–12 (the one its open window administers).

@@ -1,28 +1,26 @@
 //! The lesson library, assignments, completions with reflections, and progress numbers
-//! (the "Lessons" section of DESIGN.md and the lesson issue).
+//! (the lesson issue; where lessons sit in the code: docs/ARCHITECTURE.md, "Layers").
 //!
 //! Every test asserts the status, the body, and what the database holds afterwards. Expected
 //! numbers are computed by hand from fixtures each test builds through the API; the demo data
 //! is used only for people and classes (and, for search oracles, read back through the API).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::helpers::*;
 use chrono::{Duration, NaiveDate, Utc};
-use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
-    assignments, classes, enrollments, lesson_completions, lesson_plan_versions, lesson_plans,
-    schools, terms, users,
+    assignments, enrollments, lesson_completions, lesson_plan_versions, lesson_plans, terms, users,
 };
 use securebase::db::DbConnection;
 use securebase::lessons::models::{AssignmentRow, CompletionRow, PlanRow, VersionRow};
+use securebase::seed::district_id;
 use serde_json::{json, Value};
 
 const API: &str = "/api/v1";
 
-/// The CASEL competencies, components and grade bands of DESIGN.md, and the emotion vocabulary
+/// The CASEL competencies, components and grade bands of the lesson issue, and the emotion vocabulary
 /// of src/lessons/vocab.rs, as the API spells them.
 const COMPETENCIES: &[&str] = &[
     "self_awareness",
@@ -83,41 +81,9 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn user_id(conn: &mut DbConnection, username: &str) -> String {
-    users::table
-        .filter(users::username.eq(username))
-        .select(users::id)
-        .first(conn)
-        .unwrap_or_else(|e| panic!("user {username}: {e}"))
-}
-
-fn class_id(conn: &mut DbConnection, name: &str) -> String {
-    classes::table
-        .filter(classes::name.eq(name))
-        .select(classes::id)
-        .first(conn)
-        .unwrap_or_else(|e| panic!("class {name}: {e}"))
-}
-
-fn school_id(conn: &mut DbConnection, name: &str) -> String {
-    schools::table
-        .filter(schools::name.eq(name))
-        .select(schools::id)
-        .first(conn)
-        .unwrap()
-}
-
-fn district_id(name: &str) -> String {
-    securebase::seed::district_id(name)
-}
-
-fn maple_valley() -> String {
-    district_id("Maple Valley Unified School District")
-}
-
 fn fall_term(conn: &mut DbConnection) -> String {
     terms::table
-        .filter(terms::district_id.eq(maple_valley()))
+        .filter(terms::district_id.eq(demo_district()))
         .filter(terms::name.eq("Fall 2026"))
         .select(terms::id)
         .first(conn)
@@ -542,7 +508,7 @@ fn library_visibility_follows_role_and_scope() {
 
     // The published library per caller: the district's plans, the own school's, the own.
     let district_plans: i64 = lesson_plans::table
-        .filter(lesson_plans::district_id.eq(maple_valley()))
+        .filter(lesson_plans::district_id.eq(demo_district()))
         .filter(lesson_plans::owner_level.eq("district"))
         .filter(lesson_plans::latest_version.is_not_null())
         .filter(lesson_plans::archived.eq(false))
@@ -550,7 +516,7 @@ fn library_visibility_follows_role_and_scope() {
         .get_result(&mut conn)
         .unwrap();
     let harbor_plans: i64 = lesson_plans::table
-        .filter(lesson_plans::district_id.eq(district_id("Harbor Point School District")))
+        .filter(lesson_plans::district_id.eq(district_id(OTHER_DISTRICT)))
         .filter(lesson_plans::latest_version.is_not_null())
         .count()
         .get_result(&mut conn)
@@ -1991,7 +1957,7 @@ fn progress_numbers_match_a_hand_computed_fixture() {
     assert_eq!(by_competency, want, "{school}");
     // A term of another district is no term here.
     let harbor_term: String = terms::table
-        .filter(terms::district_id.eq(district_id("Harbor Point School District")))
+        .filter(terms::district_id.eq(district_id(OTHER_DISTRICT)))
         .select(terms::id)
         .first(&mut conn)
         .unwrap();
@@ -2231,7 +2197,7 @@ fn unpublished_and_archived_plans_cannot_be_assigned() {
     assert_eq!(archived["archived"], true);
     assert!(!plan_ids(&search(&app, &samuel, "").0).contains(&district_plan));
     let harbor_plan: String = lesson_plans::table
-        .filter(lesson_plans::district_id.eq(district_id("Harbor Point School District")))
+        .filter(lesson_plans::district_id.eq(district_id(OTHER_DISTRICT)))
         .select(lesson_plans::id)
         .first(&mut conn)
         .unwrap();

@@ -1,9 +1,7 @@
 //! The audit trail: every sensitive action is recorded (never a password), district
 //! administrators list and filter it, and its hash chain detects a changed or removed row.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use securebase::db::schema::{
@@ -28,14 +26,6 @@ fn actions(list: &[Value]) -> Vec<String> {
     list.iter()
         .map(|e| e["action"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn user_id(conn: &mut DbConnection, username: &str) -> String {
-    users::table
-        .filter(users::username.eq(username))
-        .select(users::id)
-        .first(conn)
-        .unwrap()
 }
 
 /// Chains what is pending (as the server's sealer does every second), then verifies.
@@ -233,9 +223,7 @@ fn concurrent_appends_keep_one_unbroken_chain() {
     let reports = verify(&app);
     let maple = reports
         .iter()
-        .find(|r| {
-            r.district_id == securebase::seed::district_id("Maple Valley Unified School District")
-        })
+        .find(|r| r.district_id == demo_district())
         .unwrap();
     assert!(maple.problems.is_empty(), "{maple:?}");
     assert!(maple.events >= 20);
@@ -271,7 +259,7 @@ fn a_changed_or_removed_event_breaks_the_chain() {
 
 /// Events of the demo district's chain in the template (the demo's closed windows being opened).
 fn demo_chain_length(conn: &mut DbConnection) -> i64 {
-    let district = securebase::seed::district_id("Maple Valley Unified School District");
+    let district = demo_district();
     audit_events::table
         .filter(audit_events::district_id.eq(district))
         .count()
@@ -321,7 +309,7 @@ fn a_chain_longer_than_one_page_is_verified_whole() {
     let app = TestApp::spawn();
     let mut conn = app.conn();
     let base = demo_chain_length(&mut conn);
-    let district = securebase::seed::district_id("Maple Valley Unified School District");
+    let district = demo_district();
     securebase::db::write_transaction(&mut conn, |c| {
         for i in 0..5_100 {
             securebase::audit::record_in_transaction(
@@ -385,10 +373,6 @@ fn loosen_audit_schema(conn: &mut DbConnection) {
             )
             .unwrap(),
     }
-}
-
-fn demo_district() -> String {
-    securebase::seed::district_id("Maple Valley Unified School District")
 }
 
 #[test]

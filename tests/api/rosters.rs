@@ -1,12 +1,10 @@
 //! The roster API as a district's staff use it: schools, terms, accounts, classes and
 //! enrollments, checking status, body and what reached the database.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::helpers::*;
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
-use common::*;
 use diesel::prelude::*;
 use securebase::accounts::UserRow;
 use securebase::db::schema::{
@@ -17,8 +15,6 @@ use securebase::rosters::models::{ClassRow, School, Term};
 use securebase::seed::district_id;
 use serde_json::{json, Value};
 
-const DEMO_DISTRICT: &str = "Maple Valley Unified School District";
-const OTHER_DISTRICT: &str = "Harbor Point School District";
 const OTHER_SCHOOL: &str = "Harbor Point Middle School";
 const DISTRICT_ADMIN: &str = "denise.whitfield";
 const CEDAR_ADMIN: &str = "patricia.alvarez";
@@ -49,28 +45,6 @@ fn term_id(conn: &mut DbConnection, district: &str, name: &str) -> String {
         .select(terms::id)
         .first(conn)
         .unwrap_or_else(|e| panic!("term {name:?} of {district}: {e}"))
-}
-
-fn user_id(conn: &mut DbConnection, username: &str) -> String {
-    users::table
-        .filter(users::username.eq(username))
-        .select(users::id)
-        .first(conn)
-        .unwrap_or_else(|e| panic!("user {username}: {e}"))
-}
-
-fn class_id(conn: &mut DbConnection, name: &str) -> String {
-    let found: Vec<String> = classes::table
-        .filter(classes::name.eq(name))
-        .select(classes::id)
-        .load(conn)
-        .unwrap();
-    assert_eq!(
-        found.len(),
-        1,
-        "class name {name:?} is not unique: {found:?}"
-    );
-    found[0].clone()
 }
 
 fn user_row(conn: &mut DbConnection, id: &str) -> UserRow {

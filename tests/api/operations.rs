@@ -1,8 +1,6 @@
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{classes, users};
 use securebase::db::{self, DbConnection};

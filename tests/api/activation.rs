@@ -1,16 +1,13 @@
 //! Account activation: codes issued for a class, a grade or chosen accounts, used once to set a
 //! password, expiring, stored hashed, rate-limited, and issued only within the issuer's scope.
 
-mod common;
-
-use common::oneroster::{upload, Bundle};
-use common::*;
+use crate::helpers::oneroster::{upload, Bundle};
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     activation_codes, class_teachers, classes, enrollments, schools, users,
 };
 use securebase::db::DbConnection;
-use securebase::seed::district_id;
 use serde_json::{json, Value};
 
 const DISTRICT_ADMIN: &str = "denise.whitfield";
@@ -20,12 +17,7 @@ const NEW_PASSWORD: &str = "river-stones-42";
 fn imported_app(adjust: impl FnOnce(&mut securebase::config::Config)) -> TestApp {
     let app = TestApp::spawn_with(adjust);
     let token = app.login(DISTRICT_ADMIN);
-    let r = upload(
-        &app,
-        &token,
-        &district_id("Maple Valley Unified School District"),
-        &Bundle::sample(),
-    );
+    let r = upload(&app, &token, &demo_district(), &Bundle::sample());
     assert_eq!(r.status, 200, "{}", r.text);
     app
 }
@@ -42,14 +34,6 @@ fn class_by_source(conn: &mut DbConnection, source: &str) -> String {
     classes::table
         .filter(classes::source_id.eq(source))
         .select(classes::id)
-        .first(conn)
-        .unwrap()
-}
-
-fn user_id(conn: &mut DbConnection, username: &str) -> String {
-    users::table
-        .filter(users::username.eq(username))
-        .select(users::id)
         .first(conn)
         .unwrap()
 }

@@ -2,12 +2,10 @@
 //! constraints refused with nothing half-written; capacity under concurrent requests; who sees
 //! what; and the cadence attention list on a fixture with known dates.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
+use crate::helpers::*;
 use chrono::{NaiveDate, TimeDelta, Utc};
-use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{mentoring_matches, schools, users};
 use serde_json::{json, Value};

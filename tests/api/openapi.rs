@@ -1,8 +1,6 @@
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::helpers::*;
 use securebase::accounts::Role;
 use securebase::auth::tokens::{Claims, TokenKeys, AUDIENCE, ISSUER};
 use serde_json::Value;

@@ -1,8 +1,6 @@
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     survey_cell_responses, survey_participation, survey_sealed_responses, users,
@@ -40,7 +38,7 @@ fn answers(questionnaire: &Value, pick: usize) -> Value {
 
 fn riverbend_students(app: &TestApp, n: usize) -> Vec<(String, String)> {
     let mut conn = app.conn();
-    let school = app_school_id(app, MIDDLE);
+    let school = school_id(&mut app.conn(), MIDDLE);
     users::table
         .filter(users::school_id.eq(school))
         .filter(users::role.eq("student"))
@@ -48,16 +46,6 @@ fn riverbend_students(app: &TestApp, n: usize) -> Vec<(String, String)> {
         .limit(n as i64)
         .select((users::id, users::username))
         .load(&mut conn)
-        .unwrap()
-}
-
-fn app_school_id(app: &TestApp, name: &str) -> String {
-    use securebase::db::schema::schools;
-    let mut conn = app.conn();
-    schools::table
-        .filter(schools::name.eq(name))
-        .select(schools::id)
-        .first(&mut conn)
         .unwrap()
 }
 
@@ -99,7 +87,7 @@ fn nothing_in_the_stored_rows_links_a_student_to_a_response() {
     let students: Vec<(String, String)> = {
         let mut conn = app.conn();
         users::table
-            .filter(users::school_id.eq(app_school_id(&app, MIDDLE)))
+            .filter(users::school_id.eq(school_id(&mut app.conn(), MIDDLE)))
             .filter(users::role.eq("student"))
             .filter(users::grade.eq(6))
             .order(users::username.asc())
@@ -466,7 +454,7 @@ fn instruments_are_versioned_published_and_open_to_parents() {
     // Not public and not usable while a draft.
     app.get(&format!("/api/v1/public/survey-instruments/{id}"), None)
         .problem(404);
-    let school = app_school_id(&app, MIDDLE);
+    let school = school_id(&mut app.conn(), MIDDLE);
     let window = json!({"instrument_id": id, "title": "Pulse", "opens_at": "2026-11-01T00:00:00Z",
         "closes_at": "2027-01-01T00:00:00Z", "school_ids": [school], "grades": [7]});
     app.post("/api/v1/survey-windows", Some(&admin), &window)
@@ -536,7 +524,7 @@ fn closed_and_not_yet_open_windows_refuse_answers() {
         .find(|i| i["grade_min"] == 6)
         .unwrap()["id"]
         .clone();
-    let school = app_school_id(&app, MIDDLE);
+    let school = school_id(&mut app.conn(), MIDDLE);
     let student = demo_login("student", MIDDLE);
     let token = app.login(&student);
     // A window cannot be opened after it would close.

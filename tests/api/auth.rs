@@ -1,6 +1,4 @@
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::accounts::Role;
 use securebase::auth::tokens::{Claims, TokenKeys, AUDIENCE, ISSUER};

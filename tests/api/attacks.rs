@@ -3,9 +3,7 @@
 //! joining participation to the responses of a one-respondent cell, and classes made to tell
 //! whether one student answered. Each test runs the attack and asserts it now fails.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     survey_items, survey_participation, survey_window_cells, survey_window_roster, terms, users,
@@ -152,7 +150,7 @@ fn classmates_taken_over_with_activation_codes_do_not_fill_a_cell() {
     age_everyone(&app);
     let admin = app.login(&demo_login("district_admin", ""));
     let principal = app.login(&demo_login("school_admin", MIDDLE));
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let grade7 = students_of(&app, &riverbend, 7);
     assert!(grade7.len() >= 10, "{}", grade7.len());
     // A grade-7 pulse check with the default cell size of 10.
@@ -187,7 +185,7 @@ fn classmates_taken_over_with_activation_codes_do_not_fill_a_cell() {
 fn backups_cannot_name_the_only_respondent_of_a_cell() {
     let app = TestApp::spawn();
     let admin = app.login(&demo_login("district_admin", ""));
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let window = open_window(&app, &admin, &riverbend, &[6, 7, 8], 10);
     // Many grade-7 students answer; in grade 8 only the target does.
     let grade7 = students_of(&app, &riverbend, 7);
@@ -302,7 +300,7 @@ fn classes_made_to_single_out_a_student_show_no_counts() {
     let app = TestApp::spawn();
     let admin = app.login(&demo_login("district_admin", ""));
     let principal = app.login(&demo_login("school_admin", MIDDLE));
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let window = open_window(&app, &admin, &riverbend, &[7], 10);
     let grade7 = students_of(&app, &riverbend, 7);
     let items = app.questionnaire_items(&app.login(&grade7[0].1), &window);
@@ -389,7 +387,7 @@ fn a_reactivated_account_is_not_settled() {
     let app = TestApp::spawn_with(|c| c.survey_settle_days = 30);
     age_everyone(&app);
     let admin = app.login(&demo_login("district_admin", ""));
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let former = students_of(&app, &riverbend, 7)[0].0.clone();
     // Left the school long ago: deactivated then (time shifted back by hand).
     let off = app.patch(
@@ -424,7 +422,7 @@ fn a_counselor_activating_dormant_accounts_does_not_fill_a_cell() {
     age_everyone(&app);
     let admin = app.login(&demo_login("district_admin", ""));
     let counselor = app.login(&demo_login("counselor", MIDDLE));
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let grade7 = students_of(&app, &riverbend, 7);
     let target_name = grade7[0].1.clone();
     let dormant: Vec<(String, String)> = grade7[1..10].to_vec();

@@ -2,25 +2,18 @@
 //! participation rows are gone already, forgotten when the responses were opened; reports
 //! unchanged), long-deactivated students anonymized, old reflection texts cleared.
 
-mod common;
-
+use crate::helpers::oneroster::{upload, Bundle};
+use crate::helpers::*;
 use chrono::TimeDelta;
-use common::oneroster::{upload, Bundle};
-use common::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
     lesson_completions, survey_opt_outs, survey_participation, survey_window_reports,
     survey_windows, users,
 };
 use securebase::db::{self, DbConnection};
-use securebase::seed::district_id;
 use serde_json::{json, Value};
 
 const ADMIN: &str = "denise.whitfield";
-
-fn demo_district() -> String {
-    district_id("Maple Valley Unified School District")
-}
 
 fn set_retention(app: &TestApp, token: &str, settings: Value) {
     let r = app.send(

@@ -2,9 +2,7 @@
 //! with accounts made or moved for the purpose (the "honeypot"), probing opt-outs for who
 //! answered, and reading participation counts.
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{survey_window_cells, users};
 use serde_json::{json, Value};
@@ -91,7 +89,7 @@ fn honeypot(prepare: impl FnOnce(&TestApp, &[String], &str)) -> Honeypot {
             r.json()["id"].as_str().unwrap().to_owned()
         })
         .collect();
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let target: String = users::table
         .filter(users::school_id.eq(&riverbend))
         .filter(users::grade.eq(7))
@@ -151,7 +149,7 @@ impl Honeypot {
         let back = app.patch(
             &format!("/api/v1/users/{}", self.target),
             Some(&self.admin),
-            &json!({"school_id": school_id(app, MIDDLE)}),
+            &json!({"school_id": school_id(&mut app.conn(), MIDDLE)}),
         );
         assert_eq!(back.status, 200, "{}", back.text);
         close_now(app, &self.window);
@@ -253,8 +251,8 @@ fn students_made_or_moved_after_a_window_opened_cannot_take_it_and_moves_change_
     // Opening the list freezes the demo's open window.
     let mine = app.get("/api/v1/me/surveys", Some(&token)).json();
     let window = mine["items"][0]["id"].as_str().unwrap().to_owned();
-    let riverbend = school_id(&app, MIDDLE);
-    let lakeview = school_id(&app, HIGH);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
+    let lakeview = school_id(&mut app.conn(), HIGH);
     let late = app.post(
         "/api/v1/users",
         Some(&admin),
@@ -321,7 +319,7 @@ fn an_opt_out_answers_alike_whether_or_not_the_student_answered() {
     let app = TestApp::spawn();
     let principal = app.login(&demo_login("school_admin", MIDDLE));
     let counselor = app.login(&demo_login("counselor", MIDDLE));
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let students: Vec<(String, String)> = users::table
         .filter(users::school_id.eq(&riverbend))
         .filter(users::role.eq("student"))
@@ -383,7 +381,7 @@ fn participation_counts_are_withheld_below_the_cell_size_and_rounded_while_open(
     let app = TestApp::spawn();
     let counselor = app.login(&demo_login("counselor", MIDDLE));
     let teacher = app.login(&demo_login("teacher", MIDDLE));
-    let riverbend = school_id(&app, MIDDLE);
+    let riverbend = school_id(&mut app.conn(), MIDDLE);
     let students: Vec<String> = users::table
         .filter(users::school_id.eq(&riverbend))
         .filter(users::role.eq("student"))
@@ -448,7 +446,7 @@ fn opening_and_closing_windows_are_in_the_audit_trail() {
         &json!({"instrument_id": instrument, "title": "Audited",
                 "opens_at": at(now - chrono::TimeDelta::minutes(1)),
                 "closes_at": at(now + chrono::TimeDelta::minutes(60)),
-                "school_ids": [school_id(&app, MIDDLE)], "grades": [6, 7, 8]}),
+                "school_ids": [school_id(&mut app.conn(), MIDDLE)], "grades": [6, 7, 8]}),
     );
     assert_eq!(created.status, 201, "{}", created.text);
     let window = created.json()["id"].as_str().unwrap().to_owned();

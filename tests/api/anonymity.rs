@@ -8,12 +8,10 @@
 //! Chance, for a random pairing of n = 30: the number of correct pairs is about Poisson(1), so
 //! P(≥ 7 correct) < 10⁻⁴; a rank correlation |ρ| ≥ 0.6 has P ≈ 10⁻³.
 
-mod common;
-
 use std::collections::HashMap;
 use std::process::Command;
 
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use securebase::db::schema::{

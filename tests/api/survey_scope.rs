@@ -2,29 +2,27 @@
 //! windows, questionnaires, guardian opt-outs, participation counts and submissions.
 //!
 //! Every caller is checked on both sides of its scope (allowed inside it, so the matrix is not
-//! vacuous, and refused outside it) with the statuses DESIGN.md defines: 404 for objects the
-//! caller may not know exist, 403 where its role may never call the operation at all. Every 404
-//! is compared with the answer for an id that exists nowhere: both must read alike. Callers of
-//! the second district (Harbor Point) are part of every matrix, so cross-district access is
-//! checked in both directions on every route.
+//! vacuous, and refused outside it) with the statuses docs/ARCHITECTURE.md ("Scope and proofs")
+//! defines: 404 for objects the caller may not know exist, 403 where its role may never call the
+//! operation at all. Every 404 is compared with the answer for an id that exists nowhere: both
+//! must read alike. Callers of the second district (Harbor Point) are part of every matrix, so
+//! cross-district access is checked in both directions on every route.
 //!
-//! Expectations come from small oracles that restate DESIGN.md ("Users, roles, scopes",
-//! "Surveys") over seed data read from the database and over the windows and drafts the tests
-//! create, never from the code under test.
-
-mod common;
+//! Expectations come from small oracles that restate docs/ARCHITECTURE.md ("Scope and proofs",
+//! "Anonymity and disclosure") over seed data read from the database and over the windows and
+//! drafts the tests create, never from the code under test.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use common::*;
+use crate::helpers::matrix::{Case, Matrix, API};
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{
-    class_teachers, classes, schools, survey_instruments, survey_items, survey_opt_outs,
+    class_teachers, classes, survey_instruments, survey_items, survey_opt_outs,
     survey_participation, survey_window_schools, survey_windows, users,
 };
 use serde_json::{json, Value};
 
-const API: &str = "/api/v1";
 const ADMIN: &str = "denise.whitfield";
 const HP_ADMIN: &str = "hp.admin";
 /// Who sends no token.
@@ -130,14 +128,6 @@ impl World {
             .flat_map(|p| [p.id.clone(), p.username.clone()])
             .collect()
     }
-}
-
-fn school_id(conn: &mut securebase::db::DbConnection, name: &str) -> String {
-    schools::table
-        .filter(schools::name.eq(name))
-        .select(schools::id)
-        .first(conn)
-        .unwrap_or_else(|e| panic!("school {name}: {e}"))
 }
 
 /// A small questionnaire for grades 6-8.
@@ -356,7 +346,7 @@ fn world(m: &mut Matrix) -> World {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Oracles: DESIGN.md, "Users, roles, scopes" and "Surveys".
+// Oracles: docs/ARCHITECTURE.md, "Scope and proofs" and "Anonymity and disclosure".
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /survey-instruments/{id}`: staff only; district staff see drafts, other staff the
@@ -428,244 +418,21 @@ fn opt_out_status(c: &Person, window: &Window, student: &Person) -> u16 {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The matrix runner: tokens cached, every mismatch collected with caller, method and path.
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone)]
-struct Case {
-    who: String,
-    method: &'static str,
-    path: String,
-    body: Option<Value>,
-    expect: u16,
-    /// For 422: the field the problem must name.
-    field: Option<&'static str>,
-}
-
-impl Case {
-    fn new(who: &str, method: &'static str, path: &str, body: Option<Value>, expect: u16) -> Case {
-        Case {
-            who: who.to_owned(),
-            method,
-            path: format!("{API}{path}"),
-            body,
-            expect,
-            field: None,
+/// A list must hold exactly these ids (closed windows aside: the demo's past windows with
+/// answers are the reports' fixtures, not this matrix's).
+fn list_equals(m: &mut Matrix, who: &str, path: &str, expected: &BTreeSet<String>) {
+    if let Some(items) = m.list(who, path, 200) {
+        let got: BTreeSet<String> = items
+            .iter()
+            .filter(|i| i["state"] != "closed")
+            .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        if &got != expected {
+            m.fail(format!(
+                "{who} GET {API}{path}: lists {got:?}, expected {expected:?}"
+            ));
         }
     }
-    fn get(who: &str, path: &str, expect: u16) -> Case {
-        Case::new(who, "GET", path, None, expect)
-    }
-    fn post(who: &str, path: &str, body: Value, expect: u16) -> Case {
-        Case::new(who, "POST", path, Some(body), expect)
-    }
-    /// A POST without a body.
-    fn bare_post(who: &str, path: &str, expect: u16) -> Case {
-        Case::new(who, "POST", path, None, expect)
-    }
-    fn field(mut self, field: &'static str) -> Case {
-        if self.expect == 422 {
-            self.field = Some(field);
-        }
-        self
-    }
-    fn label(&self) -> String {
-        let who = if self.who.is_empty() {
-            "anonymous"
-        } else {
-            &self.who
-        };
-        match &self.body {
-            Some(b) => {
-                let mut body = b.to_string();
-                if body.len() > 160 {
-                    body.truncate(160);
-                    body.push('…');
-                }
-                format!("{who} {} {} {body}", self.method, self.path)
-            }
-            None => format!("{who} {} {}", self.method, self.path),
-        }
-    }
-}
-
-struct Matrix<'a> {
-    app: &'a TestApp,
-    tokens: HashMap<String, String>,
-    failures: Vec<String>,
-    cases: usize,
-}
-
-impl<'a> Matrix<'a> {
-    fn new(app: &'a TestApp) -> Matrix<'a> {
-        Matrix {
-            app,
-            tokens: HashMap::new(),
-            failures: Vec::new(),
-            cases: 0,
-        }
-    }
-
-    /// The caller's token, signing in once per test (Argon2 is slow on purpose).
-    fn token(&mut self, who: &str) -> String {
-        if let Some(t) = self.tokens.get(who) {
-            return t.clone();
-        }
-        let t = self.app.login(who);
-        self.tokens.insert(who.to_owned(), t.clone());
-        t
-    }
-
-    fn send(&mut self, case: &Case) -> Resp {
-        let token = (!case.who.is_empty()).then(|| self.token(&case.who));
-        match &case.body {
-            Some(body) => self
-                .app
-                .send(case.method, &case.path, token.as_deref(), body),
-            None => self
-                .app
-                .request(case.method, &case.path, token.as_deref(), &[], None),
-        }
-    }
-
-    fn check(&mut self, case: &Case) -> Resp {
-        self.cases += 1;
-        let r = self.send(case);
-        if let Err(why) = verdict(case, &r) {
-            self.failures.push(format!("{}: {why}", case.label()));
-        }
-        r
-    }
-
-    /// Checks the case; a 403 or 404 is then compared with the same request naming an id that
-    /// exists nowhere in place of `id`: same status, same detail, so the refusal tells nothing
-    /// about whether the object exists.
-    fn check_hidden(&mut self, case: &Case, id: &str) -> Resp {
-        let real = self.check(case);
-        if ![403, 404].contains(&case.expect) {
-            return real;
-        }
-        let bogus = uuid::Uuid::new_v4().to_string();
-        let twin = Case {
-            path: case.path.replace(id, &bogus),
-            body: case
-                .body
-                .as_ref()
-                .map(|b| serde_json::from_str(&b.to_string().replace(id, &bogus)).unwrap()),
-            ..case.clone()
-        };
-        let ghost = self.check(&twin);
-        if ghost.status == real.status {
-            let detail = |r: &Resp| {
-                serde_json::from_str::<Value>(&r.text)
-                    .ok()
-                    .map(|b| b["detail"].clone())
-            };
-            if detail(&real) != detail(&ghost) {
-                self.failures.push(format!(
-                    "{}: answers differently for a real and a non-existent id: {} vs {}",
-                    case.label(),
-                    real.text,
-                    ghost.text
-                ));
-            }
-        }
-        real
-    }
-
-    /// Every item of a list (path under /api/v1), following the pages.
-    fn list(&mut self, who: &str, path: &str) -> Option<Vec<Value>> {
-        let mut items = Vec::new();
-        for page in 1.. {
-            let case = Case::get(who, &format!("{path}?limit=200&page={page}"), 200);
-            let r = self.check(&case);
-            if r.status != 200 {
-                return None;
-            }
-            let body = r.json();
-            let batch = body["items"].as_array().unwrap().clone();
-            let total = body["total"].as_u64().unwrap() as usize;
-            let done = batch.is_empty();
-            items.extend(batch);
-            if done || items.len() >= total {
-                break;
-            }
-        }
-        Some(items)
-    }
-
-    /// A list must hold exactly these ids (closed windows aside: the demo's past windows with
-    /// answers are the reports' fixtures, not this matrix's).
-    fn list_equals(&mut self, who: &str, path: &str, expected: &BTreeSet<String>) {
-        if let Some(items) = self.list(who, path) {
-            let got: BTreeSet<String> = items
-                .iter()
-                .filter(|i| i["state"] != "closed")
-                .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
-                .collect();
-            if &got != expected {
-                self.fail(format!(
-                    "{who} GET {API}{path}: lists {got:?}, expected {expected:?}"
-                ));
-            }
-        }
-    }
-
-    fn fail(&mut self, why: String) {
-        self.failures.push(why);
-    }
-
-    fn finish(self, name: &str) {
-        eprintln!(
-            "{name}: {} cases, {} sign-ins",
-            self.cases,
-            self.tokens.len()
-        );
-        if !self.failures.is_empty() {
-            let shown: Vec<&str> = self.failures.iter().take(80).map(String::as_str).collect();
-            panic!(
-                "{name}: {} of {} cases failed:\n  {}{}",
-                self.failures.len(),
-                self.cases,
-                shown.join("\n  "),
-                if self.failures.len() > shown.len() {
-                    "\n  …"
-                } else {
-                    ""
-                }
-            );
-        }
-    }
-}
-
-fn verdict(case: &Case, r: &Resp) -> Result<(), String> {
-    let short: String = r.text.chars().take(300).collect();
-    if r.status != case.expect {
-        return Err(format!(
-            "expected {}, got {}: {short}",
-            case.expect, r.status
-        ));
-    }
-    if r.status >= 400 {
-        if r.header("content-type") != Some("application/problem+json") {
-            return Err(format!("error is not problem+json: {short}"));
-        }
-        let body: Value =
-            serde_json::from_str(&r.text).map_err(|_| format!("not JSON: {short}"))?;
-        if body["status"] != r.status || !body["detail"].is_string() {
-            return Err(format!("malformed problem: {short}"));
-        }
-        if let Some(field) = case.field {
-            let named = body["errors"]
-                .as_array()
-                .is_some_and(|errs| errs.iter().any(|e| e["field"] == field));
-            if !named {
-                return Err(format!("expected a 422 naming {field}: {short}"));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Rows of the survey tables that no refused request may add or change.
@@ -868,7 +635,7 @@ fn instrument_scope_matrix() {
                 &format!("/survey-instruments/{}", i.id),
                 instrument_status(&caller, i),
             );
-            let r = m.check_hidden(&case, &i.id);
+            let r = m.check_hidden(&case, &[&i.id]);
             if r.status == 200 && r.json()["id"] != i.id.as_str() {
                 m.fail(format!("{}: answers with another instrument", case.label()));
             }
@@ -882,7 +649,7 @@ fn instrument_scope_matrix() {
                 .filter(|i| instrument_status(&caller, i) == 200)
                 .map(|i| i.id.clone())
                 .collect();
-            m.list_equals(who, "/survey-instruments", &expected);
+            list_equals(&mut m, who, "/survey-instruments", &expected);
         }
     }
 
@@ -923,7 +690,7 @@ fn instrument_scope_matrix() {
                 &format!("/survey-instruments/{id}"),
                 instrument_status(&caller, &draft),
             );
-            m.check_hidden(&case, id);
+            m.check_hidden(&case, &[id]);
         }
     }
 
@@ -946,7 +713,7 @@ fn instrument_scope_matrix() {
                 &format!("/survey-instruments/{}/publish", draft.id),
                 expect,
             );
-            m.check_hidden(&case, &draft.id);
+            m.check_hidden(&case, &[&draft.id]);
         }
     }
     for i in w.instruments.iter().filter(|i| i.published) {
@@ -963,7 +730,7 @@ fn instrument_scope_matrix() {
                 &format!("/survey-instruments/{}/publish", i.id),
                 expect,
             );
-            m.check_hidden(&case, &i.id);
+            m.check_hidden(&case, &[&i.id]);
         }
     }
     let after_refusals = survey_rows(&app);
@@ -995,7 +762,7 @@ fn instrument_scope_matrix() {
                 &format!("/public/survey-instruments/{}", i.id),
                 found(i.published),
             );
-            m.check_hidden(&case, &i.id);
+            m.check_hidden(&case, &[&i.id]);
         }
         m.check(&Case::get(
             who,
@@ -1040,7 +807,7 @@ fn instrument_scope_matrix() {
                 &format!("/survey-instruments/{}", draft.id),
                 instrument_status(&caller, &published),
             );
-            m.check_hidden(&case, &draft.id);
+            m.check_hidden(&case, &[&draft.id]);
         }
         m.check(&Case::get(
             ANONYMOUS,
@@ -1088,7 +855,7 @@ fn window_questionnaire_and_participation_read_matrix() {
         for window in &w.windows {
             let visible = sees_window(&caller, window);
             let base = format!("/survey-windows/{}", window.id);
-            let r = m.check_hidden(&Case::get(who, &base, found(visible)), &window.id);
+            let r = m.check_hidden(&Case::get(who, &base, found(visible)), &[&window.id]);
             if r.status == 200 {
                 let body = r.json();
                 let schools: BTreeSet<&str> = body["school_ids"]
@@ -1104,7 +871,7 @@ fn window_questionnaire_and_participation_read_matrix() {
             }
             let q = m.check_hidden(
                 &Case::get(who, &format!("{base}/questionnaire"), found(visible)),
-                &window.id,
+                &[&window.id],
             );
             if q.status == 200 && q.json()["window_id"] != window.id.as_str() {
                 m.fail(format!("{who} GET {base}/questionnaire: {}", q.text));
@@ -1115,7 +882,7 @@ fn window_questionnaire_and_participation_read_matrix() {
                     &format!("{base}/participation"),
                     participation_status(&caller, window),
                 ),
-                &window.id,
+                &[&window.id],
             );
             if p.status == 200 {
                 check_participation(&mut m, &w, &caller, window, &p.json(), &forbidden);
@@ -1146,7 +913,7 @@ fn window_questionnaire_and_participation_read_matrix() {
                 }
             }
         } else {
-            m.list_equals(who, "/survey-windows", &visible);
+            list_equals(&mut m, who, "/survey-windows", &visible);
             m.check(&Case::get(who, "/me/surveys", 403));
         }
     }
@@ -1306,7 +1073,7 @@ fn opt_out_scope_matrix() {
             expect,
         )
         .field("student_id");
-        let r = m.check_hidden(&case, &window.id);
+        let r = m.check_hidden(&case, &[&window.id]);
         if expect == 201 {
             recorded.insert(format!("opt-out {} {}", window.id, student.id));
             if r.status == 201 {
@@ -1413,7 +1180,7 @@ fn submission_scope_matrix_and_participation_names_no_one() {
                 sheet(window),
                 403,
             );
-            m.check_hidden(&case, &window.id);
+            m.check_hidden(&case, &[&window.id]);
         }
     }
     // Students answer the windows offered to their school and grade; any other is not found.
@@ -1431,7 +1198,7 @@ fn submission_scope_matrix_and_participation_names_no_one() {
                 sheet(window),
                 expect,
             );
-            let r = m.check_hidden(&case, &window.id);
+            let r = m.check_hidden(&case, &[&window.id]);
             if expect == 201 {
                 taken.insert(format!("participation {} {}", window.id, caller.id));
                 if r.status == 201 && r.json().as_object().is_some_and(|o| o.len() != 1) {
@@ -1497,7 +1264,7 @@ fn submission_scope_matrix_and_participation_names_no_one() {
                 &format!("/survey-windows/{}/participation", window.id),
                 participation_status(&caller, window),
             );
-            let r = m.check_hidden(&case, &window.id);
+            let r = m.check_hidden(&case, &[&window.id]);
             if r.status == 200 {
                 let body = r.json();
                 check_participation(&mut m, &w, &caller, window, &body, &forbidden);

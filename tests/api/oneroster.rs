@@ -1,23 +1,15 @@
 //! OneRoster 1.1 import: the sample bundle end to end, re-import, bulk and delta semantics,
 //! every kind of malformed bundle (a report, nothing written) and who may import.
 
-mod common;
-
-use common::oneroster::{upload, upload_bytes, Bundle};
-use common::*;
+use crate::helpers::oneroster::{upload, upload_bytes, Bundle};
+use crate::helpers::*;
 use diesel::prelude::*;
 use securebase::db::schema::{class_teachers, classes, enrollments, schools, terms, users};
 use securebase::db::DbConnection;
 use securebase::seed::district_id;
 use serde_json::Value;
 
-const DEMO_DISTRICT: &str = "Maple Valley Unified School District";
-const OTHER_DISTRICT: &str = "Harbor Point School District";
 const DISTRICT_ADMIN: &str = "denise.whitfield";
-
-fn demo_district() -> String {
-    district_id(DEMO_DISTRICT)
-}
 
 fn imported_users(conn: &mut DbConnection) -> i64 {
     users::table
@@ -669,7 +661,7 @@ fn only_a_district_administrator_imports_and_only_into_their_district() {
         let token = app.login(&who);
         upload_bytes(&app, &token, &district, &zip, false).problem(403);
     }
-    let (content_type, body) = common::oneroster::multipart(&zip);
+    let (content_type, body) = crate::helpers::oneroster::multipart(&zip);
     let anonymous = app.request(
         "POST",
         &format!("/api/v1/districts/{district}/imports/oneroster"),
