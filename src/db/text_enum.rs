@@ -14,10 +14,7 @@ macro_rules! text_enum {
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
             ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
-                    self.as_str(),
-                    out,
-                )
+                diesel::serialize::ToSql::<diesel::sql_types::Text, _>::to_sql(self.as_str(), out)
             }
         }
 
@@ -26,10 +23,7 @@ macro_rules! text_enum {
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
             ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<
-                                    diesel::sql_types::Text,
-                                    diesel::sqlite::Sqlite,
-                                >>::to_sql(self.as_str(), out)
+                diesel::serialize::ToSql::<diesel::sql_types::Text, _>::to_sql(self.as_str(), out)
             }
         }
 
@@ -45,10 +39,8 @@ macro_rules! text_enum {
 
         impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
             fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::pg::Pg,
-                >>::from_sql(bytes)?;
+                use diesel::{deserialize::FromSql, pg::Pg, sql_types::Text};
+                let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
                 $crate::db::text_enum::parsed(<$name>::parse(&text), stringify!($name), &text)
             }
         }
@@ -59,10 +51,8 @@ macro_rules! text_enum {
             fn from_sql(
                 bytes: diesel::sqlite::SqliteValue<'_, '_, '_>,
             ) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::sqlite::Sqlite,
-                >>::from_sql(bytes)?;
+                use diesel::{deserialize::FromSql, sql_types::Text, sqlite::Sqlite};
+                let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
                 $crate::db::text_enum::parsed(<$name>::parse(&text), stringify!($name), &text)
             }
         }
