@@ -285,7 +285,7 @@ fn load_with(
                 id: seed_id("user", &u.username),
                 district_id: district_id.clone(),
                 school_id,
-                role: role.as_str().to_owned(),
+                role,
                 username: u.username.clone(),
                 email: Some(u.email.clone()).filter(|e| !e.is_empty()),
                 given_name: u.given_name.clone(),

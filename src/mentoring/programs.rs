@@ -213,7 +213,7 @@ pub(super) fn school_student(
     let student = authz::user(conn, caller, student_id)
         .map_err(|_| ApiError::invalid(field, "no such student in your school"))?
         .into_inner();
-    if student.role() != Role::Student || student.school_id.as_deref() != Some(school_id) {
+    if student.role != Role::Student || student.school_id.as_deref() != Some(school_id) {
         return Err(ApiError::invalid(field, "not a student of this school"));
     }
     if !student.active {

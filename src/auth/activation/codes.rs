@@ -148,7 +148,7 @@ pub fn issue(
             ))
             .execute(conn)?;
         issued.push(IssuedCode {
-            role: account.role(),
+            role: account.role,
             user_id: account.id,
             username: account.username,
             given_name: account.given_name,
@@ -190,11 +190,11 @@ pub fn accounts_for(
             .filter(enrollments::active.eq(true))
             .select(enrollments::student_id);
         query = query
-            .filter(users::role.eq(Role::Student.as_str()))
+            .filter(users::role.eq(Role::Student))
             .filter(users::id.eq_any(students));
     } else if let Some(grade) = body.grade {
         query = query
-            .filter(users::role.eq(Role::Student.as_str()))
+            .filter(users::role.eq(Role::Student))
             .filter(users::grade.eq(grade));
     } else if let Some(ids) = &body.user_ids {
         query = query.filter(users::id.eq_any(ids.clone()));
@@ -202,8 +202,8 @@ pub fn accounts_for(
     let mut found = query.load(conn)?;
     if let Some(ids) = &body.user_ids {
         let may_issue = |u: &UserRow| match caller.role {
-            Role::DistrictAdmin => u.role() != Role::DistrictAdmin,
-            _ => matches!(u.role(), Role::Teacher | Role::Student),
+            Role::DistrictAdmin => u.role != Role::DistrictAdmin,
+            _ => matches!(u.role, Role::Teacher | Role::Student),
         };
         let errors: Vec<FieldError> = ids
             .iter()
