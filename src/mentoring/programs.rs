@@ -156,7 +156,7 @@ pub async fn get_program(
             let everyone = queries::all_participants(conn, &program.id)?;
             let mentors = everyone
                 .iter()
-                .filter(|p| p.role() == ParticipantRole::Mentor)
+                .filter(|p| p.role == ParticipantRole::Mentor)
                 .count() as i64;
             let numbers = numbers::program_numbers(conn, &program, Utc::now().date_naive())?;
             Ok(ProgramDetail {
@@ -191,12 +191,7 @@ pub async fn list_participants(
         .db
         .run(move |conn| {
             let program = scope::program(conn, &caller, &id)?;
-            queries::list_participants(
-                conn,
-                &program,
-                filter.role.map(ParticipantRole::as_str),
-                filter.paging(),
-            )
+            queries::list_participants(conn, &program, filter.role, filter.paging())
         })
         .await?;
     Ok(web::Json(page))
@@ -293,7 +288,7 @@ fn enrol(
         id: db::new_id(),
         program_id: program.id.clone(),
         student_id: student.id.clone(),
-        role: new.role.as_str().to_owned(),
+        role: new.role,
         capacity,
         interests: as_json(interests.iter().map(|i| i.as_str().to_owned()).collect()),
         availability: as_json(availability.iter().map(|s| s.key()).collect()),
