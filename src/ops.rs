@@ -309,7 +309,7 @@ pub fn create_admin(database_url: &str, admin: NewAdmin) -> anyhow::Result<(Stri
             id: db::new_id(),
             district_id: district_id.clone(),
             school_id: None,
-            role: Role::DistrictAdmin.as_str().to_owned(),
+            role: Role::DistrictAdmin,
             username,
             email: admin.email,
             given_name: admin.given_name,

@@ -377,7 +377,7 @@ impl<'a> Load<'a> {
                 id: seed_id("user", &u.username),
                 district_id: self.district_id.clone(),
                 school_id,
-                role: role.as_str().to_owned(),
+                role,
                 username: u.username.clone(),
                 email: Some(u.email.clone()).filter(|e| !e.is_empty()),
                 given_name: u.given_name.clone(),

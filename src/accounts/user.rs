@@ -14,7 +14,7 @@ pub struct UserRow {
     pub id: String,
     pub district_id: String,
     pub school_id: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub username: String,
     pub email: Option<String>,
     pub given_name: String,
@@ -26,13 +26,6 @@ pub struct UserRow {
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl UserRow {
-    pub fn role(&self) -> Role {
-        // The column has a CHECK constraint listing exactly the known roles.
-        Role::parse(&self.role).unwrap_or(Role::Student)
-    }
 }
 
 /// A user account as the API shows it (never the password hash or lockout state).
@@ -62,7 +55,7 @@ pub struct User {
 impl From<UserRow> for User {
     fn from(row: UserRow) -> User {
         User {
-            role: row.role(),
+            role: row.role,
             has_password: row.password_hash.is_some(),
             id: row.id,
             district_id: row.district_id,

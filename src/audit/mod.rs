@@ -54,7 +54,7 @@ impl<'a> From<&'a crate::accounts::UserRow> for Actor<'a> {
         Actor {
             district_id: &user.district_id,
             user_id: Some(&user.id),
-            role: &user.role,
+            role: user.role.as_str(),
         }
     }
 }

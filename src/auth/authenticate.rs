@@ -57,7 +57,7 @@ fn verify_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Claims), ApiE
 }
 
 /// id, district, role, school, grade, active
-type AccountState = (String, String, String, Option<String>, Option<i32>, bool);
+type AccountState = (String, String, Role, Option<String>, Option<i32>, bool);
 
 /// The token proves who signed in; the account's role, school and active flag are read now,
 /// so deactivating an account or changing its role takes effect on its very next request,
@@ -86,7 +86,6 @@ async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiE
     if !active {
         return Err(ApiError::Unauthorized("account is deactivated"));
     }
-    let role = Role::parse(&role).ok_or(ApiError::Unauthorized("account has no valid role"))?;
     if claims.did != district_id || role.is_school_bound() != school_id.is_some() {
         return Err(ApiError::Unauthorized("invalid access token"));
     }

@@ -232,12 +232,12 @@ pub fn school_accounts(
                 .filter(enrollments::active.eq(true))
                 .select(enrollments::student_id);
             query = query
-                .filter(users::role.eq(crate::accounts::Role::Student.as_str()))
+                .filter(users::role.eq(crate::accounts::Role::Student))
                 .filter(users::id.eq_any(students));
         }
         Accounts::Grade(grade) => {
             query = query
-                .filter(users::role.eq(crate::accounts::Role::Student.as_str()))
+                .filter(users::role.eq(crate::accounts::Role::Student))
                 .filter(users::grade.eq(grade));
         }
         Accounts::Ids(ids) => query = query.filter(users::id.eq_any(ids.to_vec())),

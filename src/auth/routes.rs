@@ -79,7 +79,7 @@ fn issue_pair(
 ) -> Result<TokenResponse, ApiError> {
     let access_token = auth.tokens.issue(
         &user.id,
-        user.role(),
+        user.role,
         &user.district_id,
         user.school_id.as_deref(),
     )?;

@@ -141,7 +141,7 @@ pub fn user(
                 caller.school().is_some() && row.school_id.as_deref() == caller.school()
             }
             Role::Teacher => {
-                row.role() == Role::Student && teaches_student(conn, &caller.user_id, &row.id)?
+                row.role == Role::Student && teaches_student(conn, &caller.user_id, &row.id)?
             }
             Role::Student => false,
         };
@@ -160,7 +160,7 @@ pub fn manage_user(
     let allowed = match caller.role {
         Role::DistrictAdmin => true,
         Role::SchoolAdmin => {
-            matches!(visible.role(), Role::Teacher | Role::Student)
+            matches!(visible.role, Role::Teacher | Role::Student)
                 && visible.school_id.as_deref() == caller.school()
         }
         _ => false,
@@ -177,12 +177,12 @@ pub fn reissue_activation(
     id: &str,
 ) -> Result<Managed<UserRow>, ApiError> {
     let visible = user(conn, caller, id)?;
-    let student = visible.role() == Role::Student;
+    let student = visible.role == Role::Student;
     let allowed = visible.id != caller.user_id
         && match caller.role {
-            Role::DistrictAdmin => visible.role() != Role::DistrictAdmin,
+            Role::DistrictAdmin => visible.role != Role::DistrictAdmin,
             Role::SchoolAdmin => {
-                matches!(visible.role(), Role::Teacher | Role::Student)
+                matches!(visible.role, Role::Teacher | Role::Student)
             }
             // `user` already limited these to their school's accounts or their own students.
             // Only for an account still awaiting activation: resetting a password would let

@@ -2,6 +2,9 @@
 //! helpers every module uses to run diesel work off the async executor.
 
 pub mod schema;
+pub mod text_enum;
+
+pub(crate) use text_enum::text_enum;
 
 use std::time::Duration;
 

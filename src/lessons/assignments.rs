@@ -156,7 +156,7 @@ pub async fn create_assignment(
                 assigned_by: caller.user_id.clone(),
                 scheduled_on: new.scheduled_on,
                 due_on: new.due_on,
-                status: AssignmentStatus::Scheduled.as_str().to_owned(),
+                status: AssignmentStatus::Scheduled,
                 delivered_on: None,
                 teacher_note: None,
                 created_at: now,
@@ -234,16 +234,18 @@ pub async fn update_assignment(
             if let Some(note) = patch.teacher_note {
                 changed.teacher_note = Some(note.trim().to_owned());
             }
-            match (patch.status, a.status()) {
+            match (patch.status, a.status) {
                 (Some(AssignmentStatusChange::Cancelled), AssignmentStatus::Delivered) => {
                     return Err(ApiError::conflict(
                         Some("status"),
                         "a delivered lesson cannot be cancelled",
                     ));
                 }
-                (Some(AssignmentStatusChange::Cancelled), _) => changed.status = "cancelled".into(),
+                (Some(AssignmentStatusChange::Cancelled), _) => {
+                    changed.status = AssignmentStatus::Cancelled
+                }
                 (Some(AssignmentStatusChange::Scheduled), AssignmentStatus::Cancelled) => {
-                    changed.status = "scheduled".into()
+                    changed.status = AssignmentStatus::Scheduled
                 }
                 _ => {}
             }
@@ -254,14 +256,14 @@ pub async fn update_assignment(
                         "must not be in the future",
                     ));
                 }
-                if changed.status == "cancelled" {
+                if changed.status == AssignmentStatus::Cancelled {
                     return Err(ApiError::conflict(
                         Some("delivered_on"),
                         "reinstate the cancelled lesson first",
                     ));
                 }
                 changed.delivered_on = Some(day);
-                changed.status = "delivered".into();
+                changed.status = AssignmentStatus::Delivered;
             }
             let term = queries::term_of_class(conn, &a.class_id)?;
             check_dates(&term, changed.scheduled_on, changed.due_on)?;
@@ -316,7 +318,7 @@ pub async fn complete_assignment(
                 conn,
                 &a,
                 &caller.user_id,
-                request.emotion.map(|e| e.as_str()),
+                request.emotion,
                 reflection.as_deref(),
             )?;
             let row = queries::completion_of(conn, &a.id, &caller.user_id)?

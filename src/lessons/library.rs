@@ -11,7 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::models::{
-    AssignmentRow, CompletionRow, OwnerLevel, PlanContent, PlanRow, VersionStatus,
+    AssignmentRow, AssignmentStatus, CompletionRow, OwnerLevel, PlanContent, PlanRow, VersionStatus,
 };
 use super::queries;
 use super::vocab::Emotion;
@@ -60,7 +60,7 @@ pub fn install_starter(
             id: starter_id(district_id, "plan", &key),
             district_id: district_id.to_owned(),
             school_id: None,
-            owner_level: OwnerLevel::District.as_str().to_owned(),
+            owner_level: OwnerLevel::District,
             created_by: publisher_id.to_owned(),
             archived: false,
             latest_version: Some(1),
@@ -83,7 +83,7 @@ struct AssignmentRecord {
     teacher: String,
     scheduled_on: NaiveDate,
     due_on: Option<NaiveDate>,
-    status: String,
+    status: AssignmentStatus,
     delivered_on: Option<NaiveDate>,
     teacher_note: String,
 }
@@ -127,7 +127,7 @@ pub fn load_assignments(
             assigned_by: lookup(user_ids, &r.teacher, "teacher")?,
             scheduled_on: r.scheduled_on,
             due_on: r.due_on,
-            status: r.status.clone(),
+            status: r.status,
             delivered_on: r.delivered_on,
             teacher_note: Some(r.teacher_note.clone()).filter(|n| !n.is_empty()),
             created_at: now,
@@ -144,12 +144,7 @@ pub fn load_assignments(
             record.with_context(|| format!("completions.csv line {}", i + 2))?;
         let emotion = match r.emotion.as_str() {
             "" => None,
-            label => Some(
-                Emotion::parse(label)
-                    .ok_or_else(|| anyhow!("unknown emotion {label}"))?
-                    .as_str()
-                    .to_owned(),
-            ),
+            label => Some(Emotion::parse(label).ok_or_else(|| anyhow!("unknown emotion {label}"))?),
         };
         let row = CompletionRow {
             assignment_id: assignment_ids

@@ -12,7 +12,19 @@ use super::vocab::{Competency, Component, Emotion, GradeBand};
 use crate::db::schema::{assignments, lesson_completions, lesson_plan_versions, lesson_plans};
 
 /// Who owns a plan, and so who sees and edits it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum OwnerLevel {
     /// The district library: published by district administrators, seen by all staff.
@@ -32,14 +44,17 @@ impl OwnerLevel {
         }
     }
 
-    pub fn parse(s: &str) -> OwnerLevel {
+    pub fn parse(s: &str) -> Option<OwnerLevel> {
         match s {
-            "district" => OwnerLevel::District,
-            "school" => OwnerLevel::School,
-            _ => OwnerLevel::Private,
+            "district" => Some(OwnerLevel::District),
+            "school" => Some(OwnerLevel::School),
+            "private" => Some(OwnerLevel::Private),
+            _ => None,
         }
     }
 }
+
+crate::db::text_enum!(OwnerLevel);
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = lesson_plans)]
@@ -47,18 +62,12 @@ pub struct PlanRow {
     pub id: String,
     pub district_id: String,
     pub school_id: Option<String>,
-    pub owner_level: String,
+    pub owner_level: OwnerLevel,
     pub created_by: String,
     pub archived: bool,
     pub latest_version: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl PlanRow {
-    pub fn level(&self) -> OwnerLevel {
-        OwnerLevel::parse(&self.owner_level)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -67,12 +76,12 @@ pub struct VersionRow {
     pub id: String,
     pub plan_id: String,
     pub version: i32,
-    pub status: String,
+    pub status: VersionStatus,
     pub title: String,
     pub summary: String,
-    pub competency: String,
-    pub component: String,
-    pub grade_band: String,
+    pub competency: Competency,
+    pub component: Component,
+    pub grade_band: GradeBand,
     pub duration_minutes: i32,
     pub objectives: String,
     pub materials: String,
@@ -149,12 +158,43 @@ fn steps_add_up(c: &PlanContent) -> Result<(), ValidationError> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum VersionStatus {
     Draft,
     Published,
 }
+
+impl VersionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionStatus::Draft => "draft",
+            VersionStatus::Published => "published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VersionStatus> {
+        match s {
+            "draft" => Some(VersionStatus::Draft),
+            "published" => Some(VersionStatus::Published),
+            _ => None,
+        }
+    }
+}
+
+crate::db::text_enum!(VersionStatus);
 
 /// One version of a plan: published versions never change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -177,9 +217,9 @@ impl VersionRow {
         PlanContent {
             title: self.title.clone(),
             summary: self.summary.clone(),
-            competency: Competency::parse(&self.competency).unwrap_or(Competency::SelfAwareness),
-            component: Component::parse(&self.component).unwrap_or(Component::EmotionalRegulation),
-            grade_band: GradeBand::parse(&self.grade_band).unwrap_or(GradeBand::K2),
+            competency: self.competency,
+            component: self.component,
+            grade_band: self.grade_band,
             duration_minutes: self.duration_minutes,
             objectives: serde_json::from_str(&self.objectives).unwrap_or_default(),
             materials: serde_json::from_str(&self.materials).unwrap_or_default(),
@@ -192,11 +232,7 @@ impl VersionRow {
         PlanVersion {
             id: self.id.clone(),
             version: self.version,
-            status: if self.status == "published" {
-                VersionStatus::Published
-            } else {
-                VersionStatus::Draft
-            },
+            status: self.status,
             content: self.content(),
             published_at: self.published_at,
             updated_at: self.updated_at,
@@ -252,14 +288,26 @@ pub struct AssignmentRow {
     pub assigned_by: String,
     pub scheduled_on: NaiveDate,
     pub due_on: Option<NaiveDate>,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub delivered_on: Option<NaiveDate>,
     pub teacher_note: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentStatus {
     Scheduled,
@@ -276,20 +324,17 @@ impl AssignmentStatus {
         }
     }
 
-    pub fn parse(s: &str) -> AssignmentStatus {
+    pub fn parse(s: &str) -> Option<AssignmentStatus> {
         match s {
-            "delivered" => AssignmentStatus::Delivered,
-            "cancelled" => AssignmentStatus::Cancelled,
-            _ => AssignmentStatus::Scheduled,
+            "scheduled" => Some(AssignmentStatus::Scheduled),
+            "delivered" => Some(AssignmentStatus::Delivered),
+            "cancelled" => Some(AssignmentStatus::Cancelled),
+            _ => None,
         }
     }
 }
 
-impl AssignmentRow {
-    pub fn status(&self) -> AssignmentStatus {
-        AssignmentStatus::parse(&self.status)
-    }
-}
+crate::db::text_enum!(AssignmentStatus);
 
 /// A lesson assigned to a class, pinned to the plan version it was made from.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -333,7 +378,7 @@ pub struct AssignmentDetail {
 pub struct CompletionRow {
     pub assignment_id: String,
     pub student_id: String,
-    pub emotion: Option<String>,
+    pub emotion: Option<Emotion>,
     pub reflection: Option<String>,
     pub completed_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -356,7 +401,7 @@ pub struct Completion {
 impl From<CompletionRow> for Completion {
     fn from(row: CompletionRow) -> Completion {
         Completion {
-            emotion: row.emotion.as_deref().and_then(Emotion::parse),
+            emotion: row.emotion,
             assignment_id: row.assignment_id,
             student_id: row.student_id,
             reflection: row.reflection,

@@ -83,7 +83,7 @@ pub async fn create_plan(
                     super::models::OwnerLevel::District => None,
                     _ => caller.school().map(str::to_owned),
                 },
-                owner_level: level.as_str().to_owned(),
+                owner_level: level,
                 created_by: caller.user_id.clone(),
                 archived: false,
                 latest_version: None,

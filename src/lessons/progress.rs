@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::models::AssignmentRow;
+use super::models::{AssignmentRow, AssignmentStatus};
 use super::vocab::{Competency, Emotion};
 use crate::authz::Visible;
 use crate::db::schema::{
@@ -87,7 +87,7 @@ pub fn assignment_progress(
     a: &Visible<AssignmentRow>,
 ) -> Result<AssignmentProgress, ApiError> {
     let enrolled = enrolled_in(conn, &a.class_id)?;
-    let labels: Vec<Option<String>> = lesson_completions::table
+    let labels: Vec<Option<Emotion>> = lesson_completions::table
         .inner_join(
             enrollments::table.on(enrollments::student_id
                 .eq(lesson_completions::student_id)
@@ -98,8 +98,8 @@ pub fn assignment_progress(
         .select(lesson_completions::emotion)
         .load(conn)?;
     let mut counts: BTreeMap<Emotion, i64> = BTreeMap::new();
-    for label in labels.iter().flatten().filter_map(|l| Emotion::parse(l)) {
-        *counts.entry(label).or_default() += 1;
+    for label in labels.iter().flatten() {
+        *counts.entry(*label).or_default() += 1;
     }
     let completed = labels.len() as i64;
     Ok(AssignmentProgress {
@@ -120,13 +120,16 @@ pub fn class_progress(conn: &mut DbConnection, class_id: &str) -> Result<ClassPr
         .find(class_id)
         .select(classes::name)
         .first(conn)?;
-    let statuses: Vec<String> = assignments::table
+    let statuses: Vec<AssignmentStatus> = assignments::table
         .filter(assignments::class_id.eq(class_id))
-        .filter(assignments::status.ne("cancelled"))
+        .filter(assignments::status.ne(AssignmentStatus::Cancelled))
         .select(assignments::status)
         .load(conn)?;
     let assigned = statuses.len() as i64;
-    let delivered = statuses.iter().filter(|s| *s == "delivered").count() as i64;
+    let delivered = statuses
+        .iter()
+        .filter(|s| **s == AssignmentStatus::Delivered)
+        .count() as i64;
     let enrolled = enrolled_in(conn, class_id)?;
     let completions: i64 = lesson_completions::table
         .inner_join(assignments::table)
@@ -137,7 +140,7 @@ pub fn class_progress(conn: &mut DbConnection, class_id: &str) -> Result<ClassPr
                 .and(enrollments::active.eq(true))),
         )
         .filter(assignments::class_id.eq(class_id))
-        .filter(assignments::status.ne("cancelled"))
+        .filter(assignments::status.ne(AssignmentStatus::Cancelled))
         .count()
         .get_result(conn)?;
     Ok(ClassProgress {
@@ -166,17 +169,17 @@ pub fn school_progress(
         .iter()
         .map(|id| class_progress(conn, id))
         .collect::<Result<Vec<_>, _>>()?;
-    let delivered: Vec<String> = assignments::table
+    let delivered: Vec<Competency> = assignments::table
         .inner_join(versions::table)
         .filter(assignments::class_id.eq_any(&class_ids))
-        .filter(assignments::status.eq("delivered"))
+        .filter(assignments::status.eq(AssignmentStatus::Delivered))
         .select(versions::competency)
         .load(conn)?;
     let delivered_by_competency = Competency::ALL
         .iter()
         .map(|c| CompetencyDelivery {
             competency: *c,
-            delivered: delivered.iter().filter(|d| *d == c.as_str()).count() as i64,
+            delivered: delivered.iter().filter(|d| *d == c).count() as i64,
         })
         .collect();
     Ok(SchoolProgress {
@@ -211,10 +214,10 @@ pub fn competency_activity(
         .filter(classes::term_id.eq(term_id))
         .select(classes::id)
         .load(conn)?;
-    let rows: Vec<(String, String, String, String)> = assignments::table
+    let rows: Vec<(String, String, AssignmentStatus, Competency)> = assignments::table
         .inner_join(versions::table)
         .filter(assignments::class_id.eq_any(&class_ids))
-        .filter(assignments::status.ne("cancelled"))
+        .filter(assignments::status.ne(AssignmentStatus::Cancelled))
         .select((
             assignments::id,
             assignments::class_id,
@@ -239,10 +242,12 @@ pub fn competency_activity(
     Ok(Competency::ALL
         .iter()
         .map(|c| {
-            let mine: Vec<&(String, String, String, String)> =
-                rows.iter().filter(|r| r.3 == c.as_str()).collect();
-            let delivered: Vec<&&(String, String, String, String)> =
-                mine.iter().filter(|r| r.2 == "delivered").collect();
+            let mine: Vec<&(String, String, AssignmentStatus, Competency)> =
+                rows.iter().filter(|r| r.3 == *c).collect();
+            let delivered: Vec<&&(String, String, AssignmentStatus, Competency)> = mine
+                .iter()
+                .filter(|r| r.2 == AssignmentStatus::Delivered)
+                .collect();
             let expected: i64 = delivered
                 .iter()
                 .map(|r| enrolled.get(&r.1).copied().unwrap_or(0))

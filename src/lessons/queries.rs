@@ -5,10 +5,10 @@ use diesel::prelude::*;
 
 use super::dto::{MyAssignmentState, PlanFilter};
 use super::models::{
-    Assignment, AssignmentRow, CompletionRow, LessonPlan, OwnerLevel, PlanContent, PlanRow,
-    PlanSummary, StudentCompletion, VersionRow, VersionStatus,
+    Assignment, AssignmentRow, AssignmentStatus, CompletionRow, LessonPlan, OwnerLevel,
+    PlanContent, PlanRow, PlanSummary, StudentCompletion, VersionRow, VersionStatus,
 };
-use super::vocab::{Competency, GradeBand};
+use super::vocab::Emotion;
 use crate::accounts::{Caller, Role};
 use crate::authz::{Enrolled, Managed, Teaching, Visible};
 use crate::db::schema::{
@@ -38,16 +38,12 @@ pub fn version_row(
         id: db::new_id(),
         plan_id: plan_id.to_owned(),
         version,
-        status: match status {
-            VersionStatus::Draft => "draft",
-            VersionStatus::Published => "published",
-        }
-        .to_owned(),
+        status,
         title: c.title.trim().to_owned(),
         summary: c.summary.trim().to_owned(),
-        competency: c.competency.as_str().to_owned(),
-        component: c.component.as_str().to_owned(),
-        grade_band: c.grade_band.as_str().to_owned(),
+        competency: c.competency,
+        component: c.component,
+        grade_band: c.grade_band,
         duration_minutes: c.duration_minutes,
         objectives: json(&c.objectives),
         materials: json(&c.materials),
@@ -90,7 +86,7 @@ pub fn plan_versions(
     };
     let draft = versions::table
         .filter(versions::plan_id.eq(&plan.id))
-        .filter(versions::status.eq("draft"))
+        .filter(versions::status.eq(VersionStatus::Draft))
         .select(VersionRow::as_select())
         .first(conn)
         .optional()?;
@@ -105,7 +101,7 @@ pub fn plan_view(
     let (published, draft) = plan_versions(conn, plan)?;
     Ok(LessonPlan {
         id: plan.id.clone(),
-        owner_level: plan.level(),
+        owner_level: plan.owner_level,
         school_id: plan.school_id.clone(),
         created_by: plan.created_by.clone(),
         archived: plan.archived,
@@ -190,7 +186,7 @@ pub fn publish(conn: &mut DbConnection, plan: &Managed<PlanRow>) -> Result<(), A
     let now = db::now();
     diesel::update(versions::table.find(&draft.id))
         .set((
-            versions::status.eq("published"),
+            versions::status.eq(VersionStatus::Published),
             versions::published_at.eq(Some(now)),
             versions::updated_at.eq(now),
         ))
@@ -217,25 +213,34 @@ pub fn search(
             .filter(plans::district_id.eq(caller.district_id.clone()))
             .into_boxed::<DbBackend>();
         let mine = plans::owner_level
-            .eq("private")
+            .eq(OwnerLevel::Private)
             .and(plans::created_by.eq(caller.user_id.clone()));
         let own_school = plans::owner_level
-            .eq("school")
+            .eq(OwnerLevel::School)
             .and(plans::school_id.assume_not_null().eq(school.clone()));
         q = match status {
             VersionStatus::Published => {
                 q = q
-                    .filter(versions::status.eq("published"))
+                    .filter(versions::status.eq(VersionStatus::Published))
                     .filter(versions::version.nullable().eq(plans::latest_version));
                 match caller.role {
-                    Role::DistrictAdmin => q.filter(plans::owner_level.ne("private").or(mine)),
-                    _ => q.filter(plans::owner_level.eq("district").or(own_school).or(mine)),
+                    Role::DistrictAdmin => {
+                        q.filter(plans::owner_level.ne(OwnerLevel::Private).or(mine))
+                    }
+                    _ => q.filter(
+                        plans::owner_level
+                            .eq(OwnerLevel::District)
+                            .or(own_school)
+                            .or(mine),
+                    ),
                 }
             }
             VersionStatus::Draft => {
-                q = q.filter(versions::status.eq("draft"));
+                q = q.filter(versions::status.eq(VersionStatus::Draft));
                 match caller.role {
-                    Role::DistrictAdmin => q.filter(plans::owner_level.eq("district").or(mine)),
+                    Role::DistrictAdmin => {
+                        q.filter(plans::owner_level.eq(OwnerLevel::District).or(mine))
+                    }
                     Role::SchoolAdmin | Role::Counselor => q.filter(own_school.or(mine)),
                     _ => q.filter(mine),
                 }
@@ -243,19 +248,19 @@ pub fn search(
         };
         q = q.filter(plans::archived.eq(filter.archived.unwrap_or(false)));
         if let Some(v) = filter.competency {
-            q = q.filter(versions::competency.eq(v.as_str()));
+            q = q.filter(versions::competency.eq(v));
         }
         if let Some(v) = filter.component {
-            q = q.filter(versions::component.eq(v.as_str()));
+            q = q.filter(versions::component.eq(v));
         }
         if let Some(v) = filter.grade_band {
-            q = q.filter(versions::grade_band.eq(v.as_str()));
+            q = q.filter(versions::grade_band.eq(v));
         }
         if let Some(v) = filter.max_duration {
             q = q.filter(versions::duration_minutes.le(v));
         }
         if let Some(v) = filter.owner {
-            q = q.filter(plans::owner_level.eq(v.as_str()));
+            q = q.filter(plans::owner_level.eq(v));
         }
         for word in filter
             .q
@@ -289,7 +294,7 @@ pub fn search(
                 version_id: v.id,
                 version: v.version,
                 status: c.status,
-                owner_level: plan.level(),
+                owner_level: plan.owner_level,
                 archived: plan.archived,
                 title: c.content.title,
                 summary: c.content.summary,
@@ -326,11 +331,11 @@ pub fn insert_assignment(conn: &mut DbConnection, row: &AssignmentRow) -> Result
 fn to_api(rows: Vec<(AssignmentRow, VersionRow)>) -> Vec<Assignment> {
     rows.into_iter()
         .map(|(a, v)| Assignment {
-            status: a.status(),
+            status: a.status,
             plan_version: v.version,
             title: v.title,
-            competency: Competency::parse(&v.competency).unwrap_or(Competency::SelfAwareness),
-            grade_band: GradeBand::parse(&v.grade_band).unwrap_or(GradeBand::K2),
+            competency: v.competency,
+            grade_band: v.grade_band,
             duration_minutes: v.duration_minutes,
             id: a.id,
             class_id: a.class_id,
@@ -372,7 +377,7 @@ pub fn list_class_assignments(
             .filter(assignments::class_id.eq(class.id.clone()))
             .into_boxed::<DbBackend>();
         if !include_cancelled {
-            q = q.filter(assignments::status.ne("cancelled"));
+            q = q.filter(assignments::status.ne(AssignmentStatus::Cancelled));
         }
         q
     };
@@ -423,14 +428,14 @@ pub fn upsert_completion(
     conn: &mut DbConnection,
     a: &Enrolled<AssignmentRow>,
     student_id: &str,
-    emotion: Option<&str>,
+    emotion: Option<Emotion>,
     reflection: Option<&str>,
 ) -> Result<bool, ApiError> {
     let now = db::now();
     let row = CompletionRow {
         assignment_id: a.id.clone(),
         student_id: student_id.to_owned(),
-        emotion: emotion.map(str::to_owned),
+        emotion,
         reflection: reflection.map(str::to_owned),
         completed_at: now,
         updated_at: now,
@@ -508,7 +513,7 @@ pub fn my_assignments(
                     .eq(assignments::id)
                     .and(lesson_completions::student_id.eq(student_id.to_owned()))),
             )
-            .filter(assignments::status.ne("cancelled"))
+            .filter(assignments::status.ne(AssignmentStatus::Cancelled))
             .filter(
                 assignments::class_id.eq_any(
                     enrollments::table

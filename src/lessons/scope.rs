@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::models::{AssignmentRow, OwnerLevel, PlanRow};
+use super::models::{AssignmentRow, AssignmentStatus, OwnerLevel, PlanRow};
 use crate::accounts::{Caller, Role};
 use crate::authz::{Enrolled, Managed, Teaching, Visible};
 use crate::db::schema::{assignments, lesson_plans};
@@ -15,7 +15,7 @@ use crate::rosters::scope::class;
 /// administrators and counselors; private plans to their author.
 pub fn may_edit_plan(caller: &Caller, plan: &PlanRow) -> bool {
     plan.district_id == caller.district_id
-        && match plan.level() {
+        && match plan.owner_level {
             OwnerLevel::District => caller.role == Role::DistrictAdmin,
             OwnerLevel::School => {
                 matches!(caller.role, Role::SchoolAdmin | Role::Counselor)
@@ -32,7 +32,7 @@ fn may_read_published(caller: &Caller, plan: &PlanRow) -> bool {
     plan.district_id == caller.district_id
         && plan.latest_version.is_some()
         && caller.role != Role::Student
-        && match plan.level() {
+        && match plan.owner_level {
             OwnerLevel::District => true,
             OwnerLevel::School => {
                 caller.role == Role::DistrictAdmin || caller.school() == plan.school_id.as_deref()
@@ -104,7 +104,7 @@ pub fn assignment(
         .optional()?
         .ok_or(ApiError::NotFound("assignment"))?;
     class(conn, caller, &row.class_id).map_err(|_| ApiError::NotFound("assignment"))?;
-    if caller.role == Role::Student && row.status == "cancelled" {
+    if caller.role == Role::Student && row.status == AssignmentStatus::Cancelled {
         return Err(ApiError::NotFound("assignment"));
     }
     Ok(Visible::grant(row))

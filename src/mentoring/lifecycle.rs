@@ -10,7 +10,7 @@ use super::matching;
 use super::models::{MatchRow, ParticipantRow, ProgramRow};
 use super::queries;
 use super::suggestions::rules;
-use super::vocab::{MatchStatus, ParticipantRole};
+use super::vocab::{ClosureReason, MatchStatus, ParticipantRole};
 use crate::accounts::Caller;
 use crate::authz::Managed;
 use crate::dates::today;
@@ -55,7 +55,7 @@ pub(super) fn create(
         .collect();
     let refs = queries::active_student_refs(conn, &ids)?;
     let rules = rules(program);
-    let unsafe_before = queries::closed_pairs(conn, &program.id, &["safety_concern"])?;
+    let unsafe_before = queries::closed_pairs(conn, &program.id, &[ClosureReason::SafetyConcern])?;
     let mut errors = Vec::new();
     let mut seen_mentees = HashSet::new();
     let mut new_per_mentor: HashMap<&str, i64> = HashMap::new();
@@ -67,7 +67,7 @@ pub(super) fn create(
             by_student
                 .get(id)
                 .copied()
-                .filter(|p| p.role() == role && refs.contains_key(id))
+                .filter(|p| p.role == role && refs.contains_key(id))
         };
         let (Some(mentor), Some(mentee)) = (
             participant(&pair.mentor_id, ParticipantRole::Mentor),
@@ -155,10 +155,9 @@ pub(super) fn create(
                 mentor_id: mentor.student_id.clone(),
                 mentee_id: mentee.student_id.clone(),
                 status: match status {
-                    InitialStatus::Proposed => "proposed",
-                    InitialStatus::Active => "active",
-                }
-                .to_owned(),
+                    InitialStatus::Proposed => MatchStatus::Proposed,
+                    InitialStatus::Active => MatchStatus::Active,
+                },
                 score: serde_json::to_string(&score).ok(),
                 started_on,
                 closed_on: None,
@@ -234,7 +233,7 @@ pub(super) fn transition(
 ) -> Result<MatchRow, ApiError> {
     let mut next = MatchRow::clone(current);
     next.updated_at = db::now();
-    let status = current.status();
+    let status = current.status;
     if status == MatchStatus::Closed {
         return Err(ApiError::conflict(
             Some("status"),
@@ -260,7 +259,7 @@ pub(super) fn transition(
             }
             let day = patch.started_on.unwrap_or_else(today);
             check_start(program, day)?;
-            next.status = MatchStatus::Active.as_str().to_owned();
+            next.status = MatchStatus::Active;
             next.started_on = Some(day);
         }
         MatchTransition::Closed => {
@@ -283,9 +282,9 @@ pub(super) fn transition(
                     "must not be before the match started",
                 ));
             }
-            next.status = MatchStatus::Closed.as_str().to_owned();
+            next.status = MatchStatus::Closed;
             next.closed_on = Some(day);
-            next.closure_reason = Some(reason.as_str().to_owned());
+            next.closure_reason = Some(reason);
             next.closure_note = patch.closure_note.map(|n| n.trim().to_owned());
         }
     }

@@ -46,7 +46,7 @@ pub fn match_views(
     Ok(rows
         .into_iter()
         .map(|m| {
-            let status = m.status();
+            let status = m.status;
             let cadence = match (status, m.started_on) {
                 (MatchStatus::Active, Some(start)) => Some(cadence::evaluate(
                     start,
@@ -64,7 +64,7 @@ pub fn match_views(
                 score: if staff { m.score() } else { None },
                 started_on: m.started_on,
                 closed_on: m.closed_on,
-                closure_reason: if staff { m.closure_reason() } else { None },
+                closure_reason: if staff { m.closure_reason } else { None },
                 closure_note: if staff { m.closure_note.clone() } else { None },
                 cadence,
             }
@@ -97,7 +97,7 @@ pub async fn list_matches(
             let (rows, total) = queries::matches_of_programs(
                 conn,
                 std::slice::from_ref(&program.id),
-                filter.status.map(MatchStatus::as_str),
+                filter.status,
                 Some(paging),
             )?;
             let viewer = if caller.role == crate::accounts::Role::DistrictAdmin {

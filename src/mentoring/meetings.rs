@@ -244,7 +244,7 @@ pub fn attention_list(
         };
         let mut reasons = Vec::new();
         let mut cadence_now = None;
-        match (m.status(), m.started_on) {
+        match (m.status, m.started_on) {
             (MatchStatus::Active, Some(start)) => {
                 let c = cadence::evaluate(
                     start,
@@ -260,7 +260,7 @@ pub fn attention_list(
                 cadence_now = Some(c);
             }
             (MatchStatus::Closed, _) => {
-                let early = m.closure_reason() != Some(ClosureReason::ProgramEnded)
+                let early = m.closure_reason != Some(ClosureReason::ProgramEnded)
                     && m.closed_on.is_some_and(|c| {
                         c < program.ends_on
                             && c >= today - TimeDelta::days(CLOSED_EARLY_WINDOW_DAYS)
@@ -275,7 +275,7 @@ pub fn attention_list(
             flagged.push((m, program.name.clone(), reasons, cadence_now));
         }
     }
-    let rank = |m: &super::models::MatchRow, c: &Option<Cadence>| match (m.closure_reason(), c) {
+    let rank = |m: &super::models::MatchRow, c: &Option<Cadence>| match (m.closure_reason, c) {
         (Some(ClosureReason::SafetyConcern), _) => (0, 0),
         (None, Some(c)) => (1, -c.days_since_contact),
         _ => (
@@ -308,7 +308,7 @@ pub fn attention_list(
                     reasons,
                     cadence,
                     closed_on: row.closed_on,
-                    closure_reason: row.closure_reason(),
+                    closure_reason: row.closure_reason,
                 },
             )
             .collect(),
@@ -366,7 +366,7 @@ pub async fn my_mentoring(
             let mut items = Vec::new();
             for (participant, program) in participations {
                 let rows = by_program.remove(&program.id).unwrap_or_default();
-                let role = participant.role();
+                let role = participant.role;
                 let viewer = match role {
                     ParticipantRole::Mentor => MatchViewer::Mentor,
                     ParticipantRole::Mentee => MatchViewer::Mentee,

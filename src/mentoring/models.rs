@@ -123,7 +123,7 @@ pub struct ParticipantRow {
     pub id: String,
     pub program_id: String,
     pub student_id: String,
-    pub role: String,
+    pub role: ParticipantRole,
     pub capacity: i32,
     pub interests: String,
     pub availability: String,
@@ -133,10 +133,6 @@ pub struct ParticipantRow {
 }
 
 impl ParticipantRow {
-    pub fn role(&self) -> ParticipantRole {
-        ParticipantRole::parse(&self.role).unwrap_or(ParticipantRole::Mentee)
-    }
-
     pub fn interests(&self) -> Vec<Interest> {
         json_list::<String>(&self.interests)
             .iter()
@@ -207,11 +203,11 @@ pub struct MatchRow {
     pub program_id: String,
     pub mentor_id: String,
     pub mentee_id: String,
-    pub status: String,
+    pub status: MatchStatus,
     pub score: Option<String>,
     pub started_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
-    pub closure_reason: Option<String>,
+    pub closure_reason: Option<ClosureReason>,
     pub closure_note: Option<String>,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -219,16 +215,6 @@ pub struct MatchRow {
 }
 
 impl MatchRow {
-    pub fn status(&self) -> MatchStatus {
-        MatchStatus::parse(&self.status).unwrap_or(MatchStatus::Closed)
-    }
-
-    pub fn closure_reason(&self) -> Option<ClosureReason> {
-        self.closure_reason
-            .as_deref()
-            .and_then(ClosureReason::parse)
-    }
-
     pub fn score(&self) -> Option<ScoreBreakdown> {
         self.score
             .as_deref()

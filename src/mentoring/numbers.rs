@@ -125,6 +125,7 @@ pub fn school_numbers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mentoring::vocab::{ClosureReason, MatchStatus};
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -144,17 +145,16 @@ mod tests {
             mentor_id: mentor.into(),
             mentee_id: mentee.into(),
             status: if closed.is_some() {
-                "closed"
+                MatchStatus::Closed
             } else if start.is_some() {
-                "active"
+                MatchStatus::Active
             } else {
-                "proposed"
-            }
-            .into(),
+                MatchStatus::Proposed
+            },
             score: None,
             started_on: start.map(d),
             closed_on: closed.map(d),
-            closure_reason: closed.map(|_| "mismatch".into()),
+            closure_reason: closed.map(|_| ClosureReason::Mismatch),
             closure_note: None,
             created_by: "c".into(),
             created_at: t,

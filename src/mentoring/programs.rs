@@ -158,7 +158,7 @@ pub async fn get_program(
             let everyone = queries::all_participants(conn, &program.id)?;
             let mentors = everyone
                 .iter()
-                .filter(|p| p.role() == ParticipantRole::Mentor)
+                .filter(|p| p.role == ParticipantRole::Mentor)
                 .count() as i64;
             let numbers = numbers::program_numbers(conn, &program, Utc::now().date_naive())?;
             Ok(ProgramDetail {
@@ -193,12 +193,7 @@ pub async fn list_participants(
         .db
         .run(move |conn| {
             let program = scope::program(conn, &caller, &id)?;
-            queries::list_participants(
-                conn,
-                &program,
-                filter.role.map(ParticipantRole::as_str),
-                filter.paging(),
-            )
+            queries::list_participants(conn, &program, filter.role, filter.paging())
         })
         .await?;
     Ok(web::Json(page))
@@ -215,7 +210,7 @@ pub(super) fn school_student(
     let student = authz::user(conn, caller, student_id)
         .map_err(|_| ApiError::invalid(field, "no such student in your school"))?
         .into_inner();
-    if student.role() != Role::Student || student.school_id.as_deref() != Some(school_id) {
+    if student.role != Role::Student || student.school_id.as_deref() != Some(school_id) {
         return Err(ApiError::invalid(field, "not a student of this school"));
     }
     if !student.active {
@@ -295,7 +290,7 @@ fn enrol(
         id: db::new_id(),
         program_id: program.id.clone(),
         student_id: student.id.clone(),
-        role: new.role.as_str().to_owned(),
+        role: new.role,
         capacity,
         interests: as_json(interests.iter().map(|i| i.as_str().to_owned()).collect()),
         availability: as_json(availability.iter().map(|s| s.key()).collect()),

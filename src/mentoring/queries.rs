@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::models::{MatchRow, MeetingRow, Participant, ParticipantRow, ProgramRow, StudentRef};
+use super::vocab::{ClosureReason, MatchStatus, ParticipantRole};
 use crate::authz::{Managed, Visible};
 use crate::db::schema::{
     mentoring_do_not_match as dnm, mentoring_matches as matches, mentoring_meetings as meetings,
@@ -123,7 +124,7 @@ pub fn open_match_counts(
 ) -> Result<HashMap<String, i64>, ApiError> {
     let open: Vec<(String, String)> = matches::table
         .filter(matches::program_id.eq(program_id))
-        .filter(matches::status.ne("closed"))
+        .filter(matches::status.ne(MatchStatus::Closed))
         .select((matches::mentor_id, matches::mentee_id))
         .load(conn)?;
     let mut counts = HashMap::new();
@@ -146,7 +147,7 @@ pub fn participant_view(
             .get(&row.student_id)
             .cloned()
             .unwrap_or_else(|| StudentRef::unknown(&row.student_id)),
-        role: row.role(),
+        role: row.role,
         capacity: row.capacity,
         open_matches: open.get(&row.student_id).copied().unwrap_or(0),
         interests: row.interests(),
@@ -169,7 +170,7 @@ pub fn all_participants(
 pub fn list_participants(
     conn: &mut DbConnection,
     program: &Visible<ProgramRow>,
-    role: Option<&str>,
+    role: Option<ParticipantRole>,
     paging: PageParams,
 ) -> Result<Page<Participant>, ApiError> {
     let build = || {
@@ -178,7 +179,7 @@ pub fn list_participants(
             .filter(participants::program_id.eq(program.id.clone()))
             .into_boxed::<DbBackend>();
         if let Some(role) = role {
-            q = q.filter(participants::role.eq(role.to_owned()));
+            q = q.filter(participants::role.eq(role));
         }
         q
     };
@@ -226,7 +227,7 @@ pub fn open_matches_of_mentor(
     Ok(matches::table
         .filter(matches::program_id.eq(program_id))
         .filter(matches::mentor_id.eq(mentor_id))
-        .filter(matches::status.ne("closed"))
+        .filter(matches::status.ne(MatchStatus::Closed))
         .count()
         .get_result(conn)?)
 }
@@ -239,7 +240,7 @@ pub fn open_match_of_mentee(
     Ok(matches::table
         .filter(matches::program_id.eq(program_id))
         .filter(matches::mentee_id.eq(mentee_id))
-        .filter(matches::status.ne("closed"))
+        .filter(matches::status.ne(MatchStatus::Closed))
         .select(matches::id)
         .first(conn)
         .optional()?)
@@ -318,7 +319,7 @@ pub fn open_matches_between(
     b: &str,
 ) -> Result<Vec<String>, ApiError> {
     Ok(matches::table
-        .filter(matches::status.ne("closed"))
+        .filter(matches::status.ne(MatchStatus::Closed))
         .filter(
             (matches::mentor_id.eq(a).and(matches::mentee_id.eq(b)))
                 .or(matches::mentor_id.eq(b).and(matches::mentee_id.eq(a))),
@@ -356,7 +357,7 @@ pub fn update_match(
 pub fn matches_of_programs(
     conn: &mut DbConnection,
     program_ids: &[String],
-    status: Option<&str>,
+    status: Option<MatchStatus>,
     paging: Option<PageParams>,
 ) -> Result<(Vec<MatchRow>, i64), ApiError> {
     let build = || {
@@ -364,7 +365,7 @@ pub fn matches_of_programs(
             .filter(matches::program_id.eq_any(program_ids.to_vec()))
             .into_boxed::<DbBackend>();
         if let Some(status) = status {
-            q = q.filter(matches::status.eq(status.to_owned()));
+            q = q.filter(matches::status.eq(status));
         }
         q
     };
@@ -470,11 +471,11 @@ pub fn meeting_dates(
 pub fn closed_pairs(
     conn: &mut DbConnection,
     program_id: &str,
-    reasons: &[&str],
+    reasons: &[ClosureReason],
 ) -> Result<std::collections::HashSet<(String, String)>, ApiError> {
     let rows: Vec<(String, String)> = matches::table
         .filter(matches::program_id.eq(program_id))
-        .filter(matches::status.eq("closed"))
+        .filter(matches::status.eq(MatchStatus::Closed))
         .filter(matches::closure_reason.eq_any(reasons))
         .select((matches::mentor_id, matches::mentee_id))
         .load(conn)?;

@@ -10,7 +10,7 @@ use super::matching::{self, ScoreBreakdown};
 use super::models::{ParticipantRow, ProgramRow, StudentRef};
 use super::queries;
 use super::scope;
-use super::vocab::ParticipantRole;
+use super::vocab::{ClosureReason, ParticipantRole};
 use crate::accounts::Caller;
 use crate::db::DbConnection;
 use crate::error::{ApiError, NotFound};
@@ -93,12 +93,12 @@ pub fn suggestions(
     let open_of = |id: &str| open.get(id).copied().unwrap_or(0);
     let mentor_rows: Vec<&ParticipantRow> = everyone
         .iter()
-        .filter(|p| p.role() == ParticipantRole::Mentor)
+        .filter(|p| p.role == ParticipantRole::Mentor)
         .filter(|p| open_of(&p.student_id) < i64::from(p.capacity))
         .collect();
     let mentee_rows: Vec<&ParticipantRow> = everyone
         .iter()
-        .filter(|p| p.role() == ParticipantRole::Mentee && open_of(&p.student_id) == 0)
+        .filter(|p| p.role == ParticipantRole::Mentee && open_of(&p.student_id) == 0)
         .collect();
     let capacity: HashMap<&str, i64> = mentor_rows
         .iter()
@@ -128,7 +128,7 @@ pub fn suggestions(
     do_not_match.extend(queries::closed_pairs(
         conn,
         &program.id,
-        &["safety_concern", "mismatch"],
+        &[ClosureReason::SafetyConcern, ClosureReason::Mismatch],
     )?);
     let rules = rules(program);
     let result = matching::suggest(&matching::Problem {

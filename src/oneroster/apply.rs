@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::current::Roster;
 use super::slots::{Change, ClassData, Link, SchoolData, Slot, TermData, UserData};
+use crate::accounts::Role;
 use crate::audit::Actor;
 use crate::db::on_backend;
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
@@ -47,7 +48,7 @@ struct NewUser<'a> {
     id: &'a str,
     district_id: &'a str,
     school_id: Option<&'a str>,
-    role: &'a str,
+    role: Role,
     username: &'a str,
     email: Option<&'a str>,
     given_name: &'a str,
@@ -245,7 +246,7 @@ fn write_users(
                 id: &slot.id,
                 district_id,
                 school_id: data.school_id.as_deref(),
-                role: &data.role,
+                role: data.role,
                 username: &data.username,
                 email: data.email.as_deref(),
                 given_name: &data.given_name,
@@ -274,7 +275,7 @@ fn write_users(
         if !data.active {
             crate::auth::queries::revoke_all_for_user(conn, &slot.id)?;
         }
-        let access = |u: &UserData| (u.role.clone(), u.school_id.clone(), u.active);
+        let access = |u: &UserData| (u.role, u.school_id.clone(), u.active);
         if let Some(current) = slot.current.as_ref().filter(|c| access(c) != access(data)) {
             crate::auth::queries::void_activation_codes(conn, &slot.id)?;
             crate::audit::record_in_transaction(

@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::slots::{ClassData, Link, SchoolData, Slot, Slots, TermData, UserData};
+use crate::accounts::Role;
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
 use crate::db::DbConnection;
 
@@ -103,7 +104,7 @@ pub fn load(conn: &mut DbConnection, district_id: &str) -> QueryResult<Roster> {
         Option<String>,
         Modified,
         String,
-        String,
+        Role,
         Option<String>,
         Option<i32>,
         String,

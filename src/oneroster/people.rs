@@ -5,6 +5,7 @@ use super::plan::State;
 use super::report::Problems;
 use super::slots::{Slot, UserData};
 use super::table::Row;
+use crate::accounts::Role;
 use crate::db;
 use crate::rosters::dto::validate_username;
 
@@ -19,9 +20,9 @@ impl State {
         let source_id = header.sourced_id;
         let one_roster_role = row.get("role");
         let role = match one_roster_role {
-            "student" => "student",
-            "teacher" => "teacher",
-            "administrator" => "school_admin",
+            "student" => Role::Student,
+            "teacher" => Role::Teacher,
+            "administrator" => Role::SchoolAdmin,
             other if NOT_IMPORTED_ROLES.contains(&other) => {
                 self.skipped_users.insert(source_id.to_owned());
                 self.skip(format!("user role {other}"));
@@ -43,7 +44,7 @@ impl State {
             return;
         };
         let Some(school) = school else {
-            if role == "school_admin" {
+            if role == Role::SchoolAdmin {
                 self.skipped_users.insert(source_id.to_owned());
                 self.skip("administrator of no school (district level)");
             } else {
@@ -55,7 +56,7 @@ impl State {
             }
             return;
         };
-        let grade = if role == "student" {
+        let grade = if role == Role::Student {
             match fields::first_grade(row, problems) {
                 Err(()) => return,
                 Ok(None) => {
@@ -120,13 +121,13 @@ impl State {
         }
         let slot = &self.roster.users.list[index];
         // OneRoster has no counselor role: one set here survives re-imports.
-        let kept_role = match slot.current.as_ref().map(|c| c.role.as_str()) {
-            Some("counselor") if role != "student" => "counselor",
+        let kept_role = match slot.current.as_ref().map(|c| c.role) {
+            Some(Role::Counselor) if role != Role::Student => Role::Counselor,
             _ => role,
         };
         let data = UserData {
             username: username.clone(),
-            role: kept_role.to_owned(),
+            role: kept_role,
             school_id: Some(self.roster.schools.list[school].id.clone()),
             grade,
             given_name: row.get("givenName").to_owned(),
@@ -222,5 +223,5 @@ fn adoptable(slot: &Slot<UserData>) -> bool {
         && slot
             .current
             .as_ref()
-            .is_some_and(|c| c.role != "district_admin")
+            .is_some_and(|c| c.role != Role::DistrictAdmin)
 }

@@ -8,6 +8,7 @@ use super::plan::{is_stale, State};
 use super::report::Problems;
 use super::slots::{ClassData, Link, Slot};
 use super::table::Row;
+use crate::accounts::Role;
 use crate::db;
 use crate::rosters::dto::MAX_GRADE;
 
@@ -170,13 +171,10 @@ impl State {
             return;
         };
         let Some(class) = class else { return };
-        let user_role = self.roster.users.list[user]
-            .effective()
-            .map(|u| u.role.as_str())
-            .unwrap_or_default();
+        let user_role = self.roster.users.list[user].effective().map(|u| u.role);
         match (is_student, user_role) {
-            (true, "student") | (false, "teacher" | "counselor") => {}
-            (false, "school_admin") => {
+            (true, Some(Role::Student)) | (false, Some(Role::Teacher | Role::Counselor)) => {}
+            (false, Some(Role::SchoolAdmin)) => {
                 self.skip("teacher enrollment of an administrator");
                 return;
             }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::report::Changes;
+use crate::accounts::Role;
 
 /// One record (school, term, user, class or enrollment).
 #[derive(Debug, Clone)]
@@ -180,7 +181,7 @@ pub struct TermData {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserData {
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub school_id: Option<String>,
     pub grade: Option<i32>,
     pub given_name: String,

@@ -5,6 +5,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::accounts::Role;
 use crate::db::schema::{
     activation_codes, district_retention, lesson_completions, refresh_tokens, survey_opt_outs,
     survey_participation, survey_window_roster, survey_windows, users,
@@ -131,7 +132,7 @@ fn purge_district(
     if let Some(days) = account_days {
         let due: Vec<String> = users::table
             .filter(users::district_id.eq(district))
-            .filter(users::role.eq("student"))
+            .filter(users::role.eq(Role::Student))
             .filter(users::active.eq(false))
             .filter(users::anonymized_at.is_null())
             .filter(users::deactivated_at.lt(days_before(now, *days)))

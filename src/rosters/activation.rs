@@ -128,7 +128,7 @@ pub fn issue(
             now,
         )?;
         issued.push(IssuedCode {
-            role: account.role(),
+            role: account.role,
             user_id: account.id,
             username: account.username,
             given_name: account.given_name,
@@ -177,8 +177,8 @@ pub fn accounts_for(
     let mut found = queries::school_accounts(conn, school_id, which)?;
     if let Some(ids) = &body.user_ids {
         let may_issue = |u: &UserRow| match caller.role {
-            Role::DistrictAdmin => u.role() != Role::DistrictAdmin,
-            _ => matches!(u.role(), Role::Teacher | Role::Student),
+            Role::DistrictAdmin => u.role != Role::DistrictAdmin,
+            _ => matches!(u.role, Role::Teacher | Role::Student),
         };
         let errors: Vec<FieldError> = ids
             .iter()

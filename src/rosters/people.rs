@@ -140,7 +140,7 @@ pub async fn create_user(
                 id: db::new_id(),
                 district_id: caller.district_id.clone(),
                 school_id: school.map(|s| s.id.clone()),
-                role: new.role.as_str().to_owned(),
+                role: new.role,
                 username: new.username,
                 email: new.email.map(|e| e.trim().to_owned()),
                 given_name: new.given_name.trim().to_owned(),
@@ -225,7 +225,7 @@ pub async fn update_user(
             }
             let mut changed = (*user).clone();
             if let Some(role) = patch.role {
-                changed.role = role.as_str().to_owned();
+                changed.role = role;
                 if role == Role::DistrictAdmin {
                     changed.school_id = None;
                 }
@@ -252,7 +252,7 @@ pub async fn update_user(
                 Some(id) => resolve_school(conn, &caller, Some(&id))?,
                 None => None,
             };
-            check_placement(changed.role(), school.as_deref(), changed.grade)?;
+            check_placement(changed.role, school.as_deref(), changed.grade)?;
             queries::update_user(conn, &user, &changed)?;
             // Role, school and active flag decide what an account may see: every change is audited.
             if (&user.role, &user.school_id, user.active)

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::dto::{ClassFilter, EnrollmentFilter, SchoolFilter, UserFilter};
 use super::models::{Class, ClassRow, District, Enrollment, PersonRef, School, Term};
-use crate::accounts::UserRow;
+use crate::accounts::{Role, UserRow};
 use crate::authz::{ListScope, Managed, Visible};
 use crate::db::schema::{class_teachers, classes, districts, enrollments, schools, terms, users};
 use crate::db::{self, DbBackend, DbConnection};
@@ -189,7 +189,7 @@ pub fn list_users(
             q = q.filter(users::school_id.eq(school.clone()));
         }
         if let Some(role) = filter.role {
-            q = q.filter(users::role.eq(role.as_str()));
+            q = q.filter(users::role.eq(role));
         }
         if let Some(grade) = filter.grade {
             q = q.filter(users::grade.eq(grade));
@@ -402,7 +402,7 @@ pub fn check_teachers(
     let found: Vec<String> = users::table
         .filter(users::id.eq_any(teacher_ids))
         .filter(users::school_id.eq(school_id))
-        .filter(users::role.eq("teacher"))
+        .filter(users::role.eq(Role::Teacher))
         .filter(users::active.eq(true))
         .select(users::id)
         .load(conn)?;
@@ -556,7 +556,7 @@ pub fn enroll(
     let student: Option<UserRow> = users::table
         .find(student_id)
         .filter(users::school_id.eq(&class.school_id))
-        .filter(users::role.eq("student"))
+        .filter(users::role.eq(Role::Student))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?;

@@ -139,7 +139,7 @@ pub fn closed_demo_windows(
                 let climate = latent::school_climate(MODEL_SEED, school);
                 let students: Vec<(String, Option<i32>)> = users::table
                     .filter(users::school_id.eq(school_id))
-                    .filter(users::role.eq("student"))
+                    .filter(users::role.eq(Role::Student))
                     .filter(users::grade.eq_any(&grades))
                     .order(users::username.asc())
                     .select((users::id, users::grade))

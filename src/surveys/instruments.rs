@@ -3,7 +3,7 @@
 use actix_web::{get, post, web, HttpResponse};
 
 use super::dto::NewInstrument;
-use super::models::{Instrument, InstrumentRow, InstrumentSummary, ItemRow};
+use super::models::{Instrument, InstrumentRow, InstrumentStatus, InstrumentSummary, ItemRow};
 use super::queries;
 use super::scope;
 use crate::accounts::{Authorized, DistrictAdmins, Staff};
@@ -28,7 +28,7 @@ pub fn instrument_rows(
         district_id: district_id.to_owned(),
         lineage_id,
         version,
-        status: "draft".to_owned(),
+        status: InstrumentStatus::Draft,
         title: new.title.trim().to_owned(),
         description: new.description.trim().to_owned(),
         grade_min: new.grade_min,
@@ -52,12 +52,12 @@ pub fn instrument_rows(
                 position,
                 section: section.title.trim().to_owned(),
                 prompt: item.prompt.trim().to_owned(),
-                scale: item.scale.as_str().to_owned(),
-                indicator: item.indicator.as_str().to_owned(),
+                scale: item.scale,
+                indicator: item.indicator,
                 reverse_scored: item.reverse_scored,
                 required: item.required,
                 ppra_areas: serde_json::to_string(&ppra).unwrap_or_else(|_| "[]".into()),
-                bullying_form: item.bullying_form.map(|f| f.as_str().to_owned()),
+                bullying_form: item.bullying_form,
             });
         }
     }

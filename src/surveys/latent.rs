@@ -442,12 +442,15 @@ mod tests {
                             position,
                             section: section["title"].as_str().unwrap().to_owned(),
                             prompt: item["prompt"].as_str().unwrap().to_owned(),
-                            scale: item["scale"].as_str().unwrap().to_owned(),
-                            indicator: item["indicator"].as_str().unwrap().to_owned(),
+                            scale: Scale::parse(item["scale"].as_str().unwrap()).unwrap(),
+                            indicator: Indicator::parse(item["indicator"].as_str().unwrap())
+                                .unwrap(),
                             reverse_scored: item["reverse_scored"].as_bool().unwrap(),
                             required: item["required"].as_bool().unwrap(),
                             ppra_areas: "[]".to_owned(),
-                            bullying_form: item["bullying_form"].as_str().map(str::to_owned),
+                            bullying_form: item["bullying_form"]
+                                .as_str()
+                                .map(|f| BullyingForm::parse(f).unwrap()),
                         });
                     }
                 }

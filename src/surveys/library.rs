@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::dto::{NewInstrument, NewItem, NewSection};
 use super::instruments::instrument_rows;
-use super::models::WindowRow;
+use super::models::{InstrumentStatus, WindowRow};
 use super::queries;
 use crate::db::{self, DbConnection};
 
@@ -95,7 +95,7 @@ pub fn install_starter(
             item.instrument_id = row.id.clone();
             item.id = stable_id(district_id, "item", &format!("{}:{}", v.key, item.position));
         }
-        row.status = "published".to_owned();
+        row.status = InstrumentStatus::Published;
         row.published_at = Some(db::now());
         queries::insert_instrument(conn, &row, &items)
             .map_err(|e| anyhow!("instrument {}: {e}", v.key))?;

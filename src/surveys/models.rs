@@ -15,7 +15,7 @@ pub struct InstrumentRow {
     pub district_id: String,
     pub lineage_id: String,
     pub version: i32,
-    pub status: String,
+    pub status: InstrumentStatus,
     pub title: String,
     pub description: String,
     pub grade_min: i32,
@@ -28,7 +28,7 @@ pub struct InstrumentRow {
 
 impl InstrumentRow {
     pub fn is_published(&self) -> bool {
-        self.status == "published"
+        self.status == InstrumentStatus::Published
     }
 }
 
@@ -40,25 +40,25 @@ pub struct ItemRow {
     pub position: i32,
     pub section: String,
     pub prompt: String,
-    pub scale: String,
-    pub indicator: String,
+    pub scale: Scale,
+    pub indicator: Indicator,
     pub reverse_scored: bool,
     pub required: bool,
     pub ppra_areas: String,
-    pub bullying_form: Option<String>,
+    pub bullying_form: Option<BullyingForm>,
 }
 
 impl ItemRow {
     pub fn scale(&self) -> Scale {
-        Scale::parse(&self.scale).unwrap_or(Scale::Agreement5)
+        self.scale
     }
 
     pub fn indicator(&self) -> Indicator {
-        Indicator::parse(&self.indicator).unwrap_or(Indicator::Belonging)
+        self.indicator
     }
 
     pub fn bullying_form(&self) -> Option<BullyingForm> {
-        self.bullying_form.as_deref().and_then(BullyingForm::parse)
+        self.bullying_form
     }
 
     pub fn ppra(&self) -> Vec<PpraArea> {
@@ -107,12 +107,34 @@ pub struct Section {
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum InstrumentStatus {
     Draft,
     Published,
 }
+
+impl InstrumentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstrumentStatus::Draft => "draft",
+            InstrumentStatus::Published => "published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InstrumentStatus> {
+        match s {
+            "draft" => Some(InstrumentStatus::Draft),
+            "published" => Some(InstrumentStatus::Published),
+            _ => None,
+        }
+    }
+}
+
+crate::db::text_enum!(InstrumentStatus);
 
 /// A questionnaire version with every item, exactly as students see it once published.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -154,20 +176,12 @@ pub struct InstrumentSummary {
 }
 
 impl InstrumentRow {
-    pub fn status(&self) -> InstrumentStatus {
-        if self.is_published() {
-            InstrumentStatus::Published
-        } else {
-            InstrumentStatus::Draft
-        }
-    }
-
     pub fn summary(&self) -> InstrumentSummary {
         InstrumentSummary {
             id: self.id.clone(),
             lineage_id: self.lineage_id.clone(),
             version: self.version,
-            status: self.status(),
+            status: self.status,
             title: self.title.clone(),
             grade_min: self.grade_min,
             grade_max: self.grade_max,
@@ -206,7 +220,7 @@ impl InstrumentRow {
             id: self.id.clone(),
             lineage_id: self.lineage_id.clone(),
             version: self.version,
-            status: self.status(),
+            status: self.status,
             title: self.title.clone(),
             description: self.description.clone(),
             grade_min: self.grade_min,

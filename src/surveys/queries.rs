@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::models::{InstrumentRow, ItemRow, Window, WindowRow, WindowState};
+use super::models::{InstrumentRow, InstrumentStatus, ItemRow, Window, WindowRow, WindowState};
 use crate::accounts::{Caller, Role};
 use crate::authz::{Managed, Visible};
 use crate::db::schema::{
@@ -69,7 +69,7 @@ pub fn list_instruments(
             .filter(instruments::district_id.eq(caller.district_id.clone()))
             .into_boxed::<DbBackend>();
         if caller.role != Role::DistrictAdmin {
-            q = q.filter(instruments::status.eq("published"));
+            q = q.filter(instruments::status.eq(InstrumentStatus::Published));
         }
         q
     };
@@ -100,7 +100,7 @@ pub fn publish_instrument(
     let now = db::now();
     diesel::update(instruments::table.find(&instrument.id))
         .set((
-            instruments::status.eq("published"),
+            instruments::status.eq(InstrumentStatus::Published),
             instruments::published_at.eq(Some(now)),
             instruments::updated_at.eq(now),
         ))
@@ -112,7 +112,7 @@ pub fn publish_instrument(
 pub fn published_instrument(conn: &mut DbConnection, id: &str) -> Result<InstrumentRow, ApiError> {
     instruments::table
         .find(id)
-        .filter(instruments::status.eq("published"))
+        .filter(instruments::status.eq(InstrumentStatus::Published))
         .select(InstrumentRow::as_select())
         .first(conn)
         .optional()?

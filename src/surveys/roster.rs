@@ -8,6 +8,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::models::WindowRow;
+use crate::accounts::Role;
 use crate::db::on_backend;
 use crate::db::schema::{
     survey_opt_outs as opt_outs, survey_window_roster as roster, survey_window_schools,
@@ -67,7 +68,7 @@ pub fn freeze(
         .select(survey_window_schools::school_id)
         .load(conn)?;
     let students: Vec<Offered> = users::table
-        .filter(users::role.eq("student"))
+        .filter(users::role.eq(Role::Student))
         .filter(users::active.eq(true))
         .filter(users::school_id.eq_any(&schools))
         .filter(users::grade.eq_any(window.grades()))

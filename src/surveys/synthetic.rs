@@ -100,7 +100,7 @@ pub fn generate(
                 id: id.to_owned(),
                 district_id: district_id.clone(),
                 school_id: school.map(str::to_owned),
-                role: role.as_str().to_owned(),
+                role,
                 username,
                 email: None,
                 given_name: "Synthetic".to_owned(),

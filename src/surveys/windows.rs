@@ -202,7 +202,7 @@ pub async fn create_opt_out(
             let student = authz::user(conn, &caller, &student_id)
                 .map_err(|_| ApiError::invalid("student_id", "no such student in your scope"))?;
             // Once frozen, the window is offered to its roster; before, to the current placement.
-            let offered = student.role() == Role::Student
+            let offered = student.role == Role::Student
                 && if window.frozen_at.is_some() {
                     roster::is_on_roster(conn, &window.id, &student.id)?
                 } else {

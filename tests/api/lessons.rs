@@ -385,11 +385,11 @@ fn library_visibility_follows_role_and_scope() {
         assert_eq!(plan["draft"]["status"], "draft", "{plan}");
         let id = str_of(&plan["id"]);
         let row = plan_row(&mut conn, &id);
-        assert_eq!(row.owner_level, level);
+        assert_eq!(row.owner_level.as_str(), level);
         assert_eq!(row.latest_version, None, "nothing published yet");
         let versions = version_rows(&mut conn, &id);
         assert_eq!(versions.len(), 1);
-        assert_eq!(versions[0].status, "draft");
+        assert_eq!(versions[0].status.as_str(), "draft");
         assert_eq!(versions[0].published_at, None);
     }
     assert_eq!(
@@ -502,7 +502,7 @@ fn library_visibility_follows_role_and_scope() {
             1,
             "publishing freezes the draft, it adds no row"
         );
-        assert_eq!(versions[0].status, "published");
+        assert_eq!(versions[0].status.as_str(), "published");
         assert!(versions[0].published_at.is_some());
     }
 
@@ -824,7 +824,7 @@ fn editing_a_published_plan_never_changes_an_existing_assignment() {
         v1_snapshot,
         "version 1 is immutable"
     );
-    assert_eq!(versions[1].status, "draft");
+    assert_eq!(versions[1].status.as_str(), "draft");
     assert_eq!(plan_row(&mut conn, &plan).latest_version, Some(1));
 
     // The assignment still teaches version 1, for the teacher and for the student.
@@ -859,7 +859,7 @@ fn editing_a_published_plan_never_changes_an_existing_assignment() {
         v1_snapshot,
         "version 1 is immutable"
     );
-    assert_eq!(versions[1].status, "published");
+    assert_eq!(versions[1].status.as_str(), "published");
     assert_eq!(plan_row(&mut conn, &plan).latest_version, Some(2));
     let third = assigned(&app, &samuel, &class, &plan, "2026-12-03");
     assert_eq!(third["plan_version"], 2);
@@ -1063,7 +1063,7 @@ fn teachers_reschedule_cancel_reinstate_and_record_delivery() {
         NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
     );
     assert_eq!(row.due_on, NaiveDate::from_ymd_opt(2026, 12, 4));
-    assert_eq!(row.status, "scheduled");
+    assert_eq!(row.status.as_str(), "scheduled");
 
     // Reschedule, and a note students never see.
     let moved = expect(
@@ -1111,7 +1111,7 @@ fn teachers_reschedule_cancel_reinstate_and_record_delivery() {
         "cancel",
     );
     assert_eq!(cancelled["status"], "cancelled");
-    assert_eq!(assignment_row(&mut conn, &id).status, "cancelled");
+    assert_eq!(assignment_row(&mut conn, &id).status.as_str(), "cancelled");
     app.get(&path, Some(&andre)).problem(404);
     let completions_before = count_completions(&mut conn);
     complete(&app, &andre, &id, &json!({"emotion": "calm"})).problem(404);
@@ -1173,7 +1173,7 @@ fn teachers_reschedule_cancel_reinstate_and_record_delivery() {
     assert_eq!(delivered["status"], "delivered");
     assert_eq!(delivered["delivered_on"], delivered_on.as_str());
     let row = assignment_row(&mut conn, &id);
-    assert_eq!(row.status, "delivered");
+    assert_eq!(row.status.as_str(), "delivered");
     assert_eq!(row.delivered_on.map(day), Some(delivered_on.clone()));
     let today_delivery = expect(
         app.patch(&path, Some(&samuel), &json!({"delivered_on": day(today())})),
@@ -1577,7 +1577,7 @@ fn completing_twice_updates_the_one_completion() {
     assert_eq!(rows.len(), 1, "never a second row");
     assert_eq!(rows[0].completed_at, completed_at);
     assert!(rows[0].updated_at >= completed_at);
-    assert_eq!(rows[0].emotion.as_deref(), Some("proud"));
+    assert_eq!(rows[0].emotion.map(|e| e.as_str()), Some("proud"));
     assert_eq!(rows[0].reflection.as_deref(), Some("second thoughts"));
 
     // A PUT replaces: without emotion or words the completion stays, bare.
@@ -1597,10 +1597,7 @@ fn completing_twice_updates_the_one_completion() {
     );
     let rows = completion_rows(&mut conn, &a);
     assert_eq!(rows.len(), 1);
-    assert_eq!(
-        (rows[0].emotion.clone(), rows[0].reflection.clone()),
-        (None, None)
-    );
+    assert_eq!((rows[0].emotion, rows[0].reflection.clone()), (None, None));
 
     // Every view counts it once.
     let mine = expect(
@@ -2100,7 +2097,9 @@ fn unknown_vocabulary_is_422_naming_the_field_and_listing_the_allowed_values() {
         let r = complete(&app, &andre, &a, &json!({"emotion": emotion}));
         assert!(r.status == 200 || r.status == 201, "{emotion}: {}", r.text);
         assert_eq!(
-            completion_rows(&mut conn, &a)[0].emotion.as_deref(),
+            completion_rows(&mut conn, &a)[0]
+                .emotion
+                .map(|e| e.as_str()),
             Some(*emotion)
         );
     }

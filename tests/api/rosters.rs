@@ -667,7 +667,7 @@ fn account_placement_rules_for_every_role_and_school_combination() {
                 );
                 assert!(user.get("password_hash").is_none(), "{case}");
                 let row = user_row(&mut conn, &id);
-                assert_eq!(row.role, role, "{case}");
+                assert_eq!(row.role.as_str(), role, "{case}");
                 assert_eq!(row.school_id.as_deref(), school, "{case}");
                 assert_eq!(row.grade, grade, "{case}");
                 assert_eq!(row.district_id, demo, "{case}");
@@ -765,7 +765,10 @@ fn school_admin_creates_only_teachers_and_students_of_own_school() {
         201,
         "teacher in own school",
     );
-    assert_eq!(user_row(&mut conn, &str_of(&teacher["id"])).role, "teacher");
+    assert_eq!(
+        user_row(&mut conn, &str_of(&teacher["id"])).role.as_str(),
+        "teacher"
+    );
 
     for role in ["counselor", "school_admin"] {
         app.post(
@@ -1258,9 +1261,9 @@ fn school_admin_filters_accounts_by_role_grade_school_activity_and_name() {
     #[rustfmt::skip]
     let cases: Vec<(&str, BTreeSet<String>)> = vec![
         ("",                     where_(&|_| true)),
-        ("role=teacher",         where_(&|u| u.role == "teacher")),
-        ("role=student",         where_(&|u| u.role == "student")),
-        ("role=counselor",       where_(&|u| u.role == "counselor")),
+        ("role=teacher",         where_(&|u| u.role.as_str() == "teacher")),
+        ("role=student",         where_(&|u| u.role.as_str() == "student")),
+        ("role=counselor",       where_(&|u| u.role.as_str() == "counselor")),
         ("role=district_admin",  BTreeSet::new()),
         ("grade=3",              where_(&|u| u.grade == Some(3))),
         ("grade=0",              where_(&|u| u.grade == Some(0))),
@@ -1287,7 +1290,7 @@ fn school_admin_filters_accounts_by_role_grade_school_activity_and_name() {
     }
 
     // Paging through a filtered list yields the filtered set.
-    let students = where_(&|u| u.role == "student");
+    let students = where_(&|u| u.role.as_str() == "student");
     let mut walked = Vec::new();
     for page in 1.. {
         let body = expect(

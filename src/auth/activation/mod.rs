@@ -107,7 +107,7 @@ pub async fn activate(
         .await?;
     tracing::info!(user_id = %account.id, "account activated");
     Ok(web::Json(Activated {
-        role: account.role(),
+        role: account.role,
         username: account.username,
         given_name: account.given_name,
     }))

@@ -35,7 +35,7 @@ fn instrument() -> InstrumentRow {
         district_id: "d".into(),
         lineage_id: "l".into(),
         version: 1,
-        status: "published".into(),
+        status: crate::surveys::models::InstrumentStatus::Published,
         title: "Climate".into(),
         description: String::new(),
         grade_min: 1,
@@ -54,8 +54,8 @@ fn item(id: &str, scale: &str, indicator: &str, reverse: bool, required: bool) -
         position: 0,
         section: "s".into(),
         prompt: id.into(),
-        scale: scale.into(),
-        indicator: indicator.into(),
+        scale: Scale::parse(scale).unwrap(),
+        indicator: Indicator::parse(indicator).unwrap(),
         reverse_scored: reverse,
         required,
         ppra_areas: "[]".into(),
@@ -942,9 +942,9 @@ fn a_part_of_a_window_is_given_only_as_a_sum_of_entries_every_report_shows() {
 #[test]
 fn a_form_hidden_at_one_school_is_hidden_at_the_district_total_too() {
     let mut items = items([true; 4]);
-    items[3].bullying_form = Some("physical".into());
+    items[3].bullying_form = Some(BullyingForm::Physical);
     let mut verbal = item("v2", "frequency_5", "bullying_victimization", false, true);
-    verbal.bullying_form = Some("verbal".into());
+    verbal.bullying_form = Some(BullyingForm::Verbal);
     verbal.position = 5;
     items.push(verbal);
     let (w, ins) = (window(10), instrument());

@@ -99,16 +99,16 @@ pub(super) fn mentoring_fixtures(conn: &mut DbConnection, riverbend: &str) -> Me
     let open = |id: &str| {
         matches
             .iter()
-            .filter(|m| m.status != "closed" && (m.mentor_id == id || m.mentee_id == id))
+            .filter(|m| m.status.as_str() != "closed" && (m.mentor_id == id || m.mentee_id == id))
             .count() as i32
     };
     let (mentor, mentee) = participants
         .iter()
-        .filter(|p| p.role == "mentor" && open(&p.student_id) < p.capacity)
+        .filter(|p| p.role.as_str() == "mentor" && open(&p.student_id) < p.capacity)
         .flat_map(|m| {
             participants
                 .iter()
-                .filter(|p| p.role == "mentee" && open(&p.student_id) == 0)
+                .filter(|p| p.role.as_str() == "mentee" && open(&p.student_id) == 0)
                 .map(move |e| (m.student_id.clone(), e.student_id.clone()))
         })
         .find(|(m, e)| !is_blocked(m, e))
@@ -131,7 +131,7 @@ pub(super) fn mentoring_fixtures(conn: &mut DbConnection, riverbend: &str) -> Me
     let by_status = |status: &str| {
         matches
             .iter()
-            .find(|m| m.status == status)
+            .find(|m| m.status.as_str() == status)
             .unwrap_or_else(|| panic!("a {status} demo match"))
             .id
             .clone()
