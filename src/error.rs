@@ -179,7 +179,8 @@ pub struct Rejection {
     pub title: &'static str,
     pub status: StatusCode,
     pub detail: String,
-    pub extensions: serde_json::Map<String, serde_json::Value>,
+    /// Each member's JSON as written by its area, in that area's field order.
+    pub extensions: std::collections::BTreeMap<&'static str, Box<serde_json::value::RawValue>>,
 }
 
 /// A problem document with extension members after the standard ones.
@@ -188,7 +189,7 @@ struct WithExtensions<'a> {
     #[serde(flatten)]
     problem: Problem,
     #[serde(flatten)]
-    extensions: &'a serde_json::Map<String, serde_json::Value>,
+    extensions: &'a std::collections::BTreeMap<&'static str, Box<serde_json::value::RawValue>>,
 }
 
 /// Written by hand so that a log line built from `{:?}` of an error cannot carry a request value

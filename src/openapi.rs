@@ -139,9 +139,7 @@ impl Modify for SecurityAndErrors {
 }
 
 /// The description of a response listed without one. The 403, 404 and 409 wordings are those of
-/// `crate::error::{Forbidden, NotFound, Conflict}`, for the routes that still list
-/// `(status = 404, body = Problem, …)` (src/reports, src/retention, src/auth/activation,
-/// src/audit).
+/// `crate::error::{Forbidden, NotFound, Conflict}`.
 fn default_description(code: &str) -> &'static str {
     match code {
         "200" => "OK",

@@ -5,8 +5,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context};
 use diesel::prelude::*;
 
-use crate::accounts::Role;
-use crate::accounts::UserRow;
+use crate::accounts::{Role, UserRow};
 use crate::app::{build_app, Services};
 use crate::auth::password;
 use crate::config::Config;

@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::password;
 
-use crate::accounts::Role;
-use crate::accounts::UserRow;
+use crate::accounts::{Role, UserRow};
 use crate::db::schema::{districts, enrollments};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::lessons::library::{install_starter, load_assignments};
@@ -570,7 +569,7 @@ impl<'a> Load<'a> {
             &self.district_id,
             &schools_by_key,
             &people,
-            chrono::Utc::now().date_naive(),
+            crate::dates::today(),
         )?;
         Ok(())
     }

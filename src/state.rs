@@ -1,6 +1,6 @@
 //! What every handler may need, shared by all workers: the database, the configuration and the
 //! sealing keys. Areas above the base layer register their own shared state beside it
-//! (`auth::AuthState`, `surveys::PublishedItems`; see `app::Services`).
+//! (`auth::AuthState`, `surveys::queries::PublishedItems`; see `app::Services`).
 
 use std::sync::Arc;
 

@@ -13,8 +13,7 @@ use std::ops::Deref;
 
 use diesel::prelude::*;
 
-use crate::accounts::UserRow;
-use crate::accounts::{Caller, Role};
+use crate::accounts::{Caller, Role, UserRow};
 use crate::db::schema::{class_teachers, enrollments, users};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -151,6 +150,8 @@ pub fn user(
     Ok(Visible::grant(row))
 }
 
+/// District staff manage every account in the district; school administrators manage the
+/// teachers and students of their own school. Nobody changes their own role or active flag here.
 pub fn manage_user(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -171,6 +172,9 @@ pub fn manage_user(
     Ok(Managed::grant(visible.into_inner()))
 }
 
+/// An account whose activation code the caller may issue again: anyone who manages it, and for
+/// a student still awaiting activation also the school's counselors and the student's own
+/// teachers. Never one's own.
 pub fn reissue_activation(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -198,6 +202,7 @@ pub fn reissue_activation(
     Ok(Managed::grant(visible.into_inner()))
 }
 
+/// May the caller create or move accounts of `role` into `school`?
 pub fn may_place_account<S>(
     caller: &Caller,
     role: Role,

@@ -222,8 +222,9 @@ where
 }
 
 /// Runs the same diesel expression on whichever backend the connection is: batch inserts are
-/// only implemented for the concrete connection types, not for the multi-backend one. The one
-/// place besides [`write_transaction`] and [`is_postgres`] that looks at which backend it is.
+/// only implemented for the concrete connection types, not for the multi-backend one. Code
+/// outside `db` never matches on the backend itself: it uses this macro or one of the
+/// functions here that differ per backend (transactions, the exclusive lock).
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {

@@ -10,8 +10,7 @@ use super::scope;
 use crate::accounts::{Authorized, Staff};
 use crate::db;
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::state::AppState;
 

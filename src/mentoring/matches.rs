@@ -18,8 +18,7 @@ use crate::accounts::Caller;
 use crate::dates::today;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::state::AppState;
 

@@ -19,8 +19,7 @@ use crate::accounts::{Authorized, Caller, Role, SchoolStaff, Students};
 use crate::dates::today;
 use crate::db;
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::state::AppState;
 
 /// What `caller`, related to the match as `viewer`, sees of a meeting. A note is written for

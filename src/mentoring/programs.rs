@@ -1,7 +1,6 @@
 //! Programs, their participants, and do-not-match pairs.
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -11,13 +10,12 @@ use super::numbers::{self, MentoringNumbers};
 use super::queries::{self, ProgramScope};
 use super::scope;
 use super::vocab::ParticipantRole;
-use crate::accounts::UserRow;
-use crate::accounts::{Authorized, Caller, Role, SchoolStaff};
+use crate::accounts::{Authorized, Caller, Role, SchoolStaff, UserRow};
 use crate::authz::{self, Managed};
+use crate::dates;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
 use crate::rosters;
 use crate::state::AppState;
@@ -160,7 +158,7 @@ pub async fn get_program(
                 .iter()
                 .filter(|p| p.role == ParticipantRole::Mentor)
                 .count() as i64;
-            let numbers = numbers::program_numbers(conn, &program, Utc::now().date_naive())?;
+            let numbers = numbers::program_numbers(conn, &program, dates::today())?;
             Ok(ProgramDetail {
                 program: program.view(),
                 mentors,

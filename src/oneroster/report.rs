@@ -95,11 +95,10 @@ pub struct ImportProblem<'a> {
 impl ImportReport {
     /// The refusal of a bundle with problems: an [`ImportProblem`] carrying this report.
     pub fn rejection(&self) -> ApiError {
-        let mut extensions = serde_json::Map::new();
-        extensions.insert(
-            "report".to_owned(),
-            serde_json::to_value(self).unwrap_or_default(),
-        );
+        // Written as its own JSON, so the report keeps its field order inside the problem.
+        let report = serde_json::value::to_raw_value(self)
+            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned());
+        let extensions = std::collections::BTreeMap::from([("report", report)]);
         ApiError::Rejected(Box::new(Rejection {
             slug: "import-rejected",
             title: "Import rejected",

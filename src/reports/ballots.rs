@@ -12,7 +12,7 @@ use crate::surveys::models::{ItemRow, WindowRow};
 /// Builds each cell's aggregates from its ballots (in the shuffled order given, `cell_of` the
 /// cell of each) and writes the ballots back: those of cells too small to report sealed again
 /// under the window's data key (`ballot_box`), the others in the clear, one row per cell.
-pub fn write(
+pub(super) fn write(
     conn: &mut DbConnection,
     window: &WindowRow,
     key: &DataKey,

@@ -49,25 +49,13 @@ pub fn rendering(
         .optional()
 }
 
-/// Stores a rendering, replacing one kept under the same key with `replace`.
-pub fn put_rendering(
+/// Stores a rendering under its window and key.
+pub(super) fn put_rendering(
     conn: &mut DbConnection,
     window_id: &str,
     key: &str,
     rendering: &StoredRendering,
-    replace: bool,
 ) -> QueryResult<()> {
-    if replace {
-        let updated = diesel::update(reports::table.find((window_id, key)))
-            .set((
-                reports::json.eq(&rendering.json),
-                reports::csv.eq(&rendering.csv),
-            ))
-            .execute(conn)?;
-        if updated > 0 {
-            return Ok(());
-        }
-    }
     diesel::insert_into(reports::table)
         .values((
             reports::window_id.eq(window_id),

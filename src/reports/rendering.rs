@@ -69,7 +69,7 @@ pub fn render_all(
     for scope in scopes {
         let key = scope_key(&scope);
         let report = climate::assemble(&ctx, cells.to_vec(), scope);
-        queries::put_rendering(conn, &window.id, &key, &render(&report)?, false)?;
+        queries::put_rendering(conn, &window.id, &key, &render(&report)?)?;
     }
     Ok(())
 }

@@ -3,9 +3,9 @@
 //! read from then on: served as kept, or read back as a `ClimateReport` (charts).
 //!
 //! A rendering is kept under its window and a key naming the rendering version, the scoring
-//! rules and the scope. One that does not read back as exactly the `ClimateReport` this build
-//! would write (a field renamed, added or removed by another build) counts as absent: it is
-//! rendered again and replaced.
+//! rules and the scope (`rendering`). A chart reads a rendering back only if it reads back as
+//! exactly the `ClimateReport` this build would write (a field renamed, added or removed by
+//! another build makes it count as absent: the chart's report is then assembled anew).
 
 use super::aggregates;
 use super::climate::{ClimateReport, Scope};
@@ -51,34 +51,25 @@ pub fn rendered(
     }
     let report = inputs::assembled(conn, window, scope, keys)?;
     let rendering = render(&report)?;
-    queries::put_rendering(conn, &window.id, &key, &rendering, false)?;
+    queries::put_rendering(conn, &window.id, &key, &rendering)?;
     Ok(rendering)
 }
 
-/// A report of a closed window, read back from its stored rendering; rendered and stored (or
-/// stored again) when there is none this build can read (in the caller's write transaction).
+/// A report of a closed window, for its chart: read back from its stored rendering when there is
+/// one this build can read, otherwise assembled now (its inputs check the window is closed and
+/// score it again if stale) and not stored. A chart read writes nothing, so every stored
+/// rendering of a window comes from its opening, its rescoring or a JSON or CSV read.
 pub fn report(
     conn: &mut DbConnection,
     window: &Visible<WindowRow>,
     scope: Scope,
     keys: &SealKeys,
 ) -> Result<ClimateReport, ApiError> {
-    let key = scope_key(&scope);
-    let stored = queries::rendering(conn, &window.id, &key)?;
+    let stored = queries::rendering(conn, &window.id, &scope_key(&scope))?;
     if let Some(report) = stored.as_ref().and_then(|r| read_back(&r.json)) {
         return Ok(report);
     }
-    // Absent, or of another build: first the checks and lock of a first rendering.
-    let stored = prepare(conn, window, &key, keys)?;
-    if let Some(report) = stored.as_ref().and_then(|r| read_back(&r.json)) {
-        return Ok(report);
-    }
-    if stored.is_some() {
-        tracing::info!(window_id = %window.id, key = %key, "a stored report rendering of another build is rendered again");
-    }
-    let report = inputs::assembled(conn, window, scope, keys)?;
-    queries::put_rendering(conn, &window.id, &key, &render(&report)?, stored.is_some())?;
-    Ok(report)
+    inputs::assembled(conn, window, scope, keys)
 }
 
 /// Before a first rendering: checks the window is closed, takes its row lock, and scores it

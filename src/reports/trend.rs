@@ -1,7 +1,6 @@
 //! Trends across the closed windows of one instrument lineage, and SEL activity beside climate.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -14,10 +13,10 @@ use super::{pictures, queries};
 use crate::accounts::{Authorized, Caller, DistrictAdmins, SchoolStaff};
 use crate::audit;
 use crate::authz::Visible;
+use crate::dates;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::ValidQuery;
+use crate::extract::{IdPath, ValidQuery};
 use crate::lessons::progress::{competency_activity, CompetencyActivity};
 use crate::mentoring::numbers::{school_numbers, MentoringNumbers};
 use crate::rosters;
@@ -302,7 +301,7 @@ pub async fn sel_activity(
         .db
         .write(move |conn| {
             let school = rosters::scope::school(conn, &caller, &id)?;
-            let today = Utc::now().date_naive();
+            let today = dates::today();
             let term = match term_id {
                 Some(t) => rosters::scope::term(conn, &caller, &t)
                     .map_err(|_| ApiError::invalid("term_id", "no such term in your district"))?

@@ -12,8 +12,7 @@ use crate::accounts::{Authorized, Caller, RosterAdmins};
 use crate::authz;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::state::AppState;
 

@@ -6,15 +6,12 @@ use super::dto::{NewUser, UserFilter, UserPatch};
 use super::models::School;
 use super::queries;
 use super::scope;
-use crate::accounts::{Authorized, Caller, Role, RosterAdmins, SchoolStaff};
-use crate::accounts::{User, UserRow};
-use crate::auth::password;
-use crate::auth::AuthState;
+use crate::accounts::{Authorized, Caller, Role, RosterAdmins, SchoolStaff, User, UserRow};
+use crate::auth::{password, AuthState};
 use crate::authz::{self, Managed};
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::Page;
 use crate::state::AppState;
 

@@ -28,6 +28,8 @@ pub fn district(
     Ok(Visible::grant(row))
 }
 
+/// The caller's own district, without reading it: an account always belongs to an existing
+/// district, so only the id needs checking (for reads that must stay cheap).
 pub fn own_district(caller: &Caller, id: &str) -> Result<(), ApiError> {
     if caller.district_id != id {
         return Err(ApiError::NotFound("district"));
@@ -69,6 +71,7 @@ pub fn school(
     Ok(Visible::grant(row))
 }
 
+/// District staff change school records; school staff can see their school but not change it.
 pub fn manage_school(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -81,6 +84,7 @@ pub fn manage_school(
     Ok(Managed::grant(visible.into_inner()))
 }
 
+/// A school whose roster (classes, teachers, students) the caller administers.
 pub fn roster_school(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -160,6 +164,7 @@ pub fn class(
     Ok(Visible::grant(row))
 }
 
+/// The class roster (who is enrolled) is for staff; a student sees the class but not classmates' records.
 pub fn class_roster(
     conn: &mut DbConnection,
     caller: &Caller,

@@ -9,8 +9,7 @@ use super::scope;
 use crate::accounts::{Authorized, DistrictAdmins, Staff};
 use crate::db;
 use crate::error::{ApiError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::{Page, PageQuery};
 use crate::state::AppState;
 

@@ -19,8 +19,7 @@ use crate::accounts::{Authorized, Caller, Role, Students};
 use crate::authz::Visible;
 use crate::db::{self, DbConnection};
 use crate::error::{ApiError, FieldError, Forbidden, NotFound};
-use crate::extract::IdPath;
-use crate::extract::ValidJson;
+use crate::extract::{IdPath, ValidJson};
 use crate::seal::SealKeys;
 use crate::state::AppState;
 

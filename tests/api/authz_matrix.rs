@@ -2,11 +2,11 @@
 //!
 //! Every role is checked on both sides of its scope: allowed inside it (positive controls, so
 //! the matrix is not vacuous) and refused outside it, with the status docs/ARCHITECTURE.md
-//! ("Scope and proofs") and `src/authz/` define: 404 for objects the caller may not know exist,
+//! ("Scope and proofs") states and `src/rosters/scope.rs` and `src/authz/` implement: 404 for objects the caller may not know exist,
 //! 403 where it can see the object but may not change it (or where its role may never call the
 //! operation at all). Refused writes are followed by a check that the database did not change.
 //!
-//! Expectations come from small oracles that restate docs/ARCHITECTURE.md ("Scope and proofs")
+//! Expectations come from small oracles that restate README "Roles and scopes" (who may do what)
 //! over roster data read through the API by a district administrator, never from the code under
 //! test.
 

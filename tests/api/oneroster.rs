@@ -60,6 +60,14 @@ fn rejected(app: &TestApp, bundle_bytes: &[u8]) -> Vec<Value> {
     let r = upload_bytes(app, &token, &demo_district(), bundle_bytes, false);
     let body = r.problem(422);
     assert_eq!(body["type"], "urn:securebase:problem:import-rejected");
+    // The problem's members, then the report in its own field order (as a 200 would give it).
+    assert!(
+        r.text
+            .starts_with(r#"{"type":"urn:securebase:problem:import-rejected","#)
+            && r.text.contains(r#","report":{"district_id":"#),
+        "{}",
+        r.text
+    );
     let report = &body["report"];
     assert_eq!(report["applied"], false);
     assert!(report["error_count"].as_u64().unwrap() >= 1, "{report}");

@@ -13,7 +13,7 @@ fn generated() -> String {
 }
 
 /// The committed document is the contract. Regenerate it with
-/// `UPDATE_OPENAPI=1 cargo test --test openapi` after changing a route or schema.
+/// `UPDATE_OPENAPI=1 cargo test --test api openapi::` after changing a route or schema.
 #[test]
 fn committed_openapi_document_matches_the_code() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SNAPSHOT);
@@ -25,7 +25,7 @@ fn committed_openapi_document_matches_the_code() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == current,
-        "{SNAPSHOT} is out of date with the code: run `UPDATE_OPENAPI=1 cargo test --test openapi` and commit it"
+        "{SNAPSHOT} is out of date with the code: run `UPDATE_OPENAPI=1 cargo test --test api openapi::` and commit it"
     );
 }
 

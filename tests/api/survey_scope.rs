@@ -8,8 +8,8 @@
 //! must read alike. Callers of the second district (Harbor Point) are part of every matrix, so
 //! cross-district access is checked in both directions on every route.
 //!
-//! Expectations come from small oracles that restate docs/ARCHITECTURE.md ("Scope and proofs",
-//! "Anonymity and disclosure") over seed data read from the database and over the windows and
+//! Expectations come from small oracles that restate README "Roles and scopes" and
+//! docs/ARCHITECTURE.md ("Anonymity and disclosure") over seed data read from the database and over the windows and
 //! drafts the tests create, never from the code under test.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
