@@ -10,7 +10,7 @@ use super::queries::{self, EventFilter};
 use crate::accounts::{Authorized, DistrictAdmins};
 use crate::error::{ApiError, Forbidden};
 use crate::extract::ValidQuery;
-use crate::pagination::{Page, PageParams};
+use crate::pagination::{paged, Page};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +57,8 @@ pub struct AuditFilter {
     pub limit: Option<i64>,
 }
 
+paged!(AuditFilter);
+
 /// The district's audit trail, newest first (district administrators). Events recorded a moment
 /// ago are chained first, so the list is complete up to the request.
 #[utoipa::path(
@@ -73,10 +75,7 @@ pub async fn list_audit_events(
     filter: ValidQuery<AuditFilter>,
 ) -> Result<web::Json<Page<AuditEvent>>, ApiError> {
     let filter = filter.0;
-    let paging = PageParams {
-        page: filter.page,
-        limit: filter.limit,
-    };
+    let paging = filter.paging();
     let page = state
         .db
         .run(move |conn| {
