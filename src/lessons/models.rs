@@ -10,6 +10,7 @@ use crate::rosters::dto::validate_not_blank;
 
 use super::vocab::{Competency, Component, Emotion, GradeBand};
 use crate::db::schema::{assignments, lesson_completions, lesson_plan_versions, lesson_plans};
+use crate::vocab::vocabulary;
 
 /// Who owns a plan, and so who sees and edits it.
 #[derive(
@@ -158,43 +159,12 @@ fn steps_add_up(c: &PlanContent) -> Result<(), ValidationError> {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum VersionStatus {
-    Draft,
-    Published,
-}
-
-impl VersionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VersionStatus::Draft => "draft",
-            VersionStatus::Published => "published",
-        }
+vocabulary!(
+    VersionStatus {
+        Draft = "draft",
+        Published = "published",
     }
-
-    pub fn parse(s: &str) -> Option<VersionStatus> {
-        match s {
-            "draft" => Some(VersionStatus::Draft),
-            "published" => Some(VersionStatus::Published),
-            _ => None,
-        }
-    }
-}
-
-crate::db::text_enum!(VersionStatus);
+);
 
 /// One version of a plan: published versions never change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -295,46 +265,13 @@ pub struct AssignmentRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignmentStatus {
-    Scheduled,
-    Delivered,
-    Cancelled,
-}
-
-impl AssignmentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssignmentStatus::Scheduled => "scheduled",
-            AssignmentStatus::Delivered => "delivered",
-            AssignmentStatus::Cancelled => "cancelled",
-        }
+vocabulary!(
+    AssignmentStatus {
+        Scheduled = "scheduled",
+        Delivered = "delivered",
+        Cancelled = "cancelled",
     }
-
-    pub fn parse(s: &str) -> Option<AssignmentStatus> {
-        match s {
-            "scheduled" => Some(AssignmentStatus::Scheduled),
-            "delivered" => Some(AssignmentStatus::Delivered),
-            "cancelled" => Some(AssignmentStatus::Cancelled),
-            _ => None,
-        }
-    }
-}
-
-crate::db::text_enum!(AssignmentStatus);
+);
 
 /// A lesson assigned to a class, pinned to the plan version it was made from.
 #[derive(Debug, Clone, Serialize, ToSchema)]

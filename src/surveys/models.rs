@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::vocab::{BullyingForm, Indicator, PpraArea, Scale};
 use crate::db::schema::{survey_instruments, survey_items, survey_windows};
+use crate::vocab::vocabulary;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = survey_instruments)]
@@ -107,34 +108,12 @@ pub struct Section {
     pub items: Vec<Item>,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum InstrumentStatus {
-    Draft,
-    Published,
-}
-
-impl InstrumentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstrumentStatus::Draft => "draft",
-            InstrumentStatus::Published => "published",
-        }
+vocabulary!(
+    InstrumentStatus {
+        Draft = "draft",
+        Published = "published",
     }
-
-    pub fn parse(s: &str) -> Option<InstrumentStatus> {
-        match s {
-            "draft" => Some(InstrumentStatus::Draft),
-            "published" => Some(InstrumentStatus::Published),
-            _ => None,
-        }
-    }
-}
-
-crate::db::text_enum!(InstrumentStatus);
+);
 
 /// A questionnaire version with every item, exactly as students see it once published.
 #[derive(Debug, Clone, Serialize, ToSchema)]
