@@ -107,7 +107,7 @@ pub struct IssuedCodes {
 }
 
 /// Replaces any unused code of each account with a new one; returns the codes.
-pub fn issue(
+fn issue(
     conn: &mut DbConnection,
     caller: &Caller,
     accounts: Vec<UserRow>,
@@ -149,7 +149,7 @@ pub fn issue(
 }
 
 /// The accounts a request names, all of `school_id`, active, and (unless asked) not yet activated.
-pub fn accounts_for(
+fn accounts_for(
     conn: &mut DbConnection,
     caller: &Caller,
     school_id: &str,
@@ -208,7 +208,7 @@ pub fn accounts_for(
 }
 
 /// Printable login cards: one row per account, sorted by name.
-pub fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
+fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
     let mut out = CsvExport::new();
     out.row([
         "family_name",
