@@ -25,7 +25,8 @@ use crate::seal::SealKeys;
 use crate::state::AppState;
 use crate::surveys::queries::PublishedItems;
 use crate::{
-    audit, auth, health, lessons, mentoring, oneroster, reports, retention, rosters, surveys,
+    audit, auth, health, lessons, mentoring, oneroster, reports, retention, rosters, support,
+    surveys,
 };
 
 fn register(cfg: &mut ServiceConfig) {
@@ -42,7 +43,8 @@ fn register(cfg: &mut ServiceConfig) {
                 .configure(mentoring::routes)
                 .configure(reports::routes)
                 .service(audit::routes::list_audit_events)
-                .configure(retention::routes),
+                .configure(retention::routes)
+                .configure(support::routes),
         );
 }
 

@@ -6,7 +6,8 @@
 //!   `csv_export`;
 //! - `accounts`: who a user is and who is calling;
 //! - services: `auth` (sign-in), `authz` (scope proofs), `audit` (the audit trail);
-//! - domains: `rosters`, `lessons`, `surveys`, `mentoring`, `reports`, `oneroster`, `retention`;
+//! - domains: `rosters`, `lessons`, `surveys`, `mentoring`, `reports`, `oneroster`, `retention`,
+//!   `support`;
 //! - app: `app` (routes and middleware), `openapi`, `ops` (subcommands), `seed`, `health`.
 
 pub mod accounts;
@@ -33,5 +34,6 @@ pub mod rosters;
 pub mod seal;
 pub mod seed;
 pub mod state;
+pub mod support;
 pub mod surveys;
 pub mod vocab;

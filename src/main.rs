@@ -398,13 +398,16 @@ fn purge(
     for p in &purged {
         println!(
             "district {}: {} participation rows and {} opt-outs of {} closed windows, \
-             {} accounts anonymized, {} reflections cleared{}",
+             {} accounts anonymized, {} reflections cleared, {} check-in notes cleared, \
+             {} closed help requests removed{}",
             p.district_id,
             p.participation_rows,
             p.opt_outs,
             p.windows,
             p.accounts_anonymized,
             p.reflections_cleared,
+            p.check_in_notes_cleared,
+            p.help_requests_removed,
             if dry_run {
                 " (dry run: nothing changed)"
             } else {

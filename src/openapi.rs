@@ -39,6 +39,7 @@ Rates: fields named `*_rate` are fractions from 0 to 1; fields named `*_percent`
         (name = "lessons", description = "SEL lesson library, assignments, completion and progress"),
         (name = "surveys", description = "Anonymous climate surveys: instruments, windows, opt-outs, responses, participation"),
         (name = "mentoring", description = "Peer mentoring: programs, participants, suggested and confirmed matches, meetings, cadence"),
+        (name = "support", description = "Student support, about a named child and never anonymous: daily check-ins, help requests, students to notice, district numbers without names"),
         (name = "reports", description = "Privacy-safe climate reports per school, grade and district, trends, SEL activity, audit trail"),
         (name = "health", description = "Liveness and readiness probes"),
     )

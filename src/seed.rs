@@ -175,6 +175,8 @@ pub struct Loaded {
     pub survey_instruments: usize,
     pub survey_windows: usize,
     pub mentoring_matches: usize,
+    pub check_ins: usize,
+    pub help_requests: usize,
 }
 
 /// The demo district, with survey windows open around the current date so a demo student
@@ -215,6 +217,11 @@ fn load_with(
         }
         if let (Some(a), Some(c)) = (files.get("assignments.csv"), files.get("completions.csv")) {
             load.lesson_history(conn, a.as_ref(), c.as_ref())?;
+        }
+        if open_windows {
+            let support = crate::support::demo::load(conn, &load.district_id, crate::db::now())?;
+            load.loaded.check_ins = support.check_ins;
+            load.loaded.help_requests = support.help_requests;
         }
         Ok(load.loaded)
     })?;

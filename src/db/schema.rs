@@ -469,6 +469,76 @@ diesel::table! {
         deactivated_account_days -> Nullable<Integer>,
         reflection_days -> Nullable<Integer>,
         updated_at -> Timestamp,
+        check_in_note_days -> Nullable<Integer>,
+        closed_help_request_days -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    district_support_settings (district_id) {
+        district_id -> Text,
+        teachers_see_check_ins -> Bool,
+        time_zone -> Text,
+        school_day_start_minute -> Integer,
+        school_day_end_minute -> Integer,
+        acknowledge_school_days -> Integer,
+        today_school_hours -> Integer,
+        crisis_message -> Text,
+        reporting_threshold -> Integer,
+        notice_intensity -> Integer,
+        notice_days -> Integer,
+        notice_lookback_days -> Integer,
+        notice_sudden_change -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    check_ins (id) {
+        id -> Text,
+        student_id -> Text,
+        school_id -> Text,
+        grade -> Integer,
+        on_day -> Date,
+        emotion -> Text,
+        intensity -> Integer,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    help_requests (id) {
+        id -> Text,
+        student_id -> Text,
+        school_id -> Text,
+        recipient_id -> Nullable<Text>,
+        topic -> Text,
+        urgency -> Text,
+        message -> Nullable<Text>,
+        state -> Text,
+        check_in_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        acknowledge_by -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        meeting_at -> Nullable<Timestamp>,
+        met_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        closing_reason -> Nullable<Text>,
+        withdrawn_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    help_request_notes (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -477,6 +547,16 @@ diesel::table! {
         district_id -> Text,
         seq -> BigInt,
         hash -> Text,
+    }
+}
+
+diesel::table! {
+    support_figures (kind, scope_id, period) {
+        kind -> Text,
+        scope_id -> Text,
+        period -> Date,
+        body -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -515,4 +595,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_pending,
     audit_chains,
     district_retention,
+    district_support_settings,
+    check_ins,
+    help_requests,
+    help_request_notes,
+    support_figures,
 );

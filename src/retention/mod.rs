@@ -1,5 +1,5 @@
 //! Retention: how long each district keeps participation rows, deactivated students' personal
-//! data and reflections — set by its administrators, applied by `securebase purge`.
+//! data, reflections, check-in notes and closed help requests — set by its administrators, applied by `securebase purge`.
 
 pub mod purge;
 mod queries;
@@ -43,6 +43,18 @@ pub struct RetentionSettings {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 3650)]
     pub reflection_days: Option<i32>,
+    /// Days the note of a check-in is kept after it was last written (the feeling and
+    /// intensity stay, for the student's history and the totals).
+    #[validate(range(min = 1, max = 3650))]
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub check_in_note_days: Option<i32>,
+    /// Days a closed or withdrawn help request is kept, with its message and staff notes,
+    /// after it was closed or withdrawn. Open requests are never removed.
+    #[validate(range(min = 1, max = 3650))]
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub closed_help_request_days: Option<i32>,
 }
 
 /// The district's retention settings (district administrators).

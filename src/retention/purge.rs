@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::accounts::Role;
 use crate::db::schema::{
-    activation_codes, district_retention, lesson_completions, refresh_tokens, survey_opt_outs,
-    survey_participation, survey_window_roster, survey_windows, users,
+    activation_codes, check_ins, district_retention, help_request_notes, help_requests,
+    lesson_completions, refresh_tokens, survey_opt_outs, survey_participation,
+    survey_window_roster, survey_windows, users,
 };
 use crate::db::{write_transaction, DbConnection};
 use crate::error::ApiError;
@@ -24,9 +25,21 @@ pub struct Purged {
     pub opt_outs: u64,
     pub accounts_anonymized: u64,
     pub reflections_cleared: u64,
+    pub check_in_notes_cleared: u64,
+    /// Closed or withdrawn help requests removed, with their staff notes.
+    pub help_requests_removed: u64,
 }
 
-type Settings = (String, Option<i32>, Option<i32>, Option<i32>);
+/// One district's settings: its id, then days (`None`: keep) for participation, deactivated
+/// accounts, reflections, check-in notes and closed help requests.
+type Settings = (
+    String,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+);
 
 /// Why a district's transaction ends without committing.
 enum Abort {
@@ -59,6 +72,8 @@ pub fn purge(
             district_retention::participation_days,
             district_retention::deactivated_account_days,
             district_retention::reflection_days,
+            district_retention::check_in_note_days,
+            district_retention::closed_help_request_days,
         ))
         .order(district_retention::district_id)
         .load(conn)?;
@@ -93,7 +108,7 @@ fn days_before(now: NaiveDateTime, days: i32) -> NaiveDateTime {
 
 fn purge_district(
     conn: &mut DbConnection,
-    (district, participation_days, account_days, reflection_days): &Settings,
+    (district, participation_days, account_days, reflection_days, note_days, request_days): &Settings,
     now: NaiveDateTime,
 ) -> Result<Purged, Abort> {
     let mut purged = Purged {
@@ -158,6 +173,44 @@ fn purge_district(
         .execute(conn)?;
         purged.reflections_cleared = cleared as u64;
     }
+    if let Some(days) = note_days {
+        let students = users::table
+            .filter(users::district_id.eq(district.clone()))
+            .select(users::id);
+        let cleared = diesel::update(
+            check_ins::table
+                .filter(check_ins::student_id.eq_any(students))
+                .filter(check_ins::updated_at.lt(days_before(now, *days)))
+                .filter(check_ins::note.is_not_null()),
+        )
+        .set(check_ins::note.eq(None::<String>))
+        .execute(conn)?;
+        purged.check_in_notes_cleared = cleared as u64;
+    }
+    if let Some(days) = request_days {
+        let cutoff = days_before(now, *days);
+        let students = users::table
+            .filter(users::district_id.eq(district.clone()))
+            .select(users::id);
+        let done: Vec<String> = help_requests::table
+            .filter(help_requests::student_id.eq_any(students))
+            .filter(
+                help_requests::closed_at
+                    .lt(cutoff)
+                    .or(help_requests::withdrawn_at.lt(cutoff)),
+            )
+            .select(help_requests::id)
+            .load(conn)?;
+        for chunk in done.chunks(500) {
+            diesel::delete(
+                help_request_notes::table.filter(help_request_notes::request_id.eq_any(chunk)),
+            )
+            .execute(conn)?;
+            diesel::delete(help_requests::table.filter(help_requests::id.eq_any(chunk)))
+                .execute(conn)?;
+        }
+        purged.help_requests_removed = done.len() as u64;
+    }
     Ok(purged)
 }
 
@@ -192,6 +245,21 @@ fn anonymize(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
         .execute(conn)?;
     diesel::update(lesson_completions::table.filter(lesson_completions::student_id.eq(id)))
         .set(lesson_completions::reflection.eq(None::<String>))
+        .execute(conn)?;
+    // What the student wrote, and what staff wrote about them; feelings, topics and dates stay
+    // for the totals.
+    diesel::update(check_ins::table.filter(check_ins::student_id.eq(id)))
+        .set(check_ins::note.eq(None::<String>))
+        .execute(conn)?;
+    let requests = help_requests::table
+        .filter(help_requests::student_id.eq(id))
+        .select(help_requests::id);
+    diesel::delete(
+        help_request_notes::table.filter(help_request_notes::request_id.eq_any(requests)),
+    )
+    .execute(conn)?;
+    diesel::update(help_requests::table.filter(help_requests::student_id.eq(id)))
+        .set(help_requests::message.eq(None::<String>))
         .execute(conn)?;
     Ok(())
 }

@@ -8,20 +8,31 @@ use crate::db::{self, DbConnection};
 
 /// The district's settings (all `null` when it never set any).
 pub fn load(conn: &mut DbConnection, district_id: &str) -> QueryResult<RetentionSettings> {
-    let row: Option<(Option<i32>, Option<i32>, Option<i32>)> = district_retention::table
+    type Row = (
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+        Option<i32>,
+    );
+    let row: Option<Row> = district_retention::table
         .find(district_id)
         .select((
             district_retention::participation_days,
             district_retention::deactivated_account_days,
             district_retention::reflection_days,
+            district_retention::check_in_note_days,
+            district_retention::closed_help_request_days,
         ))
         .first(conn)
         .optional()?;
     Ok(row
-        .map(|(p, a, r)| RetentionSettings {
+        .map(|(p, a, r, c, h)| RetentionSettings {
             participation_days: p,
             deactivated_account_days: a,
             reflection_days: r,
+            check_in_note_days: c,
+            closed_help_request_days: h,
         })
         .unwrap_or_default())
 }
@@ -36,6 +47,8 @@ pub fn save(
         district_retention::participation_days.eq(settings.participation_days),
         district_retention::deactivated_account_days.eq(settings.deactivated_account_days),
         district_retention::reflection_days.eq(settings.reflection_days),
+        district_retention::check_in_note_days.eq(settings.check_in_note_days),
+        district_retention::closed_help_request_days.eq(settings.closed_help_request_days),
         district_retention::updated_at.eq(db::now()),
     );
     let updated = diesel::update(district_retention::table.find(district_id))

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "reports",
             "retention",
             "rosters",
+            "support",
             "surveys",
         ],
     ),

@@ -291,3 +291,46 @@ fn a_bad_json_body_elsewhere_is_named_but_neither_answered_nor_logged() {
     }
     assert_never_logged("SECRET-5517-syntax");
 }
+
+#[test]
+fn what_a_student_writes_in_check_ins_and_help_requests_is_never_logged() {
+    let _capturing = capture();
+    let app = TestApp::spawn();
+    let student = app.login(&demo_login("student", MIDDLE));
+    let r = app.send(
+        "PUT",
+        "/api/v1/me/check-ins",
+        Some(&student),
+        &json!({"emotion": "sad", "intensity": 4, "note": "SECRET-7781-note"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app.send(
+        "PUT",
+        "/api/v1/me/check-ins",
+        Some(&student),
+        &json!({"emotion": "SECRET-7781-feeling", "intensity": 4}),
+    );
+    assert_names_field_not_value(&r, "emotion", "SECRET-7781-feeling");
+    assert_warned_naming(&r, "emotion");
+    let r = app.post(
+        "/api/v1/help-requests",
+        Some(&student),
+        &json!({"topic": "family", "message": "SECRET-7781-message"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app.post(
+        "/api/v1/help-requests",
+        Some(&student),
+        &json!({"topic": "family", "message": "SECRET-7781-long".repeat(100)}),
+    );
+    assert_names_field_not_value(&r, "message", "SECRET-7781-long");
+    drop(app);
+    for marker in [
+        "SECRET-7781-note",
+        "SECRET-7781-feeling",
+        "SECRET-7781-message",
+        "SECRET-7781-long",
+    ] {
+        assert_never_logged(marker);
+    }
+}

@@ -25,5 +25,6 @@ mod reports;
 mod retention;
 mod rosters;
 mod spreadsheets;
+mod support;
 mod survey_scope;
 mod surveys;

@@ -66,7 +66,10 @@ fn settings_are_for_the_districts_administrators_and_validated() {
     let r = app.get(&path, Some(&admin));
     assert_eq!(
         r.json(),
-        json!({"participation_days": null, "deactivated_account_days": null, "reflection_days": null})
+        json!({
+            "participation_days": null, "deactivated_account_days": null, "reflection_days": null,
+            "check_in_note_days": null, "closed_help_request_days": null,
+        })
     );
     set_retention(
         &app,

@@ -86,6 +86,10 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("POST /api/v1/schools/{id}/activation-codes", 201),
         ("POST /api/v1/users/{id}/activation-code", 201),
         ("PUT /api/v1/districts/{id}/retention", 200),
+        ("PUT /api/v1/me/check-ins", 200),
+        ("POST /api/v1/help-requests", 201),
+        ("PATCH /api/v1/help-requests/{id}", 200),
+        ("PUT /api/v1/districts/{id}/support-settings", 200),
     ];
     let routes = write_routes(&fx);
     assert_eq!(expected.len(), routes.len());

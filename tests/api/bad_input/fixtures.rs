@@ -47,6 +47,34 @@ pub(super) struct Fx {
     /// The position in `answer_sheet` of a yes/no item.
     pub(super) yes_no_item: usize,
     pub(super) mentoring: MentoringFx,
+    /// A new help request of Andre Green's to the Riverbend counselors (the PATCH target).
+    pub(super) help_request: String,
+    /// A Riverbend teacher who does not teach Andre, and a Cedar Grove counselor: adults he
+    /// may not ask.
+    pub(super) other_teacher: String,
+    pub(super) other_school_counselor: String,
+}
+
+/// A new help request of the student's, made directly (as `POST /help-requests` would).
+fn help_request_fixture(conn: &mut DbConnection, student: &str, school: &str) -> String {
+    use securebase::db::schema::help_requests;
+    let id = securebase::db::new_id();
+    let now = securebase::db::now();
+    diesel::insert_into(help_requests::table)
+        .values((
+            help_requests::id.eq(&id),
+            help_requests::student_id.eq(student),
+            help_requests::school_id.eq(school),
+            help_requests::topic.eq("friends"),
+            help_requests::urgency.eq("this_week"),
+            help_requests::state.eq("new"),
+            help_requests::created_at.eq(now),
+            help_requests::acknowledge_by.eq(now + chrono::TimeDelta::days(1)),
+            help_requests::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .unwrap();
+    id
 }
 
 /// The demo Riverbend mentoring program and what its write routes take.
@@ -319,6 +347,12 @@ pub(super) fn fixtures(conn: &mut DbConnection) -> Fx {
         lakeview_student,
         answer_sheet: sheet.into_iter().map(|(answer, _)| answer).collect(),
         mentoring: mentoring_fixtures(conn, &riverbend),
+        help_request: {
+            let andre = id_of_user(conn, STUDENT);
+            help_request_fixture(conn, &andre, &riverbend)
+        },
+        other_teacher: id_of_user(conn, "hannah.lindqvist"),
+        other_school_counselor: id_of_user(conn, "kenji.watanabe"),
         yes_no_item,
         student: id_of_user(conn, "amaraa251"),
         samuel: id_of_user(conn, "samuel.ortega"),

@@ -20,6 +20,7 @@ mod lessons;
 mod mentoring;
 mod queries;
 mod rosters;
+mod support;
 mod surveys;
 
 use std::fmt::Write as _;
@@ -104,6 +105,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
         lessons::routes(fx),
         surveys::routes(fx),
         mentoring::routes(fx),
+        support::routes(fx),
     ]
     .into_iter()
     .flatten()

@@ -74,6 +74,9 @@ fn template_fingerprint() -> String {
         "src/lessons/library.rs",
         "src/surveys/library.rs",
         "src/mentoring/demo.rs",
+        "src/support/demo.rs",
+        "src/support/help_requests.rs",
+        "src/support/school_time.rs",
         "src/surveys/demo.rs",
         "src/surveys/synthetic.rs",
         // The demo's closed windows are sealed and opened, and their reports rendered, at load.

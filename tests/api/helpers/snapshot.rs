@@ -7,11 +7,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use securebase::accounts::UserRow;
 use securebase::db::schema::{
-    assignments, class_teachers, classes, districts, enrollments, lesson_completions,
-    lesson_plan_versions, lesson_plans, mentoring_do_not_match, mentoring_matches,
-    mentoring_meetings, mentoring_participants, mentoring_programs, refresh_tokens, schools,
-    survey_cell_responses, survey_instruments, survey_items, survey_opt_outs, survey_participation,
-    survey_window_schools, survey_windows, terms, users,
+    assignments, check_ins, class_teachers, classes, district_support_settings, districts,
+    enrollments, help_request_notes, help_requests, lesson_completions, lesson_plan_versions,
+    lesson_plans, mentoring_do_not_match, mentoring_matches, mentoring_meetings,
+    mentoring_participants, mentoring_programs, refresh_tokens, schools, survey_cell_responses,
+    survey_instruments, survey_items, survey_opt_outs, survey_participation, survey_window_schools,
+    survey_windows, terms, users,
 };
 use securebase::db::DbConnection;
 use securebase::lessons::models::{AssignmentRow, CompletionRow, PlanRow, VersionRow};
@@ -20,6 +21,7 @@ use securebase::mentoring::models::{
     ParticipantRow as MentoringParticipant, ProgramRow as MentoringProgram,
 };
 use securebase::rosters::models::{ClassRow, District, School, Term};
+use securebase::support::models::{CheckInRow, HelpNoteRow, HelpRequestRow, SettingsRow};
 use securebase::surveys::models::{InstrumentRow, ItemRow, WindowRow};
 
 /// Rows keyed by table and primary key (`"user <id>"`), each rendered in full (its `Debug`
@@ -292,6 +294,42 @@ impl Snapshot {
                     mentoring_meetings::table
                         .order(mentoring_meetings::id)
                         .select(MentoringMeeting::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "check_ins",
+                rows(
+                    check_ins::table
+                        .order(check_ins::id)
+                        .select(CheckInRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "help_requests",
+                rows(
+                    help_requests::table
+                        .order(help_requests::id)
+                        .select(HelpRequestRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "help_request_notes",
+                rows(
+                    help_request_notes::table
+                        .order(help_request_notes::id)
+                        .select(HelpNoteRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "district_support_settings",
+                rows(
+                    district_support_settings::table
+                        .order(district_support_settings::district_id)
+                        .select(SettingsRow::as_select())
                         .load(conn),
                 ),
             ),
