@@ -35,7 +35,7 @@ mkdir -p "$OUT"
 rm -rf "$WORK" && mkdir -p "$WORK"
 REPORT=$OUT/survey-submit-$BACKEND.txt
 : >"$REPORT"
-log() { echo "$*" | tee -a "$REPORT"; }
+. benches/lib.sh
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 [ "$BACKEND" = sqlite ] || command -v pgbench >/dev/null || { echo "pgbench is needed (postgresql-client)" >&2; exit 1; }
@@ -72,10 +72,6 @@ $BIN synthetic --schools "$SCHOOLS" --students-per-school $(((TOTAL + SCHOOLS - 
   --response-rate 0 --tokens-out "$WORK/tokens.txt" --token-ttl-secs 7200 >"$WORK/synthetic.txt"
 WINDOW=$(awk '/^window /{print $2}' "$WORK/synthetic.txt")
 DISTRICT=$(awk '/^district /{print $2}' "$WORK/synthetic.txt")
-take_tokens() { # file count: moves the next COUNT unused tokens into FILE
-  head -n "$2" "$WORK/tokens.txt" >"$1"
-  tail -n +"$(($2 + 1))" "$WORK/tokens.txt" >"$WORK/rest" && mv "$WORK/rest" "$WORK/tokens.txt"
-}
 
 SERVER_PID=
 start_server() {
@@ -103,8 +99,6 @@ run_wrk() { # name tokens connections duration pace_ms
   line=$(grep '^RESULT' "$WORK/$1.wrk" || echo "RESULT failed")
   log "$1: ${line#RESULT }"
 }
-value() { grep '^RESULT' "$WORK/$1.wrk" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2}'; }
-median() { sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 for r in $(seq "$RUNS"); do
   take_tokens "$WORK/peak$r.tokens" "$PEAK_STUDENTS"
