@@ -7,7 +7,7 @@
 --   PACE_MS  optional: wait this long before each request on a connection (paced runs)
 -- Each thread stops once its tokens are used up, so no student checks in twice.
 
-local threads = {}
+threads = {} -- global: benches/wrk_result.lua reads it
 
 function setup(thread)
   thread:set("tid", #threads)

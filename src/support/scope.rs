@@ -32,7 +32,12 @@ pub fn student_check_ins(
             ApiError::NotFound("student")
         });
     }
-    let visible = crate::authz::user(conn, caller, student_id)?.into_inner();
+    // One answer for "no such account" and "not yours to see".
+    let visible = match crate::authz::user(conn, caller, student_id) {
+        Ok(v) => v.into_inner(),
+        Err(ApiError::NotFound(_)) => return Err(ApiError::NotFound("student")),
+        Err(e) => return Err(e),
+    };
     if visible.role != Role::Student {
         return Err(ApiError::NotFound("student"));
     }
