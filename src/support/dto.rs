@@ -274,6 +274,9 @@ pub struct HelpRequest {
     /// Staff only, in `GET /help-requests/{id}`: private notes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<Vec<HelpNote>>,
+    /// Student only: who sees the request, in words for the student.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub who_can_see: Option<String>,
     /// The district's message: this is not an emergency service.
     pub crisis_message: String,
 }

@@ -110,7 +110,15 @@ pub fn student_view(
     settings: &SupportSettings,
 ) -> Result<HelpRequest, ApiError> {
     let mut people = names(conn, row.recipient_id.iter().cloned().collect())?;
+    let who_can_see = if row.recipient_id.is_some() {
+        "The adult you chose and your school's counselors see this request and your message. If \
+         nobody answers in time, your school's administrators see it too."
+    } else {
+        "Your school's counselors see this request and your message. If nobody answers in time, \
+         your school's administrators see it too."
+    };
     Ok(HelpRequest {
+        who_can_see: Some(who_can_see.to_owned()),
         to: row.recipient_id.as_ref().and_then(|id| people.remove(id)),
         student: None,
         id: row.id,
@@ -183,6 +191,7 @@ fn staff_views(
             created_at: row.created_at,
             meeting_at: row.meeting_at,
             closing_reason: row.closing_reason,
+            who_can_see: None,
             crisis_message: settings.crisis_message.clone(),
         });
     }
