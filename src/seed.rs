@@ -445,6 +445,26 @@ impl<'a> Load<'a> {
     /// Every enrollment, all checked before the first is written.
     fn enrollments(&mut self, conn: &mut DbConnection) -> anyhow::Result<()> {
         let now = self.now;
+        // A seeded student has been in the class since its term began (figures that count a
+        // class's students over a past week take those enrolled before it).
+        let term_starts: HashMap<&str, NaiveDate> = self
+            .set
+            .terms
+            .iter()
+            .map(|t| (t.key.as_str(), t.starts_on))
+            .collect();
+        let enrolled_since: HashMap<&str, chrono::NaiveDateTime> = self
+            .set
+            .classes
+            .iter()
+            .filter_map(|c| {
+                let start = term_starts.get(c.term.as_str())?;
+                Some((
+                    c.key.as_str(),
+                    start.and_time(chrono::NaiveTime::MIN).min(now),
+                ))
+            })
+            .collect();
         let rows = self
             .set
             .enrolled
@@ -458,11 +478,12 @@ impl<'a> Load<'a> {
                     .user_ids
                     .get(e.student.as_str())
                     .ok_or_else(|| anyhow!("enrollment: unknown student {}", e.student))?;
+                let since = enrolled_since.get(e.class.as_str()).copied().unwrap_or(now);
                 Ok((
                     enrollments::class_id.eq(class.clone()),
                     enrollments::student_id.eq(student.clone()),
                     enrollments::active.eq(true),
-                    enrollments::created_at.eq(now),
+                    enrollments::created_at.eq(since),
                     enrollments::updated_at.eq(now),
                 ))
             })

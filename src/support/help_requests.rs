@@ -436,6 +436,7 @@ pub async fn update_help_request(
         .db
         .write(move |conn| {
             let now = db::now();
+            let settings = queries::settings(conn, &caller.district_id)?;
             let (row, viewer) = scope::manage_help_request(conn, &caller, &id, now)?;
             let next = apply(&row, viewer, &change, &caller, now)?;
             queries::update_help_request(conn, &row, &next)?;
@@ -463,15 +464,12 @@ pub async fn update_help_request(
                     }),
                 )?;
             }
-            let (visible, viewer) = scope::help_request(conn, &caller, &id, now)?;
-            let settings = queries::settings(conn, &caller.district_id)?;
+            // The caller still sees the request after the change: its student and its staff
+            // keep their relation to it, and escalation is never undone.
             match viewer {
-                HelpViewer::Student => student_view(conn, visible.into_inner(), &settings),
+                HelpViewer::Student => student_view(conn, next, &settings),
                 HelpViewer::Staff => {
-                    Ok(
-                        staff_views(conn, vec![visible.into_inner()], &settings, now, true)?
-                            .remove(0),
-                    )
+                    Ok(staff_views(conn, vec![next], &settings, now, true)?.remove(0))
                 }
             }
         })

@@ -146,15 +146,18 @@ fn fact_columns() -> (
     )
 }
 
-/// Students actively enrolled in a class now.
+/// Students actively enrolled in a class now who were enrolled before `since`: a class made,
+/// or a student added, after a week began does not count in that week.
 pub fn class_students(
     conn: &mut DbConnection,
     class: &Visible<crate::rosters::models::ClassRow>,
+    since: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     enrollments::table
         .inner_join(users::table.on(users::id.eq(enrollments::student_id)))
         .filter(enrollments::class_id.eq(&class.id))
         .filter(enrollments::active.eq(true))
+        .filter(enrollments::created_at.lt(since))
         .filter(users::active.eq(true))
         .select(enrollments::student_id)
         .order(enrollments::student_id)

@@ -56,6 +56,11 @@ impl SchoolClock {
             .unwrap_or(local)
     }
 
+    /// The UTC instant a local day begins.
+    pub fn start_of(&self, day: NaiveDate) -> NaiveDateTime {
+        self.at(day, 0)
+    }
+
     /// The end of the school day `days` school days after the local day of `from`; with 0, the
     /// end of that day if it is a school day not yet over, else of the next school day.
     pub fn end_of_school_days_after(&self, from: NaiveDateTime, days: u32) -> NaiveDateTime {

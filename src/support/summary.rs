@@ -144,8 +144,9 @@ fn kept_week(
     })
 }
 
-/// Check-in totals of a class for each ended week (its students when the week's figures were
-/// first computed): for its teachers, the school's staff and district staff. Small counts are
+/// Check-in totals of a class for each ended week (its students enrolled before the week began
+/// and still enrolled when the week's figures were first computed): for its teachers, the
+/// school's staff and district staff. Small counts are
 /// withheld; the week in progress is not shown.
 #[utoipa::path(
     tag = "support", security(("bearer" = [])), params(IdPath, EndedWeeksQuery),
@@ -173,6 +174,7 @@ pub async fn class_summary(
             let k = settings.threshold();
             let mut weeks = Vec::new();
             for monday in ended_weeks(today, n_weeks) {
+                let week_began = settings.clock().start_of(monday);
                 weeks.push(kept_week(
                     conn,
                     "class",
@@ -180,7 +182,7 @@ pub async fn class_summary(
                     monday,
                     k,
                     |conn, from, to| {
-                        let students = queries::class_students(conn, &class)?;
+                        let students = queries::class_students(conn, &class, week_began)?;
                         let facts = queries::facts_of_students(conn, &students, from, to)?;
                         Ok((students.len() as i64, facts))
                     },

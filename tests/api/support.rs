@@ -389,8 +389,41 @@ fn class_totals_withhold_small_and_recoverable_counts() {
     .set(enrollments::active.eq(false))
     .execute(&mut conn)
     .unwrap();
-    let again = app.get(&path, Some(&app.login(PRINCIPAL)));
+    let principal = app.login(PRINCIPAL);
+    let again = app.get(&path, Some(&principal));
     assert_eq!(again.json()["weeks"], body["weeks"]);
+
+    // A class made after the week began counts nobody in it: an administrator cannot build a
+    // group after the fact to single a student out.
+    let term: String = securebase::db::schema::classes::table
+        .find(&class)
+        .select(securebase::db::schema::classes::term_id)
+        .first(&mut conn)
+        .unwrap();
+    let made = app.post(
+        "/api/v1/classes",
+        Some(&principal),
+        &json!({"school_id": school, "term_id": term, "name": "Probe 7", "grade": 7,
+                "teacher_ids": [user_id(&mut conn, ADVISOR)]}),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let probe = made.json()["id"].as_str().unwrap().to_owned();
+    for student in &students[..12] {
+        let r = app.post(
+            &format!("/api/v1/classes/{probe}/enrollments"),
+            Some(&principal),
+            &json!({"student_id": student}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let probe_weeks = app
+        .get(
+            &format!("/api/v1/classes/{probe}/check-ins/summary?weeks=1"),
+            Some(&t),
+        )
+        .json();
+    assert_eq!(probe_weeks["weeks"][0]["students"], 0, "{probe_weeks}");
+    assert_eq!(probe_weeks["weeks"][0]["checked_in"], 0, "{probe_weeks}");
 
     // The grade and school totals of a counselor count the same check-ins.
     let c = app.login(COUNSELOR);
