@@ -102,40 +102,60 @@ fn names(
         .collect())
 }
 
-/// What the student sees of their request: its state and meeting, never staff notes or
-/// deadlines.
+/// What the student sees of their requests: state and meeting, never staff notes or deadlines
+/// (the adults' names read in one query).
+pub fn student_views(
+    conn: &mut DbConnection,
+    rows: Vec<HelpRequestRow>,
+    settings: &SupportSettings,
+) -> Result<Vec<HelpRequest>, ApiError> {
+    let mut ids: Vec<String> = rows.iter().filter_map(|r| r.recipient_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let people = names(conn, ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let who_can_see = if row.recipient_id.is_some() {
+                "The adult you chose and your school's counselors see this request and your \
+                 message. If nobody answers in time, your school's administrators see it too."
+            } else {
+                "Your school's counselors see this request and your message. If nobody answers \
+                 in time, your school's administrators see it too."
+            };
+            HelpRequest {
+                who_can_see: Some(who_can_see.to_owned()),
+                to: row
+                    .recipient_id
+                    .as_ref()
+                    .and_then(|id| people.get(id).cloned()),
+                student: None,
+                id: row.id,
+                topic: row.topic,
+                urgency: row.urgency,
+                message: row.message,
+                state: row.state,
+                created_at: row.created_at,
+                meeting_at: row.meeting_at,
+                closing_reason: row.closing_reason,
+                acknowledge_by: None,
+                escalated: None,
+                overdue: None,
+                acknowledged_by: None,
+                notes: None,
+                crisis_message: settings.crisis_message.clone(),
+            }
+        })
+        .collect())
+}
+
+/// One request as its student sees it.
 pub fn student_view(
     conn: &mut DbConnection,
     row: HelpRequestRow,
     settings: &SupportSettings,
 ) -> Result<HelpRequest, ApiError> {
-    let mut people = names(conn, row.recipient_id.iter().cloned().collect())?;
-    let who_can_see = if row.recipient_id.is_some() {
-        "The adult you chose and your school's counselors see this request and your message. If \
-         nobody answers in time, your school's administrators see it too."
-    } else {
-        "Your school's counselors see this request and your message. If nobody answers in time, \
-         your school's administrators see it too."
-    };
-    Ok(HelpRequest {
-        who_can_see: Some(who_can_see.to_owned()),
-        to: row.recipient_id.as_ref().and_then(|id| people.remove(id)),
-        student: None,
-        id: row.id,
-        topic: row.topic,
-        urgency: row.urgency,
-        message: row.message,
-        state: row.state,
-        created_at: row.created_at,
-        meeting_at: row.meeting_at,
-        closing_reason: row.closing_reason,
-        acknowledge_by: None,
-        escalated: None,
-        overdue: None,
-        acknowledged_by: None,
-        notes: None,
-        crisis_message: settings.crisis_message.clone(),
-    })
+    Ok(student_views(conn, vec![row], settings)?.remove(0))
 }
 
 /// What staff see: who asked, the deadline, escalation, and (for one request, `with_notes`) the
@@ -301,9 +321,7 @@ fn list(
     let who = audience(caller)?;
     let (rows, total) = queries::help_requests_for(conn, &who, state, overdue_only, now, paging)?;
     let items = if caller.role == Role::Student {
-        rows.into_iter()
-            .map(|r| student_view(conn, r, &settings))
-            .collect::<Result<_, _>>()?
+        student_views(conn, rows, &settings)?
     } else {
         staff_views(conn, rows, &settings, now, false)?
     };

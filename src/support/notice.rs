@@ -100,8 +100,9 @@ pub async fn students_to_notice(
             let school = scope::notice_school(conn, &caller, &id)?;
             let settings = queries::settings(conn, &caller.district_id)?;
             let today = settings.clock().local_day(db::now());
-            let lookback = i64::from(settings.notice_lookback_days).max(CALM_BEFORE_DAYS + 1);
-            let from = today - TimeDelta::days(lookback + CALM_BEFORE_DAYS);
+            // The look-back, and for a sudden change the days before its first day.
+            let from = today
+                - TimeDelta::days(i64::from(settings.notice_lookback_days) + CALM_BEFORE_DAYS);
             let facts = queries::facts_of_school(conn, &school.id, None, from, today)?;
             let mut by_student: BTreeMap<&str, Vec<&CheckInFact>> = BTreeMap::new();
             for f in &facts {
@@ -115,7 +116,7 @@ pub async fn students_to_notice(
                 })
                 .collect();
             let ids: Vec<String> = matched.iter().map(|m| m.0.clone()).collect();
-            let people = queries::student_refs(conn, &ids)?;
+            let people = queries::people(conn, &ids)?;
             let mut items: Vec<StudentToNotice> = matched
                 .into_iter()
                 .filter_map(|(id, reasons, hard_days, last_check_in)| {

@@ -216,8 +216,8 @@ pub fn facts_of_school(
     q.load(conn)
 }
 
-/// Active students of a school with their names, for the counselor's notice list.
-pub fn student_refs(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PersonRef>> {
+/// People's names, by id (in name order).
+pub fn people(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PersonRef>> {
     users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::given_name, users::family_name))
@@ -411,11 +411,6 @@ pub fn notes_of(
             (users::id, users::given_name, users::family_name),
         ))
         .load(conn)
-}
-
-/// Names of people, by id.
-pub fn people(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PersonRef>> {
-    student_refs(conn, ids)
 }
 
 /// Help requests made at a school between two instants, for district numbers.

@@ -669,6 +669,14 @@ fn a_student_asks_a_trusted_adult_and_may_withdraw() {
         json!({"topic": "school_work", "to": advisor, "urgency": "today"}),
     );
     assert_eq!(created["to"]["id"], advisor);
+    // The student's own list names the adult too.
+    let own = app.get("/api/v1/help-requests", Some(&s)).json();
+    assert_eq!(own["total"], 1, "{own}");
+    assert_eq!(own["items"][0]["to"]["id"], advisor);
+    assert!(own["items"][0]["who_can_see"]
+        .as_str()
+        .unwrap()
+        .contains("adult you chose"));
     let path = format!("/api/v1/help-requests/{}", created["id"].as_str().unwrap());
     // The adult chosen and the counselors see it; another teacher of the student does not.
     assert_eq!(app.get(&path, Some(&app.login(ADVISOR))).status, 200);
