@@ -25,8 +25,8 @@ use crate::seal::SealKeys;
 use crate::state::AppState;
 use crate::surveys::queries::PublishedItems;
 use crate::{
-    audit, auth, health, lessons, mentoring, oneroster, reports, retention, rosters, support,
-    surveys,
+    audit, auth, goals, health, lessons, mentoring, oneroster, reports, retention, rosters,
+    support, surveys,
 };
 
 fn register(cfg: &mut ServiceConfig) {
@@ -44,7 +44,8 @@ fn register(cfg: &mut ServiceConfig) {
                 .configure(reports::routes)
                 .service(audit::routes::list_audit_events)
                 .configure(retention::routes)
-                .configure(support::routes),
+                .configure(support::routes)
+                .configure(goals::routes),
         );
 }
 

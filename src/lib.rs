@@ -7,7 +7,7 @@
 //! - `accounts`: who a user is and who is calling;
 //! - services: `auth` (sign-in), `authz` (scope proofs), `audit` (the audit trail);
 //! - domains: `rosters`, `lessons`, `surveys`, `mentoring`, `reports`, `oneroster`, `retention`,
-//!   `support`;
+//!   `support`, `goals`;
 //! - app: `app` (routes and middleware), `openapi`, `ops` (subcommands), `seed`, `health`.
 
 pub mod accounts;
@@ -21,6 +21,7 @@ pub mod dates;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod goals;
 pub mod health;
 pub mod lessons;
 pub mod mentoring;

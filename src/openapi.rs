@@ -40,6 +40,7 @@ Rates: fields named `*_rate` are fractions from 0 to 1; fields named `*_percent`
         (name = "surveys", description = "Anonymous climate surveys: instruments, windows, opt-outs, responses, participation"),
         (name = "mentoring", description = "Peer mentoring: programs, participants, suggested and confirmed matches, meetings, cadence"),
         (name = "support", description = "Student support, about a named child and never anonymous: daily check-ins, help requests, students to notice, district numbers without names"),
+        (name = "goals", description = "School and district goals on figures the product already publishes, with progress computed from the data and reviews at a monthly or quarterly cadence; students' personal SEL goals with the progress they log"),
         (name = "reports", description = "Privacy-safe climate reports per school, grade and district, trends, SEL activity, audit trail"),
         (name = "health", description = "Liveness and readiness probes"),
     )

@@ -177,6 +177,8 @@ pub struct Loaded {
     pub mentoring_matches: usize,
     pub check_ins: usize,
     pub help_requests: usize,
+    pub goals: usize,
+    pub student_goals: usize,
 }
 
 /// The demo district, with survey windows open around the current date so a demo student
@@ -222,6 +224,9 @@ fn load_with(
             let support = crate::support::demo::load(conn, &load.district_id, crate::db::now())?;
             load.loaded.check_ins = support.check_ins;
             load.loaded.help_requests = support.help_requests;
+            let goals = crate::goals::demo::load(conn, &load.district_id, crate::db::now())?;
+            load.loaded.goals = goals.goals;
+            load.loaded.student_goals = goals.student_goals;
         }
         Ok(load.loaded)
     })?;

@@ -490,6 +490,7 @@ diesel::table! {
         notice_lookback_days -> Integer,
         notice_sudden_change -> Bool,
         updated_at -> Timestamp,
+        teachers_see_student_goals -> Bool,
     }
 }
 
@@ -560,6 +561,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    goals (id) {
+        id -> Text,
+        district_id -> Text,
+        kind -> Text,
+        school_id -> Nullable<Text>,
+        student_id -> Nullable<Text>,
+        title -> Text,
+        metric -> Nullable<Text>,
+        baseline -> Nullable<Text>,
+        measure -> Nullable<Text>,
+        target -> Double,
+        deadline -> Nullable<Date>,
+        cadence -> Nullable<Text>,
+        review_on -> Nullable<Date>,
+        owner_id -> Text,
+        strategies -> Text,
+        state -> Text,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    goal_versions (goal_id, version) {
+        goal_id -> Text,
+        version -> Integer,
+        body -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+        review_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    goal_reviews (id) {
+        id -> Text,
+        goal_id -> Text,
+        due_on -> Nullable<Date>,
+        reviewed_by -> Text,
+        reviewed_at -> Timestamp,
+        what_happened -> Text,
+        what_changes -> Text,
+        status -> Text,
+        value -> Nullable<Double>,
+        version_before -> Integer,
+        version_after -> Integer,
+    }
+}
+
+diesel::table! {
+    student_goal_progress (id) {
+        id -> Text,
+        goal_id -> Text,
+        on_day -> Date,
+        value -> Integer,
+        check_in_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(goal_versions -> goals (goal_id));
+diesel::joinable!(goal_reviews -> goals (goal_id));
+diesel::joinable!(student_goal_progress -> goals (goal_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     schools,
@@ -598,6 +667,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     district_support_settings,
     check_ins,
     help_requests,
+    goals,
+    goal_versions,
+    goal_reviews,
+    student_goal_progress,
     help_request_notes,
     support_figures,
 );

@@ -204,19 +204,40 @@ pub struct CompetencyActivity {
     pub completion_rate: Option<f64>,
 }
 
-pub fn competency_activity(
+/// The lessons of some classes, per competency (every competency listed): the raw counts
+/// behind `CompetencyActivity`, which goals read too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompetencyCounts {
+    pub competency: Competency,
+    /// Assignments not cancelled.
+    pub assigned: i64,
+    pub delivered: i64,
+    /// Completions of delivered lessons …
+    pub completed: i64,
+    /// … out of the students enrolled in their classes.
+    pub expected: i64,
+}
+
+/// The classes of some schools in a term.
+pub fn classes_in_term(
     conn: &mut DbConnection,
-    school_id: &str,
+    school_ids: &[String],
     term_id: &str,
-) -> Result<Vec<CompetencyActivity>, ApiError> {
-    let class_ids: Vec<String> = classes::table
-        .filter(classes::school_id.eq(school_id))
+) -> Result<Vec<String>, ApiError> {
+    Ok(classes::table
+        .filter(classes::school_id.eq_any(school_ids))
         .filter(classes::term_id.eq(term_id))
         .select(classes::id)
-        .load(conn)?;
+        .load(conn)?)
+}
+
+pub fn competency_counts(
+    conn: &mut DbConnection,
+    class_ids: &[String],
+) -> Result<Vec<CompetencyCounts>, ApiError> {
     let rows: Vec<(String, String, AssignmentStatus, Competency)> = assignments::table
         .inner_join(versions::table)
-        .filter(assignments::class_id.eq_any(&class_ids))
+        .filter(assignments::class_id.eq_any(class_ids))
         .filter(assignments::status.ne(AssignmentStatus::Cancelled))
         .select((
             assignments::id,
@@ -226,7 +247,7 @@ pub fn competency_activity(
         ))
         .load(conn)?;
     let enrolled: Vec<(String, i64)> = enrollments::table
-        .filter(enrollments::class_id.eq_any(&class_ids))
+        .filter(enrollments::class_id.eq_any(class_ids))
         .filter(enrollments::active.eq(true))
         .group_by(enrollments::class_id)
         .select((enrollments::class_id, diesel::dsl::count_star()))
@@ -248,20 +269,36 @@ pub fn competency_activity(
                 .iter()
                 .filter(|r| r.2 == AssignmentStatus::Delivered)
                 .collect();
-            let expected: i64 = delivered
-                .iter()
-                .map(|r| enrolled.get(&r.1).copied().unwrap_or(0))
-                .sum();
-            let completed: i64 = delivered
-                .iter()
-                .map(|r| done.get(&r.0).copied().unwrap_or(0))
-                .sum();
-            CompetencyActivity {
+            CompetencyCounts {
                 competency: *c,
                 assigned: mine.len() as i64,
                 delivered: delivered.len() as i64,
-                completion_rate: rate(completed, expected),
+                completed: delivered
+                    .iter()
+                    .map(|r| done.get(&r.0).copied().unwrap_or(0))
+                    .sum(),
+                expected: delivered
+                    .iter()
+                    .map(|r| enrolled.get(&r.1).copied().unwrap_or(0))
+                    .sum(),
             }
+        })
+        .collect())
+}
+
+pub fn competency_activity(
+    conn: &mut DbConnection,
+    school_id: &str,
+    term_id: &str,
+) -> Result<Vec<CompetencyActivity>, ApiError> {
+    let class_ids = classes_in_term(conn, &[school_id.to_owned()], term_id)?;
+    Ok(competency_counts(conn, &class_ids)?
+        .into_iter()
+        .map(|c| CompetencyActivity {
+            competency: c.competency,
+            assigned: c.assigned,
+            delivered: c.delivered,
+            completion_rate: rate(c.completed, c.expected),
         })
         .collect())
 }

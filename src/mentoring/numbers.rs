@@ -122,6 +122,18 @@ pub fn school_numbers(
     numbers_of(conn, &ids, from, to, today)
 }
 
+/// A district's numbers over a period, across all its schools' programs.
+pub fn district_numbers(
+    conn: &mut DbConnection,
+    district_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<MentoringNumbers, ApiError> {
+    let ids = queries::program_ids(conn, ProgramScope::District(district_id))?;
+    numbers_of(conn, &ids, from, to, today)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -548,6 +548,11 @@ impl Protected {
         &self.table.grades
     }
 
+    /// The indicators the window's questionnaire asks.
+    pub fn indicators(&self) -> &[Indicator] {
+        &self.indicators
+    }
+
     /// Whether a form of bullying is withheld at a school's or the district's total
     /// (`protect_forms`); never published elsewhere.
     fn form_hidden(&self, at: At, form: BullyingForm) -> bool {

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use crate::accounts::Role;
 use crate::db::schema::{
-    activation_codes, check_ins, district_retention, help_request_notes, help_requests,
-    lesson_completions, refresh_tokens, survey_opt_outs, survey_participation,
-    survey_window_roster, survey_windows, users,
+    activation_codes, check_ins, district_retention, goal_reviews, goal_versions, goals,
+    help_request_notes, help_requests, lesson_completions, refresh_tokens, student_goal_progress,
+    survey_opt_outs, survey_participation, survey_window_roster, survey_windows, users,
 };
 use crate::db::{write_transaction, DbConnection};
 use crate::error::ApiError;
@@ -261,5 +261,18 @@ fn anonymize(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
     diesel::update(help_requests::table.filter(help_requests::student_id.eq(id)))
         .set(help_requests::message.eq(None::<String>))
         .execute(conn)?;
+    // A student's personal goals are never aggregated: nothing of them needs to stay.
+    let goals = goals::table
+        .filter(goals::student_id.eq(id))
+        .select(goals::id);
+    diesel::delete(
+        student_goal_progress::table.filter(student_goal_progress::goal_id.eq_any(goals)),
+    )
+    .execute(conn)?;
+    diesel::delete(goal_reviews::table.filter(goal_reviews::goal_id.eq_any(goals)))
+        .execute(conn)?;
+    diesel::delete(goal_versions::table.filter(goal_versions::goal_id.eq_any(goals)))
+        .execute(conn)?;
+    diesel::delete(goals::table.filter(goals::student_id.eq(id))).execute(conn)?;
     Ok(())
 }

@@ -24,6 +24,7 @@ pub struct SettingsRow {
     pub notice_lookback_days: i32,
     pub notice_sudden_change: bool,
     pub updated_at: NaiveDateTime,
+    pub teachers_see_student_goals: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -28,6 +28,7 @@ pub fn settings(conn: &mut DbConnection, district: &str) -> Result<SupportSettin
         None => SupportSettings::default(),
         Some(r) => SupportSettings {
             teachers_see_check_ins: r.teachers_see_check_ins,
+            teachers_see_student_goals: r.teachers_see_student_goals,
             time_zone: r.time_zone,
             school_day_starts: clock_time(r.school_day_start_minute),
             school_day_ends: clock_time(r.school_day_end_minute),
@@ -51,6 +52,7 @@ pub fn save_settings(
     let row = SettingsRow {
         district_id: district.to_owned(),
         teachers_see_check_ins: s.teachers_see_check_ins,
+        teachers_see_student_goals: s.teachers_see_student_goals,
         time_zone: s.time_zone.clone(),
         school_day_start_minute: minutes(&s.school_day_starts),
         school_day_end_minute: minutes(&s.school_day_ends),

@@ -57,6 +57,10 @@ pub struct SupportSettings {
     /// (the default) they see class totals only.
     #[serde(default)]
     pub teachers_see_check_ins: bool,
+    /// Teachers see their own students' personal goals and logged progress; otherwise (the
+    /// default) only the student and the school's counselors do.
+    #[serde(default)]
+    pub teachers_see_student_goals: bool,
     /// IANA time zone of the district's schools (`America/Chicago`): what "today" and school
     /// hours mean. Default `UTC`.
     #[serde(default = "utc")]

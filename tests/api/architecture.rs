@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "domains",
         &[
+            "goals",
             "lessons",
             "mentoring",
             "oneroster",
