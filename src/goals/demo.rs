@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::dto::{BaselineInput, GoalInput, ReviewInput, StrategyInput, StudentGoalInput};
 use super::measure::Place;
-use super::metric::{ClimateMetric, Metric};
+use super::metric::{Metric, MetricKind};
 use super::models::ProgressRow;
 use super::vocab::{Cadence, ClimateMeasure, StudentMeasure};
 use super::{queries, reviews, routes, students};
@@ -21,24 +21,24 @@ use crate::seal::SealKeys;
 use crate::surveys::vocab::Indicator;
 
 /// The students with a personal goal: the README's demo students, and what they work on.
-const STUDENT_GOALS: &[(&str, &str, StudentMeasure, f64)] = &[
+const STUDENT_GOALS: &[(&str, &str, StudentMeasure, i32)] = &[
     (
         "alanap489",
         "Use my calm-down corner when I feel upset",
         StudentMeasure::TimesUsed,
-        3.0,
+        3,
     ),
     (
         "andreg197",
         "Speak up when something is wrong",
         StudentMeasure::YesDays,
-        3.0,
+        3,
     ),
     (
         "adityah171",
         "Get back to calm faster with box breathing",
         StudentMeasure::MinutesToCalm,
-        10.0,
+        10,
     ),
 ];
 
@@ -115,12 +115,14 @@ fn climate_goal(
     GoalInput {
         title: title.to_owned(),
         school_id: Some(school.to_owned()),
-        metric: Metric::Climate(ClimateMetric {
-            lineage_id: lineage.clone(),
-            indicator,
-            measure,
+        metric: Metric {
+            kind: MetricKind::Climate,
+            lineage_id: Some(lineage.clone()),
+            indicator: Some(indicator),
+            measure: Some(measure),
             grades: Vec::new(),
-        }),
+            competency: None,
+        },
         baseline: BaselineInput {
             window_id: Some(window.clone()),
             term_id: None,

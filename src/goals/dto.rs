@@ -100,7 +100,8 @@ pub struct StudentGoalInput {
     pub title: String,
     pub measure: StudentMeasure,
     /// Per week: times used (1–350), days (1–7), or at most this many minutes to calm (1–240).
-    pub weekly_target: f64,
+    #[schema(minimum = 1, maximum = 350)]
+    pub weekly_target: i32,
     /// When to look at it together next: after today, within a year.
     pub review_on: NaiveDate,
     #[serde(default)]
@@ -168,7 +169,7 @@ pub struct Measurement {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Progress {
     pub status: GoalStatus,
-    /// Why, in words, by the rule of `GET /goals` (README: "Goals").
+    /// Why, in words, by the rule in the README ("Goals and reviews").
     pub reason: String,
     /// The newest measurement since the baseline, if any.
     pub latest: Option<Measurement>,
@@ -290,7 +291,8 @@ pub struct GoalDetail {
     pub goal: Goal,
     /// Every version, oldest first.
     pub history: Vec<GoalVersion>,
-    /// Newest first.
+    /// Newest first (none for teachers: what was said at a review stays between the counselor
+    /// and the student).
     pub reviews: Vec<Review>,
 }
 

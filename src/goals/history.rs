@@ -84,7 +84,7 @@ pub fn audit_read(conn: &mut DbConnection, caller: &Caller, row: &GoalRow) -> Re
             conn,
             caller,
             "student_goals.read",
-            json!({"student_id": row.student_id, "goal_id": row.id}),
+            json!({"goal_ids": [row.id]}),
         ),
         _ => audit::record(conn, caller, "goals.read", json!({"goal_id": row.id})),
     }

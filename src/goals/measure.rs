@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 
 use super::dto::Measurement;
-use super::metric::{ClimateMetric, LessonMetric, Metric};
+use super::metric::{ClimateMetric, Metric, MetricKind};
 use super::vocab::ClimateMeasure;
 use crate::accounts::Caller;
 use crate::authz::Visible;
@@ -197,14 +197,14 @@ pub fn term_figure(
     if as_of < term.starts_on {
         return Ok(withheld(m, "the term has not started"));
     }
-    match metric {
-        Metric::Climate(_) => {
+    match metric.kind {
+        MetricKind::Climate => {
             return Err(ApiError::internal(
                 "a climate metric is measured by windows",
             ))
         }
-        Metric::LessonsDelivered(LessonMetric { competency })
-        | Metric::LessonCompletion(LessonMetric { competency }) => {
+        MetricKind::LessonsDelivered | MetricKind::LessonCompletion => {
+            let competency = metric.competency();
             let schools = match place.school_id {
                 Some(s) => vec![s.to_owned()],
                 None => super::queries::school_ids(conn, place.district_id)?,
@@ -214,7 +214,7 @@ pub fn term_figure(
                 .into_iter()
                 .filter(|c| competency.is_none_or(|x| x == c.competency))
                 .collect();
-            if matches!(metric, Metric::LessonsDelivered(_)) {
+            if metric.kind == MetricKind::LessonsDelivered {
                 if classes.is_empty() {
                     return Ok(withheld(m, "no classes in this term"));
                 }
@@ -234,14 +234,14 @@ pub fn term_figure(
                 m.value = Some(round1(completed as f64 * 100.0 / expected as f64));
             }
         }
-        Metric::MentoringStudentsServed(_) | Metric::MentoringOnCadence(_) => {
+        MetricKind::MentoringStudentsServed | MetricKind::MentoringOnCadence => {
             let numbers = match place.school_id {
                 Some(s) => school_numbers(conn, s, term.starts_on, term.ends_on, today)?,
                 None => {
                     district_numbers(conn, place.district_id, term.starts_on, term.ends_on, today)?
                 }
             };
-            if matches!(metric, Metric::MentoringStudentsServed(_)) {
+            if metric.kind == MetricKind::MentoringStudentsServed {
                 m.value = Some(numbers.students_served as f64);
             } else {
                 let Some(share) = numbers.on_cadence_share else {
@@ -268,8 +268,8 @@ pub fn path(
     let (caller, keys, today) = (reading.caller, reading.keys, reading.today);
     let windows = &mut reading.windows;
     let mut out = Vec::new();
-    match metric {
-        Metric::Climate(c) => {
+    match metric.climate() {
+        Some(c) => {
             let after = baseline_window_closes(conn, baseline)?;
             for (window, lineage) in crate::reports::queries::closed_windows_with_lineage(
                 conn,
@@ -284,10 +284,25 @@ pub fn path(
                 let Ok(visible) = crate::surveys::scope::window(conn, caller, &window.id) else {
                     continue;
                 };
-                out.push(climate_in(conn, windows, keys, &visible, place, c)?);
+                match climate_in(conn, windows, keys, &visible, place, &c) {
+                    Ok(m) => out.push(m),
+                    // Closed but not opened yet (the survey job opens it within seconds).
+                    Err(ApiError::Conflict { .. }) => out.push(Measurement {
+                        window_id: Some(window.id.clone()),
+                        term_id: None,
+                        source: window.title.clone(),
+                        measured_on: window.closes_at.date(),
+                        value: None,
+                        low: None,
+                        high: None,
+                        n: None,
+                        withheld: Some("the window's answers are not opened yet".to_owned()),
+                    }),
+                    Err(e) => return Err(e),
+                }
             }
         }
-        _ => {
+        None => {
             let Some(start) = baseline_term_start(conn, baseline)? else {
                 return Ok(out);
             };

@@ -8,11 +8,13 @@ use diesel::prelude::*;
 use super::models::{GoalRow, ProgressRow, ReviewRow, VersionRow};
 use super::vocab::{GoalKind, GoalState};
 use crate::db::schema::{
-    goal_reviews, goal_versions, goals, lesson_plan_versions, lesson_plans, mentoring_programs,
-    schools, student_goal_progress, survey_instruments, survey_windows, terms, users,
+    class_teachers, enrollments, goal_reviews, goal_versions, goals, lesson_plan_versions,
+    mentoring_programs, schools, student_goal_progress, survey_instruments, survey_windows, terms,
+    users,
 };
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::lessons::models::VersionStatus;
 use crate::rosters::models::{PersonRef, Term};
 
 pub fn school_ids(conn: &mut DbConnection, district_id: &str) -> Result<Vec<String>, ApiError> {
@@ -93,30 +95,49 @@ pub fn people(
     Ok(found.into_iter().map(|p| (p.id.clone(), p)).collect())
 }
 
-/// A lesson plan of the district with its latest title, if any.
+/// A plan's title: its latest published version's, or (for those who may edit it) its latest.
 pub fn plan_title(
     conn: &mut DbConnection,
-    district_id: &str,
     plan_id: &str,
+    editable: bool,
 ) -> Result<Option<String>, ApiError> {
-    let found: Option<(String, Option<i32>)> = lesson_plans::table
-        .filter(lesson_plans::id.eq(plan_id))
-        .filter(lesson_plans::district_id.eq(district_id))
-        .filter(lesson_plans::archived.eq(false))
-        .select((lesson_plans::id, lesson_plans::latest_version))
-        .first(conn)
-        .optional()?;
-    let Some((id, latest)) = found else {
-        return Ok(None);
-    };
-    let title: Option<String> = lesson_plan_versions::table
-        .filter(lesson_plan_versions::plan_id.eq(&id))
+    let published: Option<String> = lesson_plan_versions::table
+        .filter(lesson_plan_versions::plan_id.eq(plan_id))
+        .filter(lesson_plan_versions::status.eq(VersionStatus::Published))
         .order(lesson_plan_versions::version.desc())
-        .filter(lesson_plan_versions::version.le(latest.unwrap_or(i32::MAX)))
         .select(lesson_plan_versions::title)
         .first(conn)
         .optional()?;
-    Ok(Some(title.unwrap_or(id)))
+    if published.is_some() || !editable {
+        return Ok(published);
+    }
+    Ok(lesson_plan_versions::table
+        .filter(lesson_plan_versions::plan_id.eq(plan_id))
+        .order(lesson_plan_versions::version.desc())
+        .select(lesson_plan_versions::title)
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether a teacher has taught the student, in a class of theirs with an active enrollment
+/// made by `at`.
+pub fn taught_by(
+    conn: &mut DbConnection,
+    teacher_id: &str,
+    student_id: &str,
+    at: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        enrollments::table
+            .inner_join(
+                class_teachers::table.on(class_teachers::class_id.eq(enrollments::class_id)),
+            )
+            .filter(class_teachers::teacher_id.eq(teacher_id))
+            .filter(enrollments::student_id.eq(student_id))
+            .filter(enrollments::active.eq(true))
+            .filter(enrollments::created_at.le(at)),
+    ))
+    .get_result(conn)?)
 }
 
 /// A mentoring program of the district (of the school, if given) with its name, if any.

@@ -41,9 +41,13 @@ pub async fn list_reviews(
             let settings = crate::support::queries::settings(conn, &caller.district_id)?;
             let row = scope::goal(conn, &caller, &id, &settings)?.into_inner();
             history::audit_read(conn, &caller, &row)?;
-            Ok(Reviews {
-                reviews: history::of(conn, &row.id)?.1,
-            })
+            // What a counselor and a student said at a review stays between them.
+            let reviews = if caller.role == Role::Teacher {
+                Vec::new()
+            } else {
+                history::of(conn, &row.id)?.1
+            };
+            Ok(Reviews { reviews })
         })
         .await?;
     Ok(web::Json(reviews))
@@ -90,13 +94,8 @@ pub(crate) fn review(
         terms.review_on = Some(d);
     }
     if let Some(s) = &input.strategies {
-        terms.strategies = super::terms::strategies(
-            conn,
-            &row.district_id,
-            row.school_id.as_deref(),
-            s,
-            "strategies",
-        )?;
+        terms.strategies =
+            super::terms::strategies(conn, caller, row.school_id.as_deref(), s, "strategies")?;
     }
     let review_id = db::new_id();
     let before = row.version;
@@ -198,7 +197,13 @@ pub async fn reviews_due(
             .filter(|r| r.kind == GoalKind::School || caller.role == Role::DistrictAdmin)
             .collect();
             if caller.role == Role::Counselor {
-                rows.extend(queries::owned_student_goals(conn, &caller.user_id)?);
+                // Only those the counselor still sees (the student may have moved school).
+                let settings = crate::support::queries::settings(conn, &caller.district_id)?;
+                for row in queries::owned_student_goals(conn, &caller.user_id)? {
+                    if scope::goal(conn, &caller, &row.id, &settings).is_ok() {
+                        rows.push(row);
+                    }
+                }
             }
             let goals = view::goals(conn, &mut Reading::new(&caller, &keys, today), rows)?;
             let mut due: Vec<DueReview> = goals
@@ -218,11 +223,12 @@ pub async fn reviews_due(
                 })
                 .collect();
             due.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.goal_id.cmp(&b.goal_id)));
+            let ids: Vec<&str> = due.iter().map(|d| d.goal_id.as_str()).collect();
             audit::record(
                 conn,
                 &caller,
                 "goals.read",
-                json!({"reviews_due": true, "school_id": school}),
+                json!({"reviews_due": true, "school_id": school, "goal_ids": ids}),
             )?;
             Ok(ReviewsDue { due })
         })

@@ -41,8 +41,8 @@ pub(crate) fn baseline(
     input: &BaselineInput,
     today: chrono::NaiveDate,
 ) -> Result<Measurement, ApiError> {
-    match (metric, &input.window_id, &input.term_id) {
-        (Metric::Climate(c), Some(window_id), None) => {
+    match (metric.climate(), &input.window_id, &input.term_id) {
+        (Some(c), Some(window_id), None) => {
             let window =
                 crate::surveys::scope::window(conn, caller, window_id).map_err(|e| match e {
                     ApiError::NotFound(_) => ApiError::invalid(
@@ -63,7 +63,7 @@ pub(crate) fn baseline(
                     "this window's questionnaire is not of metric.lineage_id",
                 ));
             }
-            let m = measure::climate_in(conn, &mut Windows::default(), keys, &window, place, c)?;
+            let m = measure::climate_in(conn, &mut Windows::default(), keys, &window, place, &c)?;
             match m.withheld.as_deref() {
                 None => Ok(m),
                 Some(measure::NOT_OFFERED) => Err(ApiError::invalid(
@@ -84,7 +84,7 @@ pub(crate) fn baseline(
                 )),
             }
         }
-        (Metric::Climate(_), _, _) => Err(ApiError::invalid(
+        (Some(_), _, _) => Err(ApiError::invalid(
             "baseline.window_id",
             "a climate goal's baseline is a closed survey window: give window_id only",
         )),
@@ -118,7 +118,7 @@ pub(crate) fn baseline(
 
 /// The grades a school teaches, for a climate goal's grade group.
 fn grades_taught(school: Option<&School>, metric: &Metric) -> Result<(), ApiError> {
-    if let (Some(school), Metric::Climate(c)) = (school, metric) {
+    if let (Some(school), Some(c)) = (school, metric.climate()) {
         if let Some(g) = c
             .grades
             .iter()
@@ -158,9 +158,7 @@ pub(crate) fn create(
     };
     let baseline = baseline(conn, caller, keys, place, &metric, &input.baseline, today)?;
     terms::measured(&metric, &baseline, input.target, input.deadline)?;
-    if input.deadline <= today {
-        return Err(ApiError::invalid("deadline", "must be after today"));
-    }
+    terms::deadline_ahead(input.deadline, today)?;
     let kind = if school.is_some() {
         GoalKind::School
     } else {
@@ -176,7 +174,7 @@ pub(crate) fn create(
     )?;
     let strategies = terms::strategies(
         conn,
-        &caller.district_id,
+        caller,
         school_id.as_deref(),
         &input.strategies,
         "strategies",
@@ -265,7 +263,15 @@ fn rollup(goals: &[Goal], names: &std::collections::HashMap<String, String>) -> 
             _ => entry.not_measurable += 1,
         }
     }
-    by.into_values().collect()
+    let mut out: Vec<StatusCounts> = by.into_values().collect();
+    out.sort_by(|a, b| {
+        (a.school_id.is_some(), &a.name, &a.school_id).cmp(&(
+            b.school_id.is_some(),
+            &b.name,
+            &b.school_id,
+        ))
+    });
+    out
 }
 
 /// The school the caller's goal lists cover: district administrators any (or all), school
@@ -361,7 +367,11 @@ pub async fn get_goal(
             let row = scope::goal(conn, &caller, &id, &settings)?.into_inner();
             let today = settings.clock().local_day(db::now());
             history::audit_read(conn, &caller, &row)?;
-            let (versions, reviews) = history::of(conn, &row.id)?;
+            let (versions, mut reviews) = history::of(conn, &row.id)?;
+            if caller.role == Role::Teacher {
+                // What a counselor and a student said at a review stays between them.
+                reviews.clear();
+            }
             let goal = view::goal(conn, &mut Reading::new(&caller, &keys, today), row)?;
             Ok(GoalDetail {
                 goal,
@@ -376,6 +386,7 @@ pub async fn get_goal(
 /// The goal's terms with a patch applied.
 fn patched(
     conn: &mut DbConnection,
+    caller: &Caller,
     row: &GoalRow,
     patch: GoalPatch,
 ) -> Result<GoalTerms, ApiError> {
@@ -418,13 +429,7 @@ fn patched(
         t.owner_id = v;
     }
     if let Some(v) = patch.strategies {
-        t.strategies = terms::strategies(
-            conn,
-            &row.district_id,
-            row.school_id.as_deref(),
-            &v,
-            "strategies",
-        )?;
+        t.strategies = terms::strategies(conn, caller, row.school_id.as_deref(), &v, "strategies")?;
     }
     if let Some(v) = patch.state {
         t.state = v;
@@ -463,7 +468,9 @@ pub async fn update_goal(
             let settings = crate::support::queries::settings(conn, &caller.district_id)?;
             let row = scope::manage_goal(conn, &caller, &id, &settings)?.into_inner();
             let today = settings.clock().local_day(db::now());
-            let terms = patched(conn, &row, patch)?;
+            // The answer shows the goal: a read, whether or not anything changes.
+            history::audit_read(conn, &caller, &row)?;
+            let terms = patched(conn, &caller, &row, patch)?;
             let row = history::change(conn, &caller, row, &terms, today, None, "review_on")?;
             view::goal(conn, &mut Reading::new(&caller, &keys, today), row)
         })

@@ -8,6 +8,8 @@
 //!   where the district allows it, the student's own teachers; it is set and changed by the
 //!   school's counselors. Administrators never see a student's goals, and no figure aggregates
 //!   them.
+//!   Teachers see a goal only if they already taught the student when it was set, and never the
+//!   notes of its reviews.
 //! - A review is recorded by the goal's owner only.
 
 use super::models::GoalRow;
@@ -72,8 +74,10 @@ fn reads_student(
         // `authz::user` lets a counselor see the students of their school (as it is now), and
         // a teacher the students of their classes.
         Role::Counselor => crate::authz::user(conn, caller, student).is_ok(),
+        // Only a goal set while the teacher already taught the student: a class made (or an
+        // enrollment added) afterwards opens nothing set before it.
         Role::Teacher if settings.teachers_see_student_goals => {
-            crate::authz::user(conn, caller, student).is_ok()
+            super::queries::taught_by(conn, &caller.user_id, student, row.created_at)?
         }
         _ => false,
     })
@@ -131,7 +135,8 @@ pub fn review_goal(
 }
 
 /// A student whose goals the caller reads: a counselor of the student's school, or one of the
-/// student's teachers where the district allows it. Administrators get 403; anyone else 404.
+/// student's teachers where the district allows it (who then sees the goals set while they
+/// taught the student, `visible_to_teacher`). Administrators get 403; anyone else 404.
 pub fn student_goals(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -187,4 +192,23 @@ fn student(
         return Err(ApiError::NotFound("student"));
     }
     Ok(visible)
+}
+
+/// The goals of a student a teacher may see: those set while the teacher taught the student.
+pub fn visible_to_teacher(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    rows: Vec<GoalRow>,
+) -> Result<Vec<GoalRow>, ApiError> {
+    if caller.role != Role::Teacher {
+        return Ok(rows);
+    }
+    let mut out = Vec::new();
+    for row in rows {
+        let student = row.student_id.as_deref().unwrap_or_default();
+        if super::queries::taught_by(conn, &caller.user_id, student, row.created_at)? {
+            out.push(row);
+        }
+    }
+    Ok(out)
 }

@@ -59,12 +59,16 @@ pub async fn student_goals(
             let student = scope::student_goals(conn, &caller, &id, &settings)?.into_inner();
             let today = settings.clock().local_day(db::now());
             let rows = queries::student_goals(conn, &student.id)?;
+            let rows = scope::visible_to_teacher(conn, &caller, rows)?;
             let goals = view::goals(conn, &mut Reading::new(&caller, &keys, today), rows)?;
+            // By goal id only, as help requests are: the trail, which district staff read,
+            // does not list which students have personal goals.
+            let ids: Vec<&str> = goals.iter().map(|g| g.id.as_str()).collect();
             audit::record(
                 conn,
                 &caller,
                 "student_goals.read",
-                json!({"student_id": student.id}),
+                json!({"goal_ids": ids}),
             )?;
             Ok(StudentGoals {
                 student: PersonRef {
@@ -89,12 +93,16 @@ pub(crate) fn create(
     let settings = crate::support::queries::settings(conn, &caller.district_id)?;
     let student = scope::goal_student(conn, caller, student_id)?.into_inner();
     let today = settings.clock().local_day(db::now());
-    terms::weekly_target(input.measure, input.weekly_target, "weekly_target")?;
+    terms::weekly_target(
+        input.measure,
+        f64::from(input.weekly_target),
+        "weekly_target",
+    )?;
     terms::review_on(input.review_on, today, "review_on")?;
     let school_id = student.school_id.clone();
     let strategies = terms::strategies(
         conn,
-        &caller.district_id,
+        caller,
         school_id.as_deref(),
         &input.strategies,
         "strategies",
@@ -110,7 +118,7 @@ pub(crate) fn create(
         metric: None,
         baseline: None,
         measure: Some(input.measure),
-        target: input.weekly_target,
+        target: f64::from(input.weekly_target),
         deadline: None,
         cadence: None,
         review_on: Some(input.review_on),
@@ -128,7 +136,7 @@ pub(crate) fn create(
         conn,
         caller,
         "goal.created",
-        json!({"goal_id": row.id, "kind": row.kind, "student_id": student.id}),
+        json!({"goal_id": row.id, "kind": row.kind}),
     )?;
     view::goal(conn, &mut Reading::new(caller, keys, today), row)
 }

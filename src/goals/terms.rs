@@ -10,7 +10,7 @@ use super::metric::{Direction, Metric};
 use super::models::GoalRow;
 use super::queries;
 use super::vocab::{GoalKind, StudentMeasure};
-use crate::accounts::{Role, UserRow};
+use crate::accounts::{Caller, Role, UserRow};
 use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -19,7 +19,7 @@ use crate::error::ApiError;
 /// goal's school, for a school or student goal) or a note.
 pub fn strategies(
     conn: &mut DbConnection,
-    district_id: &str,
+    caller: &Caller,
     school_id: Option<&str>,
     input: &[StrategyInput],
     field: &str,
@@ -39,22 +39,29 @@ pub fn strategies(
             ));
         }
         let title = if let Some(plan) = &s.lesson_plan_id {
-            Some(
-                queries::plan_title(conn, district_id, plan)?.ok_or_else(|| {
-                    ApiError::invalid(
-                        format!("{at}.lesson_plan_id"),
-                        "no such lesson plan in your district",
-                    )
-                })?,
-            )
+            // Only a plan the caller may read, by the title they may read.
+            let no_plan = || {
+                ApiError::invalid(
+                    format!("{at}.lesson_plan_id"),
+                    "no such lesson plan in your scope",
+                )
+            };
+            let (found, editable) = match crate::lessons::scope::lesson_plan(conn, caller, plan) {
+                Ok(v) => v,
+                Err(ApiError::NotFound(_)) => return Err(no_plan()),
+                Err(e) => return Err(e),
+            };
+            Some(queries::plan_title(conn, &found.id, editable)?.ok_or_else(no_plan)?)
         } else if let Some(program) = &s.mentoring_program_id {
             Some(
-                queries::program_name(conn, district_id, school_id, program)?.ok_or_else(|| {
-                    ApiError::invalid(
-                        format!("{at}.mentoring_program_id"),
-                        "no such mentoring program at this school",
-                    )
-                })?,
+                queries::program_name(conn, &caller.district_id, school_id, program)?.ok_or_else(
+                    || {
+                        ApiError::invalid(
+                            format!("{at}.mentoring_program_id"),
+                            "no such mentoring program at this school",
+                        )
+                    },
+                )?,
             )
         } else {
             None
@@ -158,10 +165,13 @@ pub fn weekly_target(measure: StudentMeasure, target: f64, field: &str) -> Resul
         StudentMeasure::MinutesToCalm => (1.0, 240.0),
         StudentMeasure::YesDays => (1.0, 7.0),
     };
-    if !target.is_finite() || target < low || target > high {
+    if !target.is_finite() || target < low || target > high || target.fract() != 0.0 {
         return Err(ApiError::invalid(
             field,
-            format!("must be between {low} and {high} for {}", measure.as_str()),
+            format!(
+                "must be a whole number from {low} to {high} for {}",
+                measure.as_str()
+            ),
         ));
     }
     Ok(())
@@ -187,12 +197,13 @@ pub fn check(
     review_field: &str,
 ) -> Result<(), ApiError> {
     match (row.metric()?, row.baseline()?, row.measure) {
-        (Some(metric), Some(baseline), _) => measured(
-            &metric,
-            &baseline,
-            terms.target,
-            terms.deadline.unwrap_or(today),
-        )?,
+        (Some(metric), Some(baseline), _) => {
+            let deadline = terms.deadline.unwrap_or(today);
+            measured(&metric, &baseline, terms.target, deadline)?;
+            if terms.deadline != row.deadline {
+                deadline_ahead(deadline, today)?;
+            }
+        }
         (_, _, Some(measure)) => {
             weekly_target(measure, terms.target, "target")?;
             if terms.review_on != row.review_on {
@@ -204,13 +215,34 @@ pub fn check(
         _ => return Err(ApiError::internal("a goal with neither metric nor measure")),
     }
     if terms.owner_id != row.owner_id {
+        // A student goal's owner counsels at the student's school as it is now.
+        let school = match &row.student_id {
+            Some(student) => users::table
+                .find(student)
+                .select(users::school_id)
+                .first::<Option<String>>(conn)
+                .optional()?
+                .flatten(),
+            None => row.school_id.clone(),
+        };
         owner(
             conn,
             &row.district_id,
             row.kind,
-            row.school_id.as_deref(),
+            school.as_deref(),
             &terms.owner_id,
         )?;
+    }
+    Ok(())
+}
+
+/// A new deadline: after today, and within five years (reviews fall up to it).
+pub fn deadline_ahead(deadline: NaiveDate, today: NaiveDate) -> Result<(), ApiError> {
+    if deadline <= today {
+        return Err(ApiError::invalid("deadline", "must be after today"));
+    }
+    if deadline > today + chrono::TimeDelta::days(5 * 366) {
+        return Err(ApiError::invalid("deadline", "must be within five years"));
     }
     Ok(())
 }

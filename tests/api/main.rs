@@ -14,6 +14,7 @@ mod auth;
 mod authz_matrix;
 mod bad_input;
 mod frozen_windows;
+mod goals;
 mod lessons;
 mod limits;
 mod logs;

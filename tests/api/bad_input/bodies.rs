@@ -46,7 +46,7 @@ fn every_base_body_of_the_tables_is_accepted() {
     let app = TestApp::spawn();
     let mut conn = app.conn();
     let fx = fixtures(&mut conn);
-    let tokens: HashMap<&str, String> = [ADMIN, TEACHER, STUDENT, COUNSELOR]
+    let tokens: HashMap<&str, String> = [ADMIN, TEACHER, STUDENT, COUNSELOR, PRINCIPAL]
         .into_iter()
         .map(|user| (user, app.login(user)))
         .collect();
@@ -90,6 +90,11 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("POST /api/v1/help-requests", 201),
         ("PATCH /api/v1/help-requests/{id}", 200),
         ("PUT /api/v1/districts/{id}/support-settings", 200),
+        ("POST /api/v1/goals", 201),
+        ("PATCH /api/v1/goals/{id}", 200),
+        ("POST /api/v1/goals/{id}/reviews", 201),
+        ("POST /api/v1/students/{id}/goals", 201),
+        ("POST /api/v1/me/goals/{id}/progress", 200),
     ];
     let routes = write_routes(&fx);
     assert_eq!(expected.len(), routes.len());

@@ -53,6 +53,45 @@ pub(super) struct Fx {
     /// may not ask.
     pub(super) other_teacher: String,
     pub(super) other_school_counselor: String,
+    pub(super) goals: GoalsFx,
+}
+
+/// Goals: the spring window (a baseline), Riverbend's demo belonging goal (owned by its
+/// principal) and Andre Green's demo personal goal.
+pub(super) struct GoalsFx {
+    pub(super) spring_window: String,
+    pub(super) riverbend: String,
+    pub(super) school_goal: String,
+    pub(super) andre: String,
+    pub(super) student_goal: String,
+}
+
+fn goals_fixtures(conn: &mut DbConnection, riverbend: &str) -> GoalsFx {
+    use securebase::db::schema::goals;
+    let spring_window: String = survey_windows::table
+        .inner_join(survey_window_schools::table)
+        .filter(survey_window_schools::school_id.eq(riverbend))
+        .filter(survey_windows::title.like("Spring 2026%"))
+        .select(survey_windows::id)
+        .first(conn)
+        .unwrap();
+    let andre = crate::helpers::lookups::user_id(conn, STUDENT);
+    GoalsFx {
+        spring_window,
+        riverbend: riverbend.to_owned(),
+        school_goal: goals::table
+            .filter(goals::school_id.eq(riverbend))
+            .filter(goals::title.eq("More students feel they belong"))
+            .select(goals::id)
+            .first(conn)
+            .unwrap(),
+        student_goal: goals::table
+            .filter(goals::student_id.eq(&andre))
+            .select(goals::id)
+            .first(conn)
+            .unwrap(),
+        andre,
+    }
 }
 
 /// A new help request of the student's, made directly (as `POST /help-requests` would).
@@ -353,6 +392,7 @@ pub(super) fn fixtures(conn: &mut DbConnection) -> Fx {
         },
         other_teacher: id_of_user(conn, "hannah.lindqvist"),
         other_school_counselor: id_of_user(conn, "kenji.watanabe"),
+        goals: goals_fixtures(conn, &riverbend),
         yes_no_item,
         student: id_of_user(conn, "amaraa251"),
         samuel: id_of_user(conn, "samuel.ortega"),

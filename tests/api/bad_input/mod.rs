@@ -16,6 +16,7 @@ mod accounts;
 mod bench;
 mod bodies;
 mod fixtures;
+mod goals;
 mod lessons;
 mod mentoring;
 mod queries;
@@ -106,6 +107,7 @@ fn write_routes(fx: &Fx) -> Vec<Route> {
         surveys::routes(fx),
         mentoring::routes(fx),
         support::routes(fx),
+        goals::routes(fx),
     ]
     .into_iter()
     .flatten()

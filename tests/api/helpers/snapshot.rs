@@ -8,13 +8,18 @@ use diesel::prelude::*;
 use securebase::accounts::UserRow;
 use securebase::db::schema::{
     assignments, check_ins, class_teachers, classes, district_support_settings, districts,
-    enrollments, help_request_notes, help_requests, lesson_completions, lesson_plan_versions,
-    lesson_plans, mentoring_do_not_match, mentoring_matches, mentoring_meetings,
-    mentoring_participants, mentoring_programs, refresh_tokens, schools, survey_cell_responses,
-    survey_instruments, survey_items, survey_opt_outs, survey_participation, survey_window_schools,
-    survey_windows, terms, users,
+    enrollments, goal_reviews, goal_versions, goals, help_request_notes, help_requests,
+    lesson_completions, lesson_plan_versions, lesson_plans, mentoring_do_not_match,
+    mentoring_matches, mentoring_meetings, mentoring_participants, mentoring_programs,
+    refresh_tokens, schools, student_goal_progress, survey_cell_responses, survey_instruments,
+    survey_items, survey_opt_outs, survey_participation, survey_window_schools, survey_windows,
+    terms, users,
 };
 use securebase::db::DbConnection;
+use securebase::goals::models::{
+    GoalRow, ProgressRow as GoalProgressRow, ReviewRow as GoalReviewRow,
+    VersionRow as GoalVersionRow,
+};
 use securebase::lessons::models::{AssignmentRow, CompletionRow, PlanRow, VersionRow};
 use securebase::mentoring::models::{
     MatchRow as MentoringMatch, MeetingRow as MentoringMeeting,
@@ -321,6 +326,42 @@ impl Snapshot {
                     help_request_notes::table
                         .order(help_request_notes::id)
                         .select(HelpNoteRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "goals",
+                rows(
+                    goals::table
+                        .order(goals::id)
+                        .select(GoalRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "goal_versions",
+                rows(
+                    goal_versions::table
+                        .order((goal_versions::goal_id, goal_versions::version))
+                        .select(GoalVersionRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "goal_reviews",
+                rows(
+                    goal_reviews::table
+                        .order(goal_reviews::id)
+                        .select(GoalReviewRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "student_goal_progress",
+                rows(
+                    student_goal_progress::table
+                        .order(student_goal_progress::id)
+                        .select(GoalProgressRow::as_select())
                         .load(conn),
                 ),
             ),
