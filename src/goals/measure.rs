@@ -104,16 +104,9 @@ fn withheld(mut m: Measurement, why: impl Into<String>) -> Measurement {
     m
 }
 
-/// A climate figure in one closed window.
-pub fn climate_in(
-    conn: &mut DbConnection,
-    windows: &mut Windows,
-    keys: &SealKeys,
-    window: &Visible<WindowRow>,
-    place: Place,
-    metric: &ClimateMetric,
-) -> Result<Measurement, ApiError> {
-    let empty = Measurement {
+/// A window's measurement, before its value.
+fn of_window(window: &WindowRow) -> Measurement {
+    Measurement {
         window_id: Some(window.id.clone()),
         term_id: None,
         source: window.title.clone(),
@@ -123,7 +116,19 @@ pub fn climate_in(
         high: None,
         n: None,
         withheld: None,
-    };
+    }
+}
+
+/// A climate figure in one closed window.
+pub fn climate_in(
+    conn: &mut DbConnection,
+    windows: &mut Windows,
+    keys: &SealKeys,
+    window: &Visible<WindowRow>,
+    place: Place,
+    metric: &ClimateMetric,
+) -> Result<Measurement, ApiError> {
+    let empty = of_window(window);
     let protected = windows.protected(conn, window, keys)?;
     let schools: BTreeSet<String> = match place.school_id {
         Some(s) if protected.schools().iter().any(|x| x == s) => [s.to_owned()].into(),
@@ -287,17 +292,10 @@ pub fn path(
                 match climate_in(conn, windows, keys, &visible, place, &c) {
                     Ok(m) => out.push(m),
                     // Closed but not opened yet (the survey job opens it within seconds).
-                    Err(ApiError::Conflict { .. }) => out.push(Measurement {
-                        window_id: Some(window.id.clone()),
-                        term_id: None,
-                        source: window.title.clone(),
-                        measured_on: window.closes_at.date(),
-                        value: None,
-                        low: None,
-                        high: None,
-                        n: None,
-                        withheld: Some("the window's answers are not opened yet".to_owned()),
-                    }),
+                    Err(ApiError::Conflict { .. }) => out.push(withheld(
+                        of_window(&window),
+                        "the window's answers are not opened yet",
+                    )),
                     Err(e) => return Err(e),
                 }
             }

@@ -38,7 +38,8 @@ vocabulary!(
 #[serde(deny_unknown_fields)]
 pub struct Metric {
     pub kind: MetricKind,
-    /// The questionnaire lineage (`instrument_lineage_id` of a report).
+    /// The questionnaire lineage (`instrument_lineage_id` of a report); when setting a goal,
+    /// by default the lineage of its baseline window.
     #[schema(max_length = 64)]
     pub lineage_id: Option<String>,
     pub indicator: Option<Indicator>,

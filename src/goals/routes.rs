@@ -10,7 +10,7 @@ use super::dto::{
 };
 use super::history::to_json;
 use super::measure::{self, Place, Windows};
-use super::metric::Metric;
+use super::metric::{Metric, MetricKind};
 use super::models::GoalRow;
 use super::view::{self, Reading};
 use super::vocab::{GoalKind, GoalState, GoalStatus};
@@ -145,11 +145,16 @@ pub(crate) fn create(
     let today = today(conn, &caller.district_id)?;
     let school =
         scope::new_goal_place(conn, caller, input.school_id.as_deref())?.map(|s| s.into_inner());
-    input
-        .metric
+    let mut metric = input.metric.normalized();
+    if metric.kind == MetricKind::Climate && metric.lineage_id.is_none() {
+        // The baseline window names the lineage; a client need not look it up.
+        if let Some(window) = &input.baseline.window_id {
+            metric.lineage_id = queries::window_lineage(conn, window)?;
+        }
+    }
+    metric
         .check()
         .map_err(|(field, message)| ApiError::invalid(field, message))?;
-    let metric = input.metric.normalized();
     grades_taught(school.as_ref(), &metric)?;
     let school_id = school.as_ref().map(|s| s.id.clone());
     let place = Place {

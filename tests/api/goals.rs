@@ -528,6 +528,38 @@ fn a_lesson_goal_starts_from_an_ended_term_as_sel_activity_shows_it() {
     // No term has begun since: nothing to measure yet.
     assert_eq!(g["progress"]["status"], "not_measurable");
     assert_eq!(g["progress"]["path"], json!([]));
+    // Mentoring: the students served over the term, as SEL activity counts them.
+    let served = activity["mentoring"]["students_served"].as_f64().unwrap();
+    let body = json!({"title": "Mentor more students", "school_id": school,
+        "metric": {"kind": "mentoring_students_served"},
+        "baseline": {"term_id": fall_term}, "target": served + 10.0, "deadline": in_days(150),
+        "cadence": "quarterly"});
+    let r = app.post("/api/v1/goals", Some(&admin), &body);
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["baseline"]["value"].as_f64().unwrap(), served);
+    assert_eq!(r.json()["unit"], "students");
+    // A lesson or mentoring metric takes no climate fields.
+    let mut wrong = body.clone();
+    wrong["metric"]["indicator"] = json!("belonging");
+    app.post("/api/v1/goals", Some(&admin), &wrong)
+        .invalid_field("metric.indicator");
+}
+
+#[test]
+fn a_climate_goal_takes_its_lineage_from_the_baseline_window_by_default() {
+    let app = TestApp::spawn();
+    let admin = app.login(ELEMENTARY_ADMIN);
+    let school = school_id(&mut app.conn(), ELEMENTARY);
+    let (spring, lineage) = spring(&app, ELEMENTARY);
+    let mut body = belonging(&school, &lineage, &spring, 90.0);
+    body["metric"].as_object_mut().unwrap().remove("lineage_id");
+    let r = app.post("/api/v1/goals", Some(&admin), &body);
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["metric"]["lineage_id"], lineage.as_str());
+    // Without a window to take it from, it is required.
+    body["baseline"] = json!({"term_id": "t"});
+    app.post("/api/v1/goals", Some(&admin), &body)
+        .invalid_field("metric.lineage_id");
 }
 
 #[test]
