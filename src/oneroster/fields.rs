@@ -248,8 +248,10 @@ pub enum Grade {
 
 pub fn parse_grade(code: &str) -> Result<Grade, String> {
     match code {
-        "KG" => Ok(Grade::Served(0)),
-        "IT" | "PR" | "PK" | "TK" | "PS" | "13" | "UG" | "Other" => Ok(Grade::NotServed),
+        // Transitional kindergarten is the first of two kindergarten years: its students take
+        // part as kindergarteners (the import says so in a notice).
+        "KG" | "TK" => Ok(Grade::Served(0)),
+        "IT" | "PR" | "PK" | "PS" | "13" | "UG" | "Other" => Ok(Grade::NotServed),
         two if two.len() == 2 && two.bytes().all(|b| b.is_ascii_digit()) => {
             match two.parse::<i32>() {
                 Ok(n @ 1..=12) => Ok(Grade::Served(n)),
@@ -306,6 +308,7 @@ mod tests {
         assert_eq!(parse_grade("07"), Ok(Grade::Served(7)));
         assert_eq!(parse_grade("12"), Ok(Grade::Served(12)));
         assert_eq!(parse_grade("PK"), Ok(Grade::NotServed));
+        assert_eq!(parse_grade("TK"), Ok(Grade::Served(0)));
         assert_eq!(parse_grade("13"), Ok(Grade::NotServed));
         for bad in ["7", "00", "14", "K", "kg", "Grade 7", ""] {
             assert!(parse_grade(bad).is_err(), "{bad} should be refused");

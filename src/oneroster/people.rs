@@ -13,6 +13,30 @@ use crate::rosters::dto::validate_username;
 const NOT_IMPORTED_ROLES: [&str; 5] = ["aide", "guardian", "parent", "relative", "proctor"];
 
 impl State {
+    /// A student securebase has, active, whom this row moves to a grade it does not serve:
+    /// the account will be deactivated (bulk) or left as it is (delta); named either way.
+    fn notice_unserved_student(&mut self, source_id: &str, code: Option<&str>) {
+        let Some(index) = self.roster.users.find(source_id) else {
+            return;
+        };
+        let Some(current) = self.roster.users.list[index]
+            .current
+            .as_ref()
+            .filter(|c| c.active)
+        else {
+            return;
+        };
+        let what = match self.mode(USERS.file) {
+            fields::Mode::Bulk => "is deactivated",
+            fields::Mode::Delta => "is left unchanged",
+        };
+        self.notices.push(format!(
+            "student {source_id} ({}) {what}: grade {} is outside KG-12",
+            current.username,
+            code.unwrap_or("?")
+        ));
+    }
+
     pub fn read_user(&mut self, row: &Row, problems: &mut Problems) {
         let Some(header) = self.new_row(row, problems) else {
             return;
@@ -66,9 +90,20 @@ impl State {
                 Ok(Some(Grade::NotServed)) => {
                     self.skipped_users.insert(source_id.to_owned());
                     self.skip("student in a grade outside KG-12");
+                    self.notice_unserved_student(source_id, fields::list(row.get("grades")).next());
                     return;
                 }
-                Ok(Some(Grade::Served(grade))) => Some(grade),
+                Ok(Some(Grade::Served(grade))) => {
+                    if fields::list(row.get("grades")).next() == Some("TK") && !self.tk_noticed {
+                        self.tk_noticed = true;
+                        self.notices.push(
+                            "grade TK (transitional kindergarten) is imported as kindergarten \
+                             (grade 0)"
+                                .to_owned(),
+                        );
+                    }
+                    Some(grade)
+                }
             }
         } else {
             None

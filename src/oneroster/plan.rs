@@ -48,6 +48,8 @@ pub struct State {
     pub adopted_users: u64,
     pub stale: HashMap<&'static str, u64>,
     pub notices: Vec<String>,
+    /// Whether the notice on grade TK was given.
+    pub tk_noticed: bool,
 }
 
 impl State {
@@ -145,6 +147,7 @@ impl Plan {
                 adopted_users: 0,
                 stale: HashMap::new(),
                 notices: Vec::new(),
+                tk_noticed: false,
             },
         };
         if !plan.read_manifest(bundle) {

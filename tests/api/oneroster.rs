@@ -796,3 +796,45 @@ fn a_school_renamed_to_another_schools_name_is_reported() {
     let errors = rejected(&app, &bundle.zip());
     has_error(&errors, "orgs.csv", None, Some("name"), "already named");
 }
+
+/// Grade TK (transitional kindergarten) is imported as kindergarten with a notice; a student
+/// whom a bulk import moves to a grade securebase does not serve is deactivated, and named.
+#[test]
+fn tk_is_kindergarten_and_a_student_moved_to_an_unserved_grade_is_named() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let mut bundle = Bundle::sample();
+    let tk = user_line(&bundle, "usr-s-0025");
+    bundle.edit("users.csv", |text| {
+        text.replace(&tk.join(","), &{
+            let mut row = tk.clone();
+            row[16] = "TK".to_owned();
+            row.join(",")
+        })
+    });
+    let report = import_ok(&app, &token, &bundle);
+    let notices = report["notices"].to_string();
+    assert!(notices.contains("grade TK"), "{notices}");
+    let (_, active, _, grade) = user_by_source(&mut app.conn(), "usr-s-0025");
+    assert!(active);
+    assert_eq!(grade, Some(0));
+    // Moved to pre-kindergarten by the next bulk export: deactivated, and the report says who.
+    let line = user_line(&bundle, "usr-s-0002");
+    bundle.edit("users.csv", |text| {
+        text.replace(&line.join(","), &{
+            let mut row = line.clone();
+            row[16] = "PK".to_owned();
+            row.join(",")
+        })
+    });
+    let report = import_ok(&app, &token, &bundle);
+    let notices = report["notices"].to_string();
+    assert!(
+        notices
+            .contains("student usr-s-0002 (cf.mherrera) is deactivated: grade PK is outside KG-12"),
+        "{notices}"
+    );
+    assert_eq!(report["users"]["deactivated"], 1, "{report}");
+    let (_, active, _, _) = user_by_source(&mut app.conn(), "usr-s-0002");
+    assert!(!active);
+}
