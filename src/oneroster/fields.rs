@@ -237,6 +237,18 @@ pub fn date(row: &Row, column: &str, problems: &mut Problems) -> Option<NaiveDat
     }
 }
 
+/// An optional `YYYY-MM-DD` date (blank: None; a full timestamp is read as its day).
+pub fn optional_date(row: &Row, column: &str, problems: &mut Problems) -> Option<NaiveDate> {
+    let text = row.get(column);
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(t) = parse_datetime(text) {
+        return Some(t.date());
+    }
+    date(row, column, problems)
+}
+
 /// A OneRoster grade code (CEDS): what securebase does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grade {

@@ -50,6 +50,12 @@ pub struct State {
     pub notices: Vec<String>,
     /// Whether the notice on grade TK was given.
     pub tk_noticed: bool,
+    /// The day of the import: enrollments are active only between their `beginDate` and
+    /// `endDate` around it.
+    pub today: chrono::NaiveDate,
+    /// Enrollments imported inactive because they ended before today, or begin after it.
+    pub ended_enrollments: u64,
+    pub future_enrollments: u64,
 }
 
 impl State {
@@ -148,6 +154,9 @@ impl Plan {
                 stale: HashMap::new(),
                 notices: Vec::new(),
                 tk_noticed: false,
+                today: crate::dates::today(),
+                ended_enrollments: 0,
+                future_enrollments: 0,
             },
         };
         if !plan.read_manifest(bundle) {
@@ -373,6 +382,19 @@ impl Plan {
             report.notices.push(format!(
                 "{} account(s) made by hand were linked to users.csv rows by username",
                 self.state.adopted_users
+            ));
+        }
+        if self.state.ended_enrollments > 0 {
+            report.notices.push(format!(
+                "{} enrollment(s) with an endDate before {} were imported inactive (dropped)",
+                self.state.ended_enrollments, self.state.today
+            ));
+        }
+        if self.state.future_enrollments > 0 {
+            report.notices.push(format!(
+                "{} enrollment(s) with a beginDate after {} were imported inactive until an \
+                 import on or after that day",
+                self.state.future_enrollments, self.state.today
             ));
         }
         report.notices.append(&mut self.state.notices);

@@ -217,10 +217,29 @@ impl State {
         if header.status == Status::ToBeDeleted && slot.current.is_none() {
             return;
         }
+        // Many systems send a dropped student as `active` with an `endDate`; an enrollment
+        // counts only between its dates.
+        let begins = fields::optional_date(row, "beginDate", problems);
+        let ends = fields::optional_date(row, "endDate", problems);
+        let ended = ends.is_some_and(|d| d < self.today);
+        let not_begun = begins.is_some_and(|d| d > self.today);
+        let listed_active = header.status == Status::Active;
+        if listed_active && ended {
+            self.ended_enrollments += 1;
+        } else if listed_active && not_begun {
+            self.future_enrollments += 1;
+        }
+        let Some(slot) = (if is_student {
+            self.roster.enrollments.get_mut(&(class, user))
+        } else {
+            self.roster.teachers.get_mut(&(class, user))
+        }) else {
+            return;
+        };
         slot.line = row.line;
         slot.desired_modified = header.modified;
         slot.desired = Some(Link {
-            active: header.status == Status::Active,
+            active: listed_active && !ended && !not_begun,
         });
     }
 

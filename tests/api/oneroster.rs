@@ -838,3 +838,86 @@ fn tk_is_kindergarten_and_a_student_moved_to_an_unserved_grade_is_named() {
     let (_, active, _, _) = user_by_source(&mut app.conn(), "usr-s-0002");
     assert!(!active);
 }
+
+/// An enrollment counts only between its dates: one that ended before the import (a dropped
+/// student, often still `active`) and one that begins after it are imported inactive, counted in
+/// the notices; re-importing changes nothing, and the dropped student is not in the class.
+#[test]
+fn enrollments_outside_their_dates_are_imported_inactive() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = (today - chrono::TimeDelta::days(1)).to_string();
+    let tomorrow = (today + chrono::TimeDelta::days(1)).to_string();
+    let mut bundle = Bundle::sample();
+    bundle.edit("enrollments.csv", |text| {
+        text.lines()
+            .map(|line| {
+                let mut f: Vec<String> = line.split(',').map(str::to_owned).collect();
+                if f[0] == "enr-0008" {
+                    f[1] = "active".to_owned();
+                    f[9] = yesterday.clone();
+                } else if f[0] == "enr-0009" {
+                    f[8] = tomorrow.clone();
+                }
+                format!("{}\n", f.join(","))
+            })
+            .collect()
+    });
+    let report = import_ok(&app, &token, &bundle);
+    let notices = report["notices"].to_string();
+    assert!(
+        notices.contains("1 enrollment(s) with an endDate before"),
+        "{notices}"
+    );
+    assert!(
+        notices.contains("1 enrollment(s) with a beginDate after"),
+        "{notices}"
+    );
+    let mut conn = app.conn();
+    let active_of = |conn: &mut DbConnection, enrollment: &str| -> bool {
+        let line = Bundle::sample()
+            .text("enrollments.csv")
+            .lines()
+            .find(|l| l.starts_with(&format!("{enrollment},")))
+            .unwrap()
+            .to_owned();
+        let f: Vec<&str> = line.split(',').collect();
+        let class: String = classes::table
+            .filter(classes::source_id.eq(f[3]))
+            .select(classes::id)
+            .first(conn)
+            .unwrap();
+        let student: String = users::table
+            .filter(users::source_id.eq(f[5]))
+            .select(users::id)
+            .first(conn)
+            .unwrap();
+        enrollments::table
+            .filter(enrollments::class_id.eq(class))
+            .filter(enrollments::student_id.eq(student))
+            .select(enrollments::active)
+            .first(conn)
+            .unwrap()
+    };
+    assert!(!active_of(&mut conn, "enr-0008"), "dropped: inactive");
+    assert!(!active_of(&mut conn, "enr-0009"), "not begun: inactive");
+    assert!(active_of(&mut conn, "enr-0010"));
+    // The same bundle again changes nothing.
+    let again = import_ok(&app, &token, &bundle);
+    assert_eq!(again["enrollments"]["updated"], 0, "{again}");
+    assert_eq!(again["enrollments"]["created"], 0, "{again}");
+    // A bad date is a problem with its line and column.
+    let mut bad = Bundle::sample();
+    bad.edit("enrollments.csv", |text| {
+        text.replacen(",2026-08-17,", ",2026-13-01,", 1)
+    });
+    let errors = rejected(&app, &bad.zip());
+    has_error(
+        &errors,
+        "enrollments.csv",
+        Some(2),
+        Some("beginDate"),
+        "bad date",
+    );
+}
