@@ -362,6 +362,8 @@ impl<'a> Load<'a> {
                 ends_on: t.ends_on,
                 created_at: self.now,
                 updated_at: self.now,
+                session_type: None,
+                parent_id: None,
             };
             queries::insert_term(conn, &term).map_err(|e| anyhow!("term {}: {e}", t.key))?;
             self.term_ids.insert(t.key.as_str(), term.id);

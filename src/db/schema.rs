@@ -36,6 +36,8 @@ diesel::table! {
         updated_at -> Timestamp,
         source_id -> Nullable<Text>,
         source_modified_at -> Nullable<Timestamp>,
+        session_type -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
     }
 }
 

@@ -40,6 +40,7 @@ struct NewTerm<'a> {
     updated_at: NaiveDateTime,
     source_id: Option<&'a str>,
     source_modified_at: Option<NaiveDateTime>,
+    session_type: Option<&'a str>,
 }
 
 #[derive(Insertable)]
@@ -198,6 +199,7 @@ fn write_terms(
                 updated_at: now,
                 source_id: slot.source_id.as_deref(),
                 source_modified_at: slot.desired_modified,
+                session_type: data.session_type.as_deref(),
             });
             continue;
         }
@@ -206,17 +208,33 @@ fn write_terms(
                 terms::name.eq(&data.name),
                 terms::starts_on.eq(data.starts_on),
                 terms::ends_on.eq(data.ends_on),
+                terms::session_type.eq(data.session_type.as_deref()),
                 terms::source_id.eq(slot.source_id.as_deref()),
                 terms::source_modified_at.eq(slot.desired_modified.or(slot.current_modified)),
                 terms::updated_at.eq(now),
             ))
             .execute(conn)?;
     }
-    insert_batches(new.len(), 9, |range| {
+    insert_batches(new.len(), 10, |range| {
         on_backend!(&mut *conn, |c| diesel::insert_into(terms::table)
             .values(&new[range])
             .execute(c))
-    })
+    })?;
+    // Parents once every term exists (a semester may come before its school year).
+    let id_of: std::collections::HashMap<&str, &str> = slots
+        .iter()
+        .filter_map(|s| s.source_id.as_deref().map(|source| (source, s.id.as_str())))
+        .collect();
+    for (slot, data, _) in changed(slots) {
+        let parent = data
+            .parent_source
+            .as_deref()
+            .and_then(|p| id_of.get(p).copied());
+        diesel::update(terms::table.find(&slot.id))
+            .set(terms::parent_id.eq(parent))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn write_users(

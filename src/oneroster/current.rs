@@ -68,14 +68,17 @@ pub fn load(conn: &mut DbConnection, district_id: &str) -> QueryResult<Roster> {
         roster.school_by_id.insert(id, index);
     }
 
-    let rows: Vec<(
+    type TermTuple = (
         String,
         String,
         NaiveDate,
         NaiveDate,
         Option<String>,
         Modified,
-    )> = terms::table
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<TermTuple> = terms::table
         .filter(terms::district_id.eq(district_id))
         .select((
             terms::id,
@@ -84,13 +87,22 @@ pub fn load(conn: &mut DbConnection, district_id: &str) -> QueryResult<Roster> {
             terms::ends_on,
             terms::source_id,
             terms::source_modified_at,
+            terms::session_type,
+            terms::parent_id,
         ))
         .load(conn)?;
-    for (id, name, starts_on, ends_on, source, modified) in rows {
+    // A stored parent is named by our id; the import compares sourcedIds.
+    let source_of: std::collections::HashMap<String, String> = rows
+        .iter()
+        .filter_map(|r| r.4.clone().map(|source| (r.0.clone(), source)))
+        .collect();
+    for (id, name, starts_on, ends_on, source, modified, session_type, parent) in rows {
         let data = TermData {
             name: name.clone(),
             starts_on,
             ends_on,
+            session_type,
+            parent_source: parent.and_then(|p| source_of.get(&p).cloned()),
         };
         let index = roster
             .terms

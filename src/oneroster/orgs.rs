@@ -206,9 +206,29 @@ impl State {
         if title.is_empty() {
             row.problem(problems, "title", "required value is empty");
         }
+        let session_type = match row.get("type") {
+            t @ ("schoolYear" | "semester" | "term" | "gradingPeriod") => Some(t.to_owned()),
+            "" => {
+                row.problem(problems, "type", "required value is empty");
+                None
+            }
+            other => {
+                row.problem(
+                    problems,
+                    "type",
+                    format!(
+                        "unknown session type \"{other}\" (expected schoolYear, semester, term or \
+                         gradingPeriod)"
+                    ),
+                );
+                None
+            }
+        };
         let starts_on = fields::date(row, "startDate", problems);
         let ends_on = fields::date(row, "endDate", problems);
-        let (Some(starts_on), Some(ends_on)) = (starts_on, ends_on) else {
+        let (Some(starts_on), Some(ends_on), Some(session_type)) =
+            (starts_on, ends_on, session_type)
+        else {
             return;
         };
         if title.is_empty() {
@@ -276,7 +296,61 @@ impl State {
             name,
             starts_on,
             ends_on,
+            session_type: Some(session_type),
+            parent_source: row.opt("parentSourcedId").map(str::to_owned),
         });
+    }
+
+    /// What the import did with this bundle's sessions beyond making them terms: those no
+    /// class is in are kept as parts of the calendar (a school year around its semesters, a
+    /// grading period) and not offered as terms; a parent that exists nowhere is dropped.
+    pub fn session_notices(&self) -> Vec<String> {
+        let holding: std::collections::HashSet<&str> = self
+            .roster
+            .classes
+            .list
+            .iter()
+            .filter_map(|c| c.effective().map(|d| d.term_id.as_str()))
+            .collect();
+        let mut kept = Vec::new();
+        let mut notices = Vec::new();
+        for slot in self.roster.terms.list.iter().filter(|t| t.seen) {
+            let Some(data) = slot.desired.as_ref() else {
+                continue;
+            };
+            if let Some(parent) = &data.parent_source {
+                if self.roster.terms.find(parent).is_none() {
+                    notices.push(format!(
+                        "session \"{}\" names parent \"{parent}\", which is neither in the \
+                         bundle nor imported before: kept without a parent",
+                        slot.source_id.as_deref().unwrap_or_default()
+                    ));
+                }
+            }
+            if !holding.contains(slot.id.as_str()) {
+                kept.push(format!(
+                    "{} ({})",
+                    data.name,
+                    data.session_type.as_deref().unwrap_or("term")
+                ));
+            }
+        }
+        if !kept.is_empty() {
+            let more = kept.len().saturating_sub(10);
+            kept.truncate(10);
+            notices.push(format!(
+                "{} session(s) hold no class and are kept as parts of the calendar, not offered \
+                 as terms: {}{}",
+                kept.len() + more,
+                kept.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        notices
     }
 
     pub fn read_course(&mut self, row: &Row, problems: &mut Problems) {

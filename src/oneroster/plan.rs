@@ -56,6 +56,8 @@ pub struct State {
     /// Enrollments imported inactive because they ended before today, or begin after it.
     pub ended_enrollments: u64,
     pub future_enrollments: u64,
+    /// Classes of several sessions linked to the session holding them all.
+    pub spanning_classes: u64,
 }
 
 impl State {
@@ -157,6 +159,7 @@ impl Plan {
                 today: crate::dates::today(),
                 ended_enrollments: 0,
                 future_enrollments: 0,
+                spanning_classes: 0,
             },
         };
         if !plan.read_manifest(bundle) {
@@ -384,6 +387,15 @@ impl Plan {
                 self.state.adopted_users
             ));
         }
+        if self.state.spanning_classes > 0 {
+            report.notices.push(format!(
+                "{} class(es) listing several sessions (e.g. both semesters) were linked to the \
+                 session that holds them all (the school year), so they run from the first \
+                 one's start to the last one's end",
+                self.state.spanning_classes
+            ));
+        }
+        report.notices.extend(self.state.session_notices());
         if self.state.ended_enrollments > 0 {
             report.notices.push(format!(
                 "{} enrollment(s) with an endDate before {} were imported inactive (dropped)",

@@ -32,22 +32,25 @@ impl State {
             row.problem(problems, "title", "required value is empty");
         }
         let school = self.resolve_school(row, "schoolSourcedId", problems);
-        let term = match fields::list(row.get("termSourcedIds")).next() {
-            None => {
-                row.problem(problems, "termSourcedIds", "required value is empty");
-                None
+        let listed: Vec<&str> = fields::list(row.get("termSourcedIds")).collect();
+        let mut terms = Vec::with_capacity(listed.len());
+        for term in &listed {
+            match self.roster.terms.find(term) {
+                Some(index) => terms.push(index),
+                None => row.problem(
+                    problems,
+                    "termSourcedIds",
+                    format!("unknown academic session \"{term}\""),
+                ),
             }
-            Some(term) => match self.roster.terms.find(term) {
-                Some(index) => Some(index),
-                None => {
-                    row.problem(
-                        problems,
-                        "termSourcedIds",
-                        format!("unknown academic session \"{term}\""),
-                    );
-                    None
-                }
-            },
+        }
+        if listed.is_empty() {
+            row.problem(problems, "termSourcedIds", "required value is empty");
+        }
+        let term = if terms.len() == listed.len() {
+            self.class_term(header.sourced_id, &listed, &terms)
+        } else {
+            None
         };
         let Ok(grade) = fields::first_grade(row, problems) else {
             return;
@@ -106,6 +109,45 @@ impl State {
         slot.line = row.line;
         slot.desired_modified = header.modified;
         slot.desired = Some(data);
+    }
+
+    /// The term a class is linked to: its session, or for a class of several sessions (a
+    /// year-long course listed as "sem1,sem2") the session they are all part of (the school
+    /// year), so the class runs from the first one's start to the last one's end; without a
+    /// common parent, the first session, with a notice.
+    fn class_term(&mut self, class: &str, listed: &[&str], terms: &[usize]) -> Option<usize> {
+        let first = *terms.first()?;
+        if terms.len() == 1 {
+            return Some(first);
+        }
+        let parents: Vec<Option<String>> = terms
+            .iter()
+            .map(|t| {
+                self.roster.terms.list[*t]
+                    .effective()
+                    .and_then(|d| d.parent_source.clone())
+            })
+            .collect();
+        let common = parents
+            .first()
+            .cloned()
+            .flatten()
+            .filter(|p| parents.iter().all(|q| q.as_deref() == Some(p.as_str())));
+        match common.and_then(|p| self.roster.terms.find(&p)) {
+            Some(parent) => {
+                self.spanning_classes += 1;
+                Some(parent)
+            }
+            None => {
+                self.notices.push(format!(
+                    "class \"{class}\" lists sessions {} that are not parts of one session: \
+                     linked to the first, \"{}\"",
+                    listed.join(", "),
+                    listed[0]
+                ));
+                Some(first)
+            }
+        }
     }
 
     /// A school org named in `column`, which must be one of this district's schools.

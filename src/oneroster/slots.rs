@@ -176,6 +176,10 @@ pub struct TermData {
     pub name: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+    /// The OneRoster session type; None for a term made by hand.
+    pub session_type: Option<String>,
+    /// The parent session's sourcedId.
+    pub parent_source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

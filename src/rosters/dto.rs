@@ -63,6 +63,26 @@ pub struct SchoolFilter {
 }
 paged!(SchoolFilter);
 
+/// The terms to list.
+#[derive(Debug, Clone, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TermFilter {
+    /// Also the imported sessions no class is in (a school year around its semesters, grading
+    /// periods), kept as parts of the calendar; by default only the terms classes are in and
+    /// the terms made here.
+    pub include_parents: Option<bool>,
+    /// Page number, starting at 1.
+    #[validate(range(min = 1, max = 1_000_000))]
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Items per page (default 50, at most 200).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+paged!(TermFilter);
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[validate(schema(function = "grades_ordered_new"))]

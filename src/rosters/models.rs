@@ -55,6 +55,12 @@ pub struct Term {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::dates::utc")]
     pub updated_at: NaiveDateTime,
+    /// The OneRoster type of an imported session (`schoolYear`, `semester`, `term`,
+    /// `gradingPeriod`); null for a term made here.
+    #[schema(example = "semester")]
+    pub session_type: Option<String>,
+    /// The session it is part of (a semester's school year), if imported with one.
+    pub parent_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

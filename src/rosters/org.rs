@@ -4,7 +4,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 
 use super::dto::{
     dates_ordered, grades_ordered, DistrictPatch, NewSchool, NewTerm, SchoolFilter, SchoolPatch,
-    TermPatch,
+    TermFilter, TermPatch,
 };
 use super::models::{District, School, Term};
 use super::queries;
@@ -13,7 +13,7 @@ use crate::accounts::{Authorized, Caller, DistrictAdmins, Role};
 use crate::db;
 use crate::error::{ApiError, Conflict, Forbidden, NotFound};
 use crate::extract::{IdPath, ValidJson, ValidQuery};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::Page;
 use crate::state::AppState;
 
 /// The caller's district.
@@ -192,20 +192,24 @@ pub async fn update_school(
     Ok(web::Json(school))
 }
 
-/// Terms (school-year periods) of the caller's district, newest first.
+/// Terms (school-year periods) of the caller's district, newest first: the terms classes are
+/// in and those made here; with `include_parents=true` also the imported sessions no class is
+/// in (a school year around its semesters, grading periods).
 #[utoipa::path(
-    tag = "rosters", security(("bearer" = [])), params(PageQuery),
+    tag = "rosters", security(("bearer" = [])), params(TermFilter),
     responses((status = 200, body = Page<Term>))
 )]
 #[get("/terms")]
 pub async fn list_terms(
     state: web::Data<AppState>,
     caller: Caller,
-    filter: ValidQuery<PageQuery>,
+    filter: ValidQuery<TermFilter>,
 ) -> Result<web::Json<Page<Term>>, ApiError> {
+    let parents = filter.0.include_parents.unwrap_or(false);
+    let paging = filter.0.paging();
     let page = state
         .db
-        .run(move |conn| queries::list_terms(conn, &caller.district_id, filter.0.paging()))
+        .run(move |conn| queries::list_terms(conn, &caller.district_id, parents, paging))
         .await?;
     Ok(web::Json(page))
 }
@@ -235,6 +239,8 @@ pub async fn create_term(
         ends_on: new.ends_on,
         created_at: now,
         updated_at: now,
+        session_type: None,
+        parent_id: None,
     };
     let term = state
         .db

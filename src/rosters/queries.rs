@@ -114,12 +114,32 @@ pub fn update_school(
     Ok(())
 }
 
+/// Whether a term is offered as a term (lists, the current term): made here, or imported with
+/// a class in it. Imported sessions without classes are parts of the calendar only.
+macro_rules! offered_term {
+    () => {
+        terms::session_type.is_null().or(diesel::dsl::exists(
+            classes::table.filter(classes::term_id.eq(terms::id)),
+        ))
+    };
+}
+
 pub fn list_terms(
     conn: &mut DbConnection,
     district_id: &str,
+    include_parents: bool,
     paging: PageParams,
 ) -> Result<Page<Term>, ApiError> {
-    let filtered = || terms::table.filter(terms::district_id.eq(district_id.to_owned()));
+    let filtered = || {
+        let q = terms::table
+            .filter(terms::district_id.eq(district_id.to_owned()))
+            .into_boxed::<crate::db::DbBackend>();
+        if include_parents {
+            q
+        } else {
+            q.filter(offered_term!())
+        }
+    };
     let total = filtered().count().get_result(conn)?;
     let items = filtered()
         .order((terms::starts_on.desc(), terms::id.asc()))
@@ -632,6 +652,7 @@ pub fn current_term(
 ) -> Result<Option<Term>, ApiError> {
     let running = terms::table
         .filter(terms::district_id.eq(district_id))
+        .filter(offered_term!())
         .filter(terms::starts_on.le(day))
         .filter(terms::ends_on.ge(day))
         .order((terms::starts_on.desc(), terms::id.asc()))
@@ -643,6 +664,7 @@ pub fn current_term(
     }
     Ok(terms::table
         .filter(terms::district_id.eq(district_id))
+        .filter(offered_term!())
         .filter(terms::starts_on.le(day))
         .order((terms::starts_on.desc(), terms::id.asc()))
         .select(Term::as_select())

@@ -921,3 +921,119 @@ fn enrollments_outside_their_dates_are_imported_inactive() {
         "bad date",
     );
 }
+
+/// Academic sessions keep their type and parent; a class of both semesters is linked to the
+/// school year holding them (it does not end in January); sessions no class is in (a grading
+/// period) are kept as parts of the calendar but not offered as terms, nor as the current term.
+#[test]
+fn sessions_keep_type_and_parent_and_year_long_classes_span_the_year() {
+    let app = TestApp::spawn();
+    let token = app.login(DISTRICT_ADMIN);
+    let today = chrono::Utc::now().date_naive();
+    let mut bundle = Bundle::sample();
+    bundle.edit("academicSessions.csv", |text| {
+        format!(
+            "{text}as-q1,,,Q1,gradingPeriod,{},{},as-fall-2026,2027\n\
+             as-lone,,,Summer bridge,term,2027-06-14,2027-07-30,,2027\n",
+            today - chrono::TimeDelta::days(10),
+            today + chrono::TimeDelta::days(10),
+        )
+    });
+    // A class of two sessions that are not parts of one: linked to the first, with a notice.
+    bundle.edit("classes.csv", |text| {
+        text.lines()
+            .map(|l| {
+                if l.starts_with("cls-cfms-adv7-p1,") {
+                    l.replacen(",as-fall-2026,", ",\"as-fall-2026,as-lone\",", 1)
+                } else {
+                    l.to_owned()
+                }
+            })
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    });
+    let report = import_ok(&app, &token, &bundle);
+    let notices = report["notices"].to_string();
+    assert!(
+        notices.contains("1 class(es) listing several sessions"),
+        "{notices}"
+    );
+    assert!(
+        notices.contains("cls-cfms-adv7-p1") && notices.contains("not parts of one session"),
+        "{notices}"
+    );
+    assert!(notices.contains("Q1 (gradingPeriod)"), "{notices}");
+    let mut conn = app.conn();
+    let term_of =
+        |conn: &mut DbConnection, source: &str| -> (String, Option<String>, Option<String>) {
+            terms::table
+                .filter(terms::source_id.eq(source))
+                .select((terms::id, terms::session_type, terms::parent_id))
+                .first(conn)
+                .unwrap_or_else(|e| panic!("term {source}: {e}"))
+        };
+    let (year, year_type, year_parent) = term_of(&mut conn, "as-2027");
+    assert_eq!(
+        (year_type.as_deref(), year_parent),
+        (Some("schoolYear"), None)
+    );
+    let (fall, fall_type, fall_parent) = term_of(&mut conn, "as-fall-2026");
+    assert_eq!(fall_type.as_deref(), Some("semester"));
+    assert_eq!(fall_parent.as_deref(), Some(year.as_str()));
+    let (q1, _, q1_parent) = term_of(&mut conn, "as-q1");
+    assert_eq!(q1_parent.as_deref(), Some(fall.as_str()));
+    let class_term = |conn: &mut DbConnection, source: &str| -> String {
+        classes::table
+            .filter(classes::source_id.eq(source))
+            .select(classes::term_id)
+            .first(conn)
+            .unwrap()
+    };
+    assert_eq!(class_term(&mut conn, "cls-cfms-ela7-p3"), year, "year-long");
+    assert_eq!(class_term(&mut conn, "cls-cfms-adv7-p1"), fall);
+    // The terms offered: those classes are in (and those made here), not Q1 nor the lone term.
+    let listed = |query: &str| -> Vec<String> {
+        let r = app.get(&format!("/api/v1/terms?limit=200{query}"), Some(&token));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let offered = listed("");
+    assert!(offered.contains(&year) && offered.contains(&fall));
+    assert!(!offered.contains(&q1), "{offered:?}");
+    let all = listed("&include_parents=true");
+    assert!(all.contains(&q1));
+    // Q1 runs today, but the current term (SEL activity's default) is one classes are in.
+    let school: String = schools::table
+        .filter(schools::source_id.eq("org-cfms"))
+        .select(schools::id)
+        .first(&mut conn)
+        .unwrap();
+    let activity = app.get(
+        &format!("/api/v1/reports/schools/{school}/sel-activity"),
+        Some(&token),
+    );
+    assert_eq!(activity.status, 200, "{}", activity.text);
+    assert_ne!(activity.json()["term"]["id"], q1.as_str());
+    // The same bundle again changes no term.
+    let again = import_ok(&app, &token, &bundle);
+    assert_eq!(again["terms"]["updated"], 0, "{again}");
+    assert_eq!(again["classes"]["updated"], 0, "{again}");
+    // A session type outside OneRoster's is a problem on its line.
+    let mut bad = Bundle::sample();
+    bad.edit("academicSessions.csv", |t| {
+        t.replacen(",schoolYear,", ",year,", 1)
+    });
+    let errors = rejected(&app, &bad.zip());
+    has_error(
+        &errors,
+        "academicSessions.csv",
+        Some(2),
+        Some("type"),
+        "unknown session type",
+    );
+}
