@@ -301,6 +301,33 @@ impl State {
         });
     }
 
+    /// Parents named by sessions of this bundle that exist nowhere (neither in the bundle nor
+    /// imported before) are dropped, with a notice, so the term is stored as it will read back.
+    pub fn settle_session_parents(&mut self) {
+        let mut dropped = Vec::new();
+        for index in 0..self.roster.terms.list.len() {
+            let Some(parent) = self.roster.terms.list[index]
+                .desired
+                .as_ref()
+                .and_then(|d| d.parent_source.clone())
+            else {
+                continue;
+            };
+            if self.roster.terms.find(&parent).is_none() {
+                let slot = &mut self.roster.terms.list[index];
+                if let Some(d) = slot.desired.as_mut() {
+                    d.parent_source = None;
+                }
+                dropped.push(format!(
+                    "session \"{}\" names parent \"{parent}\", which is neither in the bundle nor \
+                     imported before: kept without a parent",
+                    slot.source_id.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        self.notices.extend(dropped);
+    }
+
     /// What the import did with this bundle's sessions beyond making them terms: those no
     /// class is in are kept as parts of the calendar (a school year around its semesters, a
     /// grading period) and not offered as terms; a parent that exists nowhere is dropped.
@@ -318,15 +345,6 @@ impl State {
             let Some(data) = slot.desired.as_ref() else {
                 continue;
             };
-            if let Some(parent) = &data.parent_source {
-                if self.roster.terms.find(parent).is_none() {
-                    notices.push(format!(
-                        "session \"{}\" names parent \"{parent}\", which is neither in the \
-                         bundle nor imported before: kept without a parent",
-                        slot.source_id.as_deref().unwrap_or_default()
-                    ));
-                }
-            }
             if !holding.contains(slot.id.as_str()) {
                 kept.push(format!(
                     "{} ({})",

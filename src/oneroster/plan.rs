@@ -175,6 +175,7 @@ impl Plan {
         plan.state.place_orgs(orgs, &mut plan.problems);
         plan.check_foreign_schools(conn)?;
         plan.read_table(bundle, &fields::SESSIONS, State::read_session);
+        plan.state.settle_session_parents();
         plan.read_table(bundle, &fields::COURSES, State::read_course);
         plan.read_table(bundle, &fields::USERS, State::read_user);
         plan.check_usernames_elsewhere(conn)?;

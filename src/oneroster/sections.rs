@@ -22,6 +22,16 @@ const NOT_IMPORTED_ENROLLMENTS: [&str; 6] = [
     "relative",
 ];
 
+/// How a class's sessions gave its term.
+enum Spanning {
+    /// One session.
+    One,
+    /// Several, linked to the session holding them all.
+    Parent,
+    /// Several without a common parent, linked to the first (the notice says so).
+    First(String),
+}
+
 impl State {
     pub fn read_class(&mut self, row: &Row, problems: &mut Problems) {
         let Some(header) = self.new_row(row, problems) else {
@@ -47,11 +57,15 @@ impl State {
         if listed.is_empty() {
             row.problem(problems, "termSourcedIds", "required value is empty");
         }
-        let term = if terms.len() == listed.len() {
+        let mut listed = listed;
+        listed.dedup();
+        terms.dedup();
+        let spanning = if terms.len() == listed.len() {
             self.class_term(header.sourced_id, &listed, &terms)
         } else {
             None
         };
+        let term = spanning.as_ref().map(|s| s.0);
         let Ok(grade) = fields::first_grade(row, problems) else {
             return;
         };
@@ -109,16 +123,26 @@ impl State {
         slot.line = row.line;
         slot.desired_modified = header.modified;
         slot.desired = Some(data);
+        match spanning.map(|s| s.1) {
+            Some(Spanning::Parent) => self.spanning_classes += 1,
+            Some(Spanning::First(notice)) => self.notices.push(notice),
+            _ => {}
+        }
     }
 
     /// The term a class is linked to: its session, or for a class of several sessions (a
     /// year-long course listed as "sem1,sem2") the session they are all part of (the school
     /// year), so the class runs from the first one's start to the last one's end; without a
     /// common parent, the first session, with a notice.
-    fn class_term(&mut self, class: &str, listed: &[&str], terms: &[usize]) -> Option<usize> {
+    fn class_term(
+        &self,
+        class: &str,
+        listed: &[&str],
+        terms: &[usize],
+    ) -> Option<(usize, Spanning)> {
         let first = *terms.first()?;
         if terms.len() == 1 {
-            return Some(first);
+            return Some((first, Spanning::One));
         }
         let parents: Vec<Option<String>> = terms
             .iter()
@@ -134,19 +158,16 @@ impl State {
             .flatten()
             .filter(|p| parents.iter().all(|q| q.as_deref() == Some(p.as_str())));
         match common.and_then(|p| self.roster.terms.find(&p)) {
-            Some(parent) => {
-                self.spanning_classes += 1;
-                Some(parent)
-            }
-            None => {
-                self.notices.push(format!(
+            Some(parent) => Some((parent, Spanning::Parent)),
+            None => Some((
+                first,
+                Spanning::First(format!(
                     "class \"{class}\" lists sessions {} that are not parts of one session: \
                      linked to the first, \"{}\"",
                     listed.join(", "),
                     listed[0]
-                ));
-                Some(first)
-            }
+                )),
+            )),
         }
     }
 
@@ -237,6 +258,14 @@ impl State {
                 return;
             }
         }
+        // Many systems send a dropped student as `active` with an `endDate`; an enrollment
+        // counts only between its dates, on the day of the import.
+        let begins = fields::optional_date(row, "beginDate", problems);
+        let ends = fields::optional_date(row, "endDate", problems);
+        let ended = ends.is_some_and(|d| d < self.today);
+        let not_begun = begins.is_some_and(|d| d > self.today);
+        let listed_active = header.status == Status::Active;
+        let active = listed_active && !ended && !not_begun;
         let mode = self.mode(ENROLLMENTS.file);
         let links = if is_student {
             &mut self.roster.enrollments
@@ -252,37 +281,28 @@ impl State {
         }
         slot.seen = true;
         slot.source_id = Some(header.sourced_id.to_owned());
-        if is_stale(mode, slot.current_modified, header.modified) {
+        // A row already applied still turns its enrollment on or off as its dates pass.
+        let dates_turn_it = slot.current.as_ref().is_some_and(|c| c.active != active)
+            && header.status == Status::Active;
+        if is_stale(mode, slot.current_modified, header.modified) && !dates_turn_it {
             *self.stale.entry(ENROLLMENTS.file).or_default() += 1;
             return;
         }
         if header.status == Status::ToBeDeleted && slot.current.is_none() {
             return;
         }
-        // Many systems send a dropped student as `active` with an `endDate`; an enrollment
-        // counts only between its dates.
-        let begins = fields::optional_date(row, "beginDate", problems);
-        let ends = fields::optional_date(row, "endDate", problems);
-        let ended = ends.is_some_and(|d| d < self.today);
-        let not_begun = begins.is_some_and(|d| d > self.today);
-        let listed_active = header.status == Status::Active;
+        // A teacher assignment is stored only while it grants access.
+        let unstored = !is_student && !active && slot.current.is_none();
+        if !unstored {
+            slot.line = row.line;
+            slot.desired_modified = header.modified;
+            slot.desired = Some(Link { active });
+        }
         if listed_active && ended {
             self.ended_enrollments += 1;
         } else if listed_active && not_begun {
             self.future_enrollments += 1;
         }
-        let Some(slot) = (if is_student {
-            self.roster.enrollments.get_mut(&(class, user))
-        } else {
-            self.roster.teachers.get_mut(&(class, user))
-        }) else {
-            return;
-        };
-        slot.line = row.line;
-        slot.desired_modified = header.modified;
-        slot.desired = Some(Link {
-            active: listed_active && !ended && !not_begun,
-        });
     }
 
     /// Bulk files are the whole truth: imported records they no longer name are deactivated.

@@ -142,7 +142,11 @@ pub fn list_terms(
     };
     let total = filtered().count().get_result(conn)?;
     let items = filtered()
-        .order((terms::starts_on.desc(), terms::id.asc()))
+        .order((
+            terms::starts_on.desc(),
+            terms::ends_on.asc(),
+            terms::id.asc(),
+        ))
         .limit(paging.limit())
         .offset(paging.offset())
         .select(Term::as_select())
@@ -655,7 +659,12 @@ pub fn current_term(
         .filter(offered_term!())
         .filter(terms::starts_on.le(day))
         .filter(terms::ends_on.ge(day))
-        .order((terms::starts_on.desc(), terms::id.asc()))
+        // Of terms starting together (a school year and its first semester), the shorter.
+        .order((
+            terms::starts_on.desc(),
+            terms::ends_on.asc(),
+            terms::id.asc(),
+        ))
         .select(Term::as_select())
         .first(conn)
         .optional()?;
@@ -666,7 +675,11 @@ pub fn current_term(
         .filter(terms::district_id.eq(district_id))
         .filter(offered_term!())
         .filter(terms::starts_on.le(day))
-        .order((terms::starts_on.desc(), terms::id.asc()))
+        .order((
+            terms::starts_on.desc(),
+            terms::ends_on.asc(),
+            terms::id.asc(),
+        ))
         .select(Term::as_select())
         .first(conn)
         .optional()?)

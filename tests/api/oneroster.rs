@@ -854,7 +854,8 @@ fn enrollments_outside_their_dates_are_imported_inactive() {
         text.lines()
             .map(|line| {
                 let mut f: Vec<String> = line.split(',').map(str::to_owned).collect();
-                if f[0] == "enr-0008" {
+                if f[0] == "enr-0008" || f[0] == "enr-0001" {
+                    // A dropped student, and a teacher who left the class.
                     f[1] = "active".to_owned();
                     f[9] = yesterday.clone();
                 } else if f[0] == "enr-0009" {
@@ -867,7 +868,7 @@ fn enrollments_outside_their_dates_are_imported_inactive() {
     let report = import_ok(&app, &token, &bundle);
     let notices = report["notices"].to_string();
     assert!(
-        notices.contains("1 enrollment(s) with an endDate before"),
+        notices.contains("2 enrollment(s) with an endDate before"),
         "{notices}"
     );
     assert!(
@@ -907,6 +908,14 @@ fn enrollments_outside_their_dates_are_imported_inactive() {
     let again = import_ok(&app, &token, &bundle);
     assert_eq!(again["enrollments"]["updated"], 0, "{again}");
     assert_eq!(again["enrollments"]["created"], 0, "{again}");
+    assert_eq!(again["class_teachers"]["created"], 0, "{again}");
+    let teachers_of_class: i64 = class_teachers::table
+        .inner_join(classes::table)
+        .filter(classes::source_id.eq("cls-cfms-adv6-p1"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(teachers_of_class, 0, "the teacher who left has no access");
     // A bad date is a problem with its line and column.
     let mut bad = Bundle::sample();
     bad.edit("enrollments.csv", |text| {
@@ -934,7 +943,8 @@ fn sessions_keep_type_and_parent_and_year_long_classes_span_the_year() {
     bundle.edit("academicSessions.csv", |text| {
         format!(
             "{text}as-q1,,,Q1,gradingPeriod,{},{},as-fall-2026,2027\n\
-             as-lone,,,Summer bridge,term,2027-06-14,2027-07-30,,2027\n",
+             as-lone,,,Summer bridge,term,2027-06-14,2027-07-30,,2027\n\
+             as-orphan,,,Intersession,term,2027-01-23,2027-01-24,as-nowhere,2027\n",
             today - chrono::TimeDelta::days(10),
             today + chrono::TimeDelta::days(10),
         )
@@ -963,6 +973,10 @@ fn sessions_keep_type_and_parent_and_year_long_classes_span_the_year() {
         "{notices}"
     );
     assert!(notices.contains("Q1 (gradingPeriod)"), "{notices}");
+    assert!(
+        notices.contains("names parent \\\"as-nowhere\\\""),
+        "{notices}"
+    );
     let mut conn = app.conn();
     let term_of =
         |conn: &mut DbConnection, source: &str| -> (String, Option<String>, Option<String>) {
@@ -1019,6 +1033,9 @@ fn sessions_keep_type_and_parent_and_year_long_classes_span_the_year() {
     );
     assert_eq!(activity.status, 200, "{}", activity.text);
     assert_ne!(activity.json()["term"]["id"], q1.as_str());
+    // Nor the school year that starts with the fall semester: of terms starting together, the
+    // shorter one is the current term.
+    assert_ne!(activity.json()["term"]["id"], year.as_str());
     // The same bundle again changes no term.
     let again = import_ok(&app, &token, &bundle);
     assert_eq!(again["terms"]["updated"], 0, "{again}");
