@@ -62,6 +62,17 @@ pub struct Config {
     #[arg(long, env = "KEEP_ALIVE_SECS", default_value_t = 60)]
     pub keep_alive_secs: u64,
 
+    /// On SIGTERM (or Ctrl-C): seconds the server keeps serving while `/readyz` answers 503, so
+    /// a load balancer stops sending it new requests first (e.g. 5 behind Kubernetes).
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECS", default_value_t = 0)]
+    pub shutdown_drain_secs: u64,
+
+    /// Then: seconds in-flight requests (and a background job's current run) may take to
+    /// finish after the server stops accepting connections; what is still running then is cut,
+    /// its transaction rolled back.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
     /// Largest OneRoster bundle (zip) accepted for upload, in bytes; larger ones are refused
     /// before they are read.
     #[arg(long, env = "IMPORT_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
@@ -158,6 +169,8 @@ impl Config {
             trust_forwarded_for: false,
             max_json_body: 64 * 1024,
             keep_alive_secs: 60,
+            shutdown_drain_secs: 0,
+            shutdown_grace_secs: 30,
             import_max_bytes: 256 * 1024 * 1024,
             import_max_uncompressed_bytes: 512 * 1024 * 1024,
             activation_rate_per_ip: 60,

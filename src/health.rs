@@ -23,16 +23,20 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// The database answers and its schema is up to date: ready to serve traffic.
+/// The database answers and its schema is up to date, and the server is not shutting down:
+/// ready to serve traffic.
 #[utoipa::path(
     tag = "health",
     responses(
         (status = 200, body = Health),
-        (status = 503, description = "Database unreachable or not migrated"),
+        (status = 503, description = "Database unreachable or not migrated, or the server is shutting down"),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ApiError::Unavailable);
+    }
     state
         .db
         .run(|conn| {

@@ -1,6 +1,7 @@
 //! The binary's subcommands, as library functions (so tests can drive them too).
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use anyhow::{anyhow, bail, Context};
 use diesel::prelude::*;
@@ -71,6 +72,10 @@ fn spawn_survey_job(state: AppState) {
         let mut ticks = actix_web::rt::time::interval(every);
         loop {
             ticks.tick().await;
+            // Shutting down: the run under way (if any) finishes; no new one starts.
+            let Some(_running) = job_run(&state).await else {
+                break;
+            };
             let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
             let run = state
                 .db
@@ -96,6 +101,15 @@ fn spawn_survey_job(state: AppState) {
             }
         }
     });
+}
+
+/// A background job's permit to run once, or None when the server is shutting down.
+async fn job_run(state: &AppState) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
+    if state.draining.load(Ordering::SeqCst) {
+        return None;
+    }
+    let running = state.jobs.read().await;
+    (!state.draining.load(Ordering::SeqCst)).then_some(running)
 }
 
 /// `securebase surveys rewrap`: wraps every window's data key under the current seal key.
@@ -186,6 +200,9 @@ fn spawn_audit_sealer(state: AppState) {
         let mut ticks = actix_web::rt::time::interval(every);
         loop {
             ticks.tick().await;
+            let Some(_running) = job_run(&state).await else {
+                break;
+            };
             if let Err(e) = state.db.run(crate::audit::seal_pending).await {
                 tracing::warn!(error = %e, "audit sealer failed; retrying at next tick");
             }
@@ -239,9 +256,12 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         seal_key = seal_keys.current().id(),
         "survey seal key loaded"
     );
+    let drain = std::time::Duration::from_secs(config.shutdown_drain_secs);
+    let grace = config.shutdown_grace_secs;
     let services = Services::new(config, &secret, seal_keys);
-    spawn_survey_job(services.state.clone());
-    spawn_audit_sealer(services.state.clone());
+    let state = services.state.clone();
+    spawn_survey_job(state.clone());
+    spawn_audit_sealer(state.clone());
     let server = actix_web::HttpServer::new(move || build_app(services.clone()))
         .keep_alive(keep_alive)
         // A client that sends its request head slowly (slowloris) is cut off; bodies have their
@@ -254,11 +274,59 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         .worker_max_blocking_threads(blocking_threads)
         .bind(&bind)
         .with_context(|| format!("binding {bind}"))?
-        .shutdown_timeout(10)
+        // Signals are handled below: readiness goes first, then the graceful stop.
+        .disable_signals()
+        .shutdown_timeout(grace)
         .run();
+    actix_web::rt::spawn(stop_on_signal(server.handle(), state.clone(), drain));
     tracing::info!(%bind, "listening; API docs at /docs/");
     server.await?;
+    finish_jobs(&state, std::time::Duration::from_secs(grace)).await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// On SIGTERM or SIGINT: `/readyz` answers 503 at once; after the drain period the server stops
+/// accepting connections and lets the requests under way finish (up to the grace period).
+async fn stop_on_signal(
+    handle: actix_web::dev::ServerHandle,
+    state: AppState,
+    drain: std::time::Duration,
+) {
+    use actix_web::rt::signal;
+    let terminate = async {
+        match signal::unix::signal(signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let interrupt = async {
+        let _ = signal::ctrl_c().await;
+    };
+    futures_util::future::select(Box::pin(terminate), Box::pin(interrupt)).await;
+    state.draining.store(true, Ordering::SeqCst);
+    tracing::info!(
+        drain_secs = drain.as_secs(),
+        "shutting down: /readyz answers 503; in-flight requests finish"
+    );
+    actix_web::rt::time::sleep(drain).await;
+    handle.stop(true).await;
+}
+
+/// Waits (up to `grace`) for the background jobs' runs under way; none starts after.
+async fn finish_jobs(state: &AppState, grace: std::time::Duration) {
+    state.draining.store(true, Ordering::SeqCst);
+    match actix_web::rt::time::timeout(grace, state.jobs.write()).await {
+        Ok(_all_done) => tracing::info!("background jobs finished"),
+        Err(_) => tracing::warn!(
+            "a background job was still running after the grace period; its transaction is rolled back"
+        ),
+    }
 }
 
 pub struct NewAdmin {

@@ -2,6 +2,7 @@
 //! sealing keys. Areas above the base layer register their own shared state beside it
 //! (`auth::AuthState`, `surveys::queries::PublishedItems`; see `app::Services`).
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -13,6 +14,11 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub seal_keys: Arc<SealKeys>,
+    /// Set when the server is shutting down: `/readyz` answers 503.
+    pub draining: Arc<AtomicBool>,
+    /// Held (shared) by each run of a background job; taken whole at shutdown, which so waits
+    /// for the runs under way and starts no more.
+    pub jobs: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl AppState {
@@ -26,6 +32,8 @@ impl AppState {
             db,
             config: Arc::new(config),
             seal_keys: Arc::new(seal_keys),
+            draining: Arc::new(AtomicBool::new(false)),
+            jobs: Arc::new(tokio::sync::RwLock::new(())),
         }
     }
 }

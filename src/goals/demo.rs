@@ -11,7 +11,7 @@ use super::dto::{BaselineInput, GoalInput, ReviewInput, StrategyInput, StudentGo
 use super::measure::Place;
 use super::metric::{Metric, MetricKind};
 use super::models::ProgressRow;
-use super::vocab::{Cadence, ClimateMeasure, StudentMeasure};
+use super::vocab::{ClimateMeasure, ReviewCadence, StudentMeasure};
 use super::{queries, reviews, routes, students};
 use crate::accounts::{Caller, Role};
 use crate::db::schema::{goal_reviews, goal_versions, goals, users};
@@ -109,7 +109,7 @@ fn climate_goal(
     (window, lineage): &(String, String),
     indicator: Indicator,
     measure: ClimateMeasure,
-    cadence: Cadence,
+    cadence: ReviewCadence,
     deadline: chrono::NaiveDate,
 ) -> GoalInput {
     GoalInput {
@@ -188,7 +188,7 @@ pub fn load(conn: &mut DbConnection, district: &str, now: NaiveDateTime) -> anyh
             &spring,
             Indicator::Belonging,
             ClimateMeasure::PercentFavorable,
-            Cadence::Monthly,
+            ReviewCadence::Monthly,
             today + TimeDelta::days(200),
         );
         if let Some(goal) = set_goal(conn, &admin, &keys, belonging, 8.0)? {
@@ -264,7 +264,7 @@ pub fn load(conn: &mut DbConnection, district: &str, now: NaiveDateTime) -> anyh
                 &spring,
                 indicator,
                 measure,
-                Cadence::Quarterly,
+                ReviewCadence::Quarterly,
                 today + TimeDelta::days(300),
             );
             if let Some(goal) = set_goal(conn, &admin, &keys, input, step)? {

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::metric::{Direction, Metric};
-use super::vocab::{Cadence, GoalKind, GoalState, GoalStatus, StudentMeasure};
+use super::vocab::{GoalKind, GoalState, GoalStatus, ReviewCadence, StudentMeasure};
 use crate::rosters::dto::validate_not_blank;
 use crate::rosters::models::PersonRef;
 
@@ -61,7 +61,7 @@ pub struct GoalInput {
     pub target: f64,
     /// When the target should be reached; after the baseline was measured.
     pub deadline: NaiveDate,
-    pub cadence: Cadence,
+    pub cadence: ReviewCadence,
     /// Who reviews it (default: you): an administrator or counselor of the school, or a
     /// district administrator.
     #[validate(length(min = 1, max = 64))]
@@ -80,7 +80,7 @@ pub struct GoalPatch {
     pub title: Option<String>,
     pub target: Option<f64>,
     pub deadline: Option<NaiveDate>,
-    pub cadence: Option<Cadence>,
+    pub cadence: Option<ReviewCadence>,
     /// Student goals: the next review with the student.
     pub review_on: Option<NaiveDate>,
     #[validate(length(min = 1, max = 64))]
@@ -230,7 +230,7 @@ pub struct Goal {
     pub direction: Option<Direction>,
     pub baseline: Option<Measurement>,
     pub deadline: Option<NaiveDate>,
-    pub cadence: Option<Cadence>,
+    pub cadence: Option<ReviewCadence>,
     pub progress: Option<Progress>,
     /// Student goals.
     pub student: Option<PersonRef>,
@@ -246,7 +246,7 @@ pub struct GoalTerms {
     pub title: String,
     pub target: f64,
     pub deadline: Option<NaiveDate>,
-    pub cadence: Option<Cadence>,
+    pub cadence: Option<ReviewCadence>,
     pub review_on: Option<NaiveDate>,
     pub owner_id: String,
     pub strategies: Vec<Strategy>,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::dto::{GoalTerms, Measurement, Strategy};
 use super::metric::Metric;
-use super::vocab::{Cadence, GoalKind, GoalState, GoalStatus, StudentMeasure};
+use super::vocab::{GoalKind, GoalState, GoalStatus, ReviewCadence, StudentMeasure};
 use crate::db::schema::{goal_reviews, goal_versions, goals, student_goal_progress};
 use crate::error::ApiError;
 
@@ -23,7 +23,7 @@ pub struct GoalRow {
     pub measure: Option<StudentMeasure>,
     pub target: f64,
     pub deadline: Option<NaiveDate>,
-    pub cadence: Option<Cadence>,
+    pub cadence: Option<ReviewCadence>,
     pub review_on: Option<NaiveDate>,
     pub owner_id: String,
     pub strategies: String,

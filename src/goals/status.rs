@@ -25,7 +25,7 @@ use chrono::{Months, NaiveDate};
 
 use super::dto::Measurement;
 use super::metric::Direction;
-use super::vocab::{Cadence, GoalStatus};
+use super::vocab::{GoalStatus, ReviewCadence};
 
 /// What the status rule reads of a goal.
 pub struct Plan {
@@ -104,7 +104,11 @@ pub fn status(
 
 /// The review points of a goal set on `start`: every cadence period after it up to the
 /// deadline, and the deadline.
-pub fn review_points(start: NaiveDate, cadence: Cadence, deadline: NaiveDate) -> Vec<NaiveDate> {
+pub fn review_points(
+    start: NaiveDate,
+    cadence: ReviewCadence,
+    deadline: NaiveDate,
+) -> Vec<NaiveDate> {
     let mut points = Vec::new();
     let mut i = 1u32;
     while let Some(p) = start.checked_add_months(Months::new(cadence.months() * i)) {
@@ -238,12 +242,12 @@ mod tests {
 
     #[test]
     fn review_points_follow_the_cadence_and_end_on_the_deadline() {
-        let points = review_points(d("2026-09-15"), Cadence::Quarterly, d("2027-06-01"));
+        let points = review_points(d("2026-09-15"), ReviewCadence::Quarterly, d("2027-06-01"));
         assert_eq!(
             points,
             vec![d("2026-12-15"), d("2027-03-15"), d("2027-06-01")]
         );
-        let monthly = review_points(d("2026-01-31"), Cadence::Monthly, d("2026-04-15"));
+        let monthly = review_points(d("2026-01-31"), ReviewCadence::Monthly, d("2026-04-15"));
         assert_eq!(
             monthly,
             vec![d("2026-02-28"), d("2026-03-31"), d("2026-04-15")]

@@ -13,17 +13,17 @@ vocabulary!(
 
 vocabulary!(
     /// How often a school or district goal is reviewed.
-    Cadence {
+    ReviewCadence {
         Monthly = "monthly",
         Quarterly = "quarterly",
     }
 );
 
-impl Cadence {
+impl ReviewCadence {
     pub fn months(self) -> u32 {
         match self {
-            Cadence::Monthly => 1,
-            Cadence::Quarterly => 3,
+            ReviewCadence::Monthly => 1,
+            ReviewCadence::Quarterly => 3,
         }
     }
 }

@@ -363,3 +363,126 @@ fn long_commands_show_progress_on_a_terminal_and_nothing_in_a_pipe() {
         );
     }
 }
+
+/// SIGTERM: `/readyz` answers 503 during the drain period while requests are still served;
+/// then the server stops accepting connections, lets an import under way (its upload still
+/// arriving) finish and answer, and exits 0. The import is written whole.
+#[test]
+fn sigterm_drains_then_finishes_requests_in_flight_and_exits_zero() {
+    use crate::helpers::oneroster::{multipart, Bundle, IMPORT_PATH_PREFIX};
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+
+    let db = TestDb::create();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_securebase"))
+        .args([
+            "serve",
+            "--demo",
+            "--database-url",
+            db.url(),
+            "--bind-addr",
+            &addr,
+        ])
+        .env("SHUTDOWN_DRAIN_SECS", "2")
+        .env("SHUTDOWN_GRACE_SECS", "30")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://{addr}");
+    let agent = ureq::AgentBuilder::new().build();
+    let started = Instant::now();
+    while agent.get(&format!("{base}/healthz")).call().is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let login: serde_json::Value = agent
+        .post(&format!("{base}/api/v1/auth/login"))
+        .send_json(
+            serde_json::json!({"username": "denise.whitfield", "password": "GrowTogether-2026"}),
+        )
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    // An import whose upload is half sent when the signal comes.
+    let (content_type, body) = multipart(&Bundle::sample().zip());
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut upload = TcpStream::connect(&addr).unwrap();
+    write!(
+        upload,
+        "POST {IMPORT_PATH_PREFIX}{}/imports/oneroster HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        crate::helpers::lookups::demo_district(),
+        body.len()
+    )
+    .unwrap();
+    upload.write_all(first).unwrap();
+    upload.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // Draining: still serving, but not ready.
+    std::thread::sleep(Duration::from_millis(500));
+    let ready = agent.get(&format!("{base}/readyz")).call();
+    assert!(
+        matches!(ready, Err(ureq::Error::Status(503, _))),
+        "readyz while draining: {ready:?}"
+    );
+    assert!(agent.get(&format!("{base}/healthz")).call().is_ok());
+    // After the drain period no new connection is taken…
+    std::thread::sleep(Duration::from_millis(2500).saturating_sub(signalled.elapsed()));
+    std::thread::sleep(Duration::from_millis(500));
+    let refused = agent
+        .get(&format!("{base}/healthz"))
+        .timeout(Duration::from_secs(2))
+        .call();
+    assert!(
+        refused.is_err(),
+        "a new request after the drain: {refused:?}"
+    );
+    // … but the import under way finishes and answers.
+    upload.write_all(rest).unwrap();
+    upload.flush().unwrap();
+    let mut answer = String::new();
+    upload.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"applied\":true"), "{answer}");
+    // Then the process exits, successfully.
+    let exited = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            exited.elapsed() < Duration::from_secs(30),
+            "server did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    // The import is there whole: every user of the sample bundle.
+    let mut conn = db::establish(db.url()).unwrap();
+    let imported: i64 = users::table
+        .filter(users::source_id.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(imported, 44);
+}
