@@ -298,3 +298,80 @@ fn migrations_exist_for_both_backends_with_the_same_names() {
         }
     }
 }
+
+/// Every type documented in the OpenAPI document has a name of its own. utoipa keys schemas by
+/// the type's name and keeps the last one registered, so two types of one name (say goals'
+/// review cadence and mentoring's cadence) silently make one of them document the other's
+/// answers. Read from `src/` as text: types deriving `ToSchema`, and the `vocabulary!` enums.
+#[test]
+fn schema_names_are_not_shared_by_two_types() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (mut schema, mut vocabulary) = (false, false);
+        for line in text.lines() {
+            let t = line.trim();
+            if t.starts_with("//") {
+                continue;
+            }
+            if t.contains("macro_rules!") {
+                continue;
+            }
+            if t.contains("ToSchema") && !t.starts_with("use ") {
+                schema = true;
+            }
+            if t.starts_with("vocabulary!(") {
+                vocabulary = true;
+                continue;
+            }
+            let declared = t
+                .strip_prefix("pub struct ")
+                .or_else(|| t.strip_prefix("pub enum "))
+                .or_else(|| t.strip_prefix("struct "))
+                .or_else(|| t.strip_prefix("enum "));
+            let vocab_name = (vocabulary && !t.starts_with('#'))
+                .then(|| t.strip_suffix('{').map(str::trim))
+                .flatten()
+                .filter(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            let name = match (declared, vocab_name) {
+                (Some(rest), _) if schema => Some(rest),
+                (None, Some(n)) => Some(n),
+                (Some(_), _) => {
+                    schema = false;
+                    None
+                }
+                _ => None,
+            };
+            if let Some(rest) = name {
+                let ident: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let at = file.strip_prefix(&root).unwrap().display().to_string();
+                names.entry(ident).or_default().push(at);
+                schema = false;
+                vocabulary = false;
+            }
+        }
+    }
+    assert!(names.contains_key("ReviewCadence") && names.contains_key("Cadence"));
+    assert!(names.len() > 150, "found only {} schema types", names.len());
+    let shared: Vec<_> = names.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(
+        shared.is_empty(),
+        "schema names used by two types: {shared:?}"
+    );
+}
