@@ -32,6 +32,7 @@ use crate::{
 fn register(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(health::metrics)
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(auth::routes::routes)
@@ -270,8 +271,26 @@ pub fn build_app(
             }
         })
         .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+        .wrap(actix_web::middleware::from_fn(record_metrics))
         // Logs method, route, status, latency and request id; never bodies nor query values.
         .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+/// Counts each answered request by its route's template (never the path with its ids), method
+/// and status, with its latency.
+async fn record_metrics(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_owned();
+    let res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    crate::metrics::global().request(&route, &method, res.status().as_u16(), started.elapsed());
+    Ok(res)
 }
 
 #[cfg(test)]

@@ -73,6 +73,16 @@ pub struct Config {
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
 
+    /// Serve `GET /metrics` (Prometheus) on this address of its own, e.g. `127.0.0.1:9464`,
+    /// reachable by the scraper and not by clients. Off by default.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// Serve `GET /metrics` on the main address too, to requests bearing this token
+    /// (`Authorization: Bearer …`; at least 32 characters). Off by default.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Largest OneRoster bundle (zip) accepted for upload, in bytes; larger ones are refused
     /// before they are read.
     #[arg(long, env = "IMPORT_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
@@ -171,6 +181,8 @@ impl Config {
             keep_alive_secs: 60,
             shutdown_drain_secs: 0,
             shutdown_grace_secs: 30,
+            metrics_addr: None,
+            metrics_token: None,
             import_max_bytes: 256 * 1024 * 1024,
             import_max_uncompressed_bytes: 512 * 1024 * 1024,
             activation_rate_per_ip: 60,

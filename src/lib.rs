@@ -3,7 +3,7 @@
 //! Modules in layers, each using only its own layer and those below (docs/ARCHITECTURE.md,
 //! "Layers"; checked by `tests/api/architecture.rs`):
 //! - base: `error`, `db`, `extract`, `state`, `config`, `seal`, `pagination`, `dates`, `vocab`,
-//!   `csv_export`;
+//!   `csv_export`, `metrics`;
 //! - `accounts`: who a user is and who is calling;
 //! - services: `auth` (sign-in), `authz` (scope proofs), `audit` (the audit trail);
 //! - domains: `rosters`, `lessons`, `surveys`, `mentoring`, `reports`, `oneroster`, `retention`,
@@ -25,6 +25,7 @@ pub mod goals;
 pub mod health;
 pub mod lessons;
 pub mod mentoring;
+pub mod metrics;
 pub mod oneroster;
 pub mod openapi;
 pub mod ops;

@@ -82,6 +82,17 @@ impl Modify for SecurityAndErrors {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The METRICS_TOKEN of the server's configuration (for GET /metrics only)",
+                    ))
+                    .build(),
+            ),
+        );
         for (path, item) in openapi.paths.paths.iter_mut() {
             let is_api = path.starts_with("/api/");
             for op in [

@@ -77,10 +77,15 @@ fn spawn_survey_job(state: AppState) {
                 break;
             };
             let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
+            let started = std::time::Instant::now();
             let run = state
                 .db
                 .run(move |conn| crate::reports::opening::run_job(conn, &keys, settle))
                 .await;
+            let failed = run.as_ref().map_or(true, |r| {
+                !r.failed.is_empty() || !r.rescore_failed.is_empty()
+            });
+            crate::metrics::global().job("survey_job", started.elapsed(), failed);
             match run {
                 Ok(run) => {
                     for o in &run.opened {
@@ -203,7 +208,10 @@ fn spawn_audit_sealer(state: AppState) {
             let Some(_running) = job_run(&state).await else {
                 break;
             };
-            if let Err(e) = state.db.run(crate::audit::seal_pending).await {
+            let started = std::time::Instant::now();
+            let sealed = state.db.run(crate::audit::seal_pending).await;
+            crate::metrics::global().job("audit_sealer", started.elapsed(), sealed.is_err());
+            if let Err(e) = sealed {
                 tracing::warn!(error = %e, "audit sealer failed; retrying at next tick");
             }
         }
@@ -258,6 +266,10 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
     );
     let drain = std::time::Duration::from_secs(config.shutdown_drain_secs);
     let grace = config.shutdown_grace_secs;
+    if config.metrics_token.as_ref().is_some_and(|t| t.len() < 32) {
+        bail!("METRICS_TOKEN must be at least 32 characters (e.g. `openssl rand -hex 32`)");
+    }
+    let metrics_addr = config.metrics_addr.clone();
     let services = Services::new(config, &secret, seal_keys);
     let state = services.state.clone();
     spawn_survey_job(state.clone());
@@ -278,7 +290,16 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
         .disable_signals()
         .shutdown_timeout(grace)
         .run();
-    actix_web::rt::spawn(stop_on_signal(server.handle(), state.clone(), drain));
+    let metrics = match metrics_addr {
+        Some(addr) => Some(metrics_server(state.clone(), &addr)?),
+        None => None,
+    };
+    actix_web::rt::spawn(stop_on_signal(
+        server.handle(),
+        metrics,
+        state.clone(),
+        drain,
+    ));
     tracing::info!(%bind, "listening; API docs at /docs/");
     server.await?;
     finish_jobs(&state, std::time::Duration::from_secs(grace)).await;
@@ -290,6 +311,7 @@ pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow
 /// accepting connections and lets the requests under way finish (up to the grace period).
 async fn stop_on_signal(
     handle: actix_web::dev::ServerHandle,
+    metrics: Option<actix_web::dev::ServerHandle>,
     state: AppState,
     drain: std::time::Duration,
 ) {
@@ -316,6 +338,30 @@ async fn stop_on_signal(
     );
     actix_web::rt::time::sleep(drain).await;
     handle.stop(true).await;
+    if let Some(metrics) = metrics {
+        metrics.stop(true).await;
+    }
+}
+
+/// `GET /metrics` alone on an address of its own (`METRICS_ADDR`), without a token: for a
+/// scraper on a network clients do not reach.
+fn metrics_server(state: AppState, addr: &str) -> anyhow::Result<actix_web::dev::ServerHandle> {
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(actix_web::web::Data::new(state.clone()))
+            .app_data(crate::health::MetricsListener)
+            .service(crate::health::metrics)
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .bind(addr)
+    .with_context(|| format!("binding METRICS_ADDR {addr}"))?
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    tracing::info!(%addr, "metrics at /metrics");
+    Ok(handle)
 }
 
 /// Waits (up to `grace`) for the background jobs' runs under way; none starts after.

@@ -156,10 +156,23 @@ impl Db {
     }
 
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
-        self.pool.get().map_err(|e| {
+        let asked = std::time::Instant::now();
+        let conn = self.pool.get().map_err(|e| {
             tracing::warn!(error = %e, "database unavailable");
             ApiError::Unavailable
-        })
+        });
+        crate::metrics::global().pool_wait(asked.elapsed());
+        conn
+    }
+
+    /// The pool now: connections open, of which idle, and the most it opens.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
     }
 
     /// Runs blocking diesel work on the blocking thread pool, never on the async executor.

@@ -61,9 +61,10 @@ pub fn import(
         return Err(ApiError::NotFound("district"));
     }
     if dry_run {
+        crate::metrics::global().import("dry_run");
         return Ok(plan::Plan::read(conn, district_id, &mut bundle, true)?.report);
     }
-    write_transaction(conn, |conn| {
+    let report = write_transaction(conn, |conn| {
         // Holding the district row serializes concurrent imports into one district.
         diesel::update(districts::table.find(district_id))
             .set(districts::updated_at.eq(districts::updated_at))
@@ -95,5 +96,9 @@ pub fn import(
         )?;
         report.applied = true;
         Ok(report)
-    })
+    });
+    if let Ok(r) = &report {
+        crate::metrics::global().import(if r.applied { "applied" } else { "rejected" });
+    }
+    report
 }

@@ -214,6 +214,9 @@ pub async fn submit(
             .await?;
         outcome = attempt().await?;
     }
+    if matches!(outcome.0, Recorded::New) {
+        crate::metrics::global().submission_accepted();
+    }
     match outcome.0 {
         Recorded::New | Recorded::Replayed => Ok(HttpResponse::Created().json(SubmissionReceipt {
             message: "Thank you. Your answers were recorded anonymously.".to_owned(),

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "db",
             "error",
             "extract",
+            "metrics",
             "pagination",
             "seal",
             "state",

@@ -486,3 +486,47 @@ fn sigterm_drains_then_finishes_requests_in_flight_and_exits_zero() {
         .unwrap();
     assert_eq!(imported, 44);
 }
+
+const METRICS_TOKEN: &str = "metrics-token-for-tests-0123456789abcdef";
+
+/// `/metrics` is off unless configured; with a token it answers only requests bearing it, in
+/// the Prometheus text format, naming routes by template (never a path with its ids).
+#[test]
+fn metrics_are_served_only_with_the_token_and_name_routes_by_template() {
+    let off = TestApp::spawn();
+    off.get("/metrics", None).problem(404);
+    off.get("/metrics", Some(METRICS_TOKEN)).problem(404);
+    let app = TestApp::spawn_with(|c| c.metrics_token = Some(METRICS_TOKEN.to_owned()));
+    app.get("/metrics", None).problem(404);
+    app.get("/metrics", Some("not-the-token")).problem(404);
+    let token = app.login("denise.whitfield");
+    let class = app.find_id(&token, "/api/v1/classes", "name", "Health & Wellness 7");
+    assert_eq!(
+        app.get(&format!("/api/v1/classes/{class}"), Some(&token))
+            .status,
+        200
+    );
+    let r = app.get("/metrics", Some(METRICS_TOKEN));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
+        "{:?}",
+        r.headers
+    );
+    assert!(
+        r.text.contains(
+            "securebase_http_requests_total{route=\"/api/v1/classes/{id}\",method=\"GET\",status=\"200\"}"
+        ),
+        "{}",
+        r.text
+    );
+    assert!(r
+        .text
+        .contains("securebase_http_request_duration_seconds_bucket"));
+    assert!(r.text.contains("securebase_db_pool_max_connections"));
+    assert!(r
+        .text
+        .contains("# TYPE securebase_survey_submissions_accepted_total counter"));
+    assert!(!r.text.contains(&class), "no id in the metrics");
+}
