@@ -16,12 +16,21 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// Records a new goal's terms as its version 1.
-pub fn first_version(
+/// Stores a new goal with its terms as version 1, and records it in the audit trail with
+/// `details` (the goal's id and kind, and what else the trail's readers may know).
+pub fn create(
     conn: &mut DbConnection,
-    row: &GoalRow,
     caller: &Caller,
+    row: &GoalRow,
+    details: serde_json::Value,
 ) -> Result<(), ApiError> {
+    queries::insert_goal(conn, row)?;
+    first_version(conn, row, caller)?;
+    audit::record(conn, caller, "goal.created", details)
+}
+
+/// Records a new goal's terms as its version 1.
+fn first_version(conn: &mut DbConnection, row: &GoalRow, caller: &Caller) -> Result<(), ApiError> {
     queries::insert_version(
         conn,
         &VersionRow {

@@ -130,12 +130,10 @@ pub(crate) fn create(
         created_at: now,
         updated_at: now,
     };
-    queries::insert_goal(conn, &row)?;
-    history::first_version(conn, &row, caller)?;
-    audit::record(
+    history::create(
         conn,
         caller,
-        "goal.created",
+        &row,
         json!({"goal_id": row.id, "kind": row.kind}),
     )?;
     view::goal(conn, &mut Reading::new(caller, keys, today), row)
