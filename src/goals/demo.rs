@@ -314,9 +314,9 @@ fn student_goals(
         )
         .map_err(api)?;
         set_back(conn, &goal.id, now - TimeDelta::days(21))?;
-        // School days of the last three weeks, logged on most of them.
+        // School days of the last three weeks up to yesterday, logged on most of them.
         let mut logs = Vec::new();
-        for back in (0..21).rev() {
+        for back in (1..=21).rev() {
             let day = today - TimeDelta::days(back);
             if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) || (back + n as i64) % 4 == 3 {
                 continue;

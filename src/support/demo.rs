@@ -103,7 +103,9 @@ pub fn load(conn: &mut DbConnection, district: &str, now: NaiveDateTime) -> anyh
         if hard_stretch {
             *left -= 1;
         }
-        for back in (0..HISTORY_DAYS).rev() {
+        // Up to yesterday: today's check-in is the student's to make (the demo is tried on
+        // school days too, and a check-in already there would be "replaced").
+        for back in (1..=HISTORY_DAYS).rev() {
             let day = today - TimeDelta::days(back);
             if !weekday(day) || !rng.gen_bool(0.7) {
                 continue;
