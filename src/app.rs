@@ -37,6 +37,7 @@ fn register(cfg: &mut ServiceConfig) {
             utoipa_actix_web::scope("/api/v1")
                 .configure(auth::routes::routes)
                 .configure(auth::activation::routes)
+                .configure(auth::oidc::routes)
                 .configure(rosters::routes)
                 .configure(oneroster::routes::routes)
                 .configure(lessons::routes)

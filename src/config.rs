@@ -160,6 +160,38 @@ pub struct Config {
     /// The longest a password check waits for a hashing thread before it is answered 503.
     #[arg(long, env = "PASSWORD_HASH_MAX_WAIT_MS", default_value_t = 2000)]
     pub password_hash_max_wait_ms: u64,
+
+    /// The address clients and identity providers reach this server at, e.g.
+    /// `https://sel.district.example`: the OpenID Connect callback registered at each provider is
+    /// this plus `/api/v1/auth/oidc/callback`. Defaults to `http://BIND_ADDR` when that is a
+    /// loopback address; otherwise sign-in with an identity provider needs it set.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Accept identity providers whose issuer is plain `http://` (a provider on this machine in
+    /// development or tests). Off by default: issuers must be `https://`.
+    #[arg(long, env = "OIDC_ALLOW_HTTP_ISSUERS", default_value_t = false)]
+    pub oidc_allow_http_issuers: bool,
+
+    /// Let the server fetch identity-provider documents from loopback, private and link-local
+    /// addresses (an on-premises provider inside the district's network). Off by default, so
+    /// that a provider's URLs cannot reach internal services.
+    #[arg(long, env = "OIDC_ALLOW_PRIVATE_ADDRESSES", default_value_t = false)]
+    pub oidc_allow_private_addresses: bool,
+
+    /// Sign-in starts and returns through identity providers per client address per minute.
+    #[arg(long, env = "OIDC_RATE_PER_IP", default_value_t = 600)]
+    pub oidc_rate_per_ip: u32,
+
+    /// How long a provider's discovery document and signing keys are kept before they are read
+    /// again, in seconds. A token signed by a key not yet seen fetches the keys at once.
+    #[arg(long, env = "OIDC_METADATA_TTL_SECS", default_value_t = 3600)]
+    pub oidc_metadata_ttl_secs: u64,
+
+    /// The fewest seconds between two fetches of a provider's keys prompted by an unknown key
+    /// id, so that forged tokens cannot make the server hammer the provider.
+    #[arg(long, env = "OIDC_KEY_REFETCH_SECS", default_value_t = 10)]
+    pub oidc_key_refetch_secs: u64,
 }
 
 impl Config {
@@ -199,6 +231,12 @@ impl Config {
             audit_seal_interval_ms: 1000,
             password_hash_queue: 64,
             password_hash_max_wait_ms: 2000,
+            public_url: None,
+            oidc_allow_http_issuers: false,
+            oidc_allow_private_addresses: false,
+            oidc_rate_per_ip: 600,
+            oidc_metadata_ttl_secs: 3600,
+            oidc_key_refetch_secs: 10,
         }
     }
 
@@ -221,6 +259,16 @@ impl Config {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| anyhow::anyhow!("SURVEY_SEAL_KEY_PREVIOUS: {e}"))?;
         Ok(SealKeys::new(current, previous))
+    }
+
+    /// The base address of this server as clients and identity providers see it, without a
+    /// trailing slash: `PUBLIC_URL`, or `http://BIND_ADDR` for a loopback address.
+    pub fn public_base_url(&self) -> Option<String> {
+        if let Some(url) = &self.public_url {
+            return Some(url.trim_end_matches('/').to_owned());
+        }
+        let addr: std::net::SocketAddr = self.bind_addr.parse().ok()?;
+        (addr.ip().is_loopback() && addr.port() != 0).then(|| format!("http://{addr}"))
     }
 
     pub fn settle_period(&self) -> chrono::TimeDelta {

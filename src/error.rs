@@ -12,7 +12,7 @@ const TYPE_BASE: &str = "urn:securebase:problem:";
 
 /// Every kind of problem the API reports (the `type` is `TYPE_BASE` and one of these), as in
 /// README "API conventions". A test checks that each `ApiError` maps to one of them.
-pub const PROBLEM_SLUGS: [&str; 14] = [
+pub const PROBLEM_SLUGS: [&str; 15] = [
     "malformed-request",
     "validation-failed",
     "unauthorized",
@@ -26,6 +26,7 @@ pub const PROBLEM_SLUGS: [&str; 14] = [
     "service-unavailable",
     "busy",
     "import-rejected",
+    "identity-provider-unreachable",
     "internal-error",
 ];
 
@@ -267,6 +268,21 @@ impl ApiError {
 
     pub fn forbidden(detail: impl Into<String>) -> ApiError {
         ApiError::Forbidden(detail.into())
+    }
+
+    /// 502: a district's identity provider did not answer as OpenID Connect requires. The
+    /// detail never quotes what it sent (an administrator could otherwise read any address the
+    /// server reaches through a provider's issuer URL).
+    pub fn identity_provider_unreachable() -> ApiError {
+        ApiError::Rejected(Box::new(Rejection {
+            slug: "identity-provider-unreachable",
+            title: "Identity provider unreachable",
+            status: StatusCode::BAD_GATEWAY,
+            detail: "the district's identity provider could not be reached or did not answer as \
+                     OpenID Connect requires; try again later or ask the district's administrator"
+                .to_owned(),
+            extensions: Default::default(),
+        }))
     }
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
@@ -583,6 +599,7 @@ mod tests {
         let mut seen: Vec<&str> = errors.iter().map(|e| e.slug_and_title().0).collect();
         // Rejections name their own slug (the import report's is "import-rejected").
         seen.push("import-rejected");
+        seen.push("identity-provider-unreachable");
         seen.sort_unstable();
         let mut documented = PROBLEM_SLUGS.to_vec();
         documented.sort_unstable();

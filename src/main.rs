@@ -641,7 +641,9 @@ fn surveys_rewrap(RewrapArgs { database_url, seal }: RewrapArgs) -> anyhow::Resu
     let keys = seal.resolve_seal_keys(false)?;
     let mut conn = securebase::db::establish(&database_url)?;
     let (rewrapped, current) = ops::rewrap(&mut conn, &keys)?;
-    println!("{rewrapped} window key(s) rewrapped; {current} already under the current key");
+    println!(
+        "{rewrapped} key(s) rewrapped (survey windows, identity-provider secrets); {current} already under the current key"
+    );
     Ok(())
 }
 

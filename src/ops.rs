@@ -117,13 +117,14 @@ async fn job_run(state: &AppState) -> Option<tokio::sync::RwLockReadGuard<'_, ()
     (!state.draining.load(Ordering::SeqCst)).then_some(running)
 }
 
-/// `securebase surveys rewrap`: wraps every window's data key under the current seal key.
+/// `securebase surveys rewrap`: wraps every window's data key, and every identity provider's
+/// client-secret key, under the current seal key.
 /// Returns how many were rewrapped and how many were under it already.
 pub fn rewrap(
     conn: &mut db::DbConnection,
     keys: &crate::seal::SealKeys,
 ) -> anyhow::Result<(usize, usize)> {
-    use crate::db::schema::survey_windows;
+    use crate::db::schema::{identity_providers, survey_windows};
     write_transaction(conn, |conn| {
         let wrapped: Vec<(String, Option<String>)> = survey_windows::table
             .filter(survey_windows::sealed_key.is_not_null())
@@ -139,6 +140,28 @@ pub fn rewrap(
                 Some(new) => {
                     diesel::update(survey_windows::table.find(&id))
                         .set(survey_windows::sealed_key.eq(new))
+                        .execute(conn)?;
+                    rewrapped += 1;
+                }
+                None => current += 1,
+            }
+        }
+        // Identity providers' client secrets are sealed under data keys of their own.
+        let providers: Vec<(String, String)> = identity_providers::table
+            .select((
+                identity_providers::id,
+                identity_providers::client_secret_key,
+            ))
+            .load(conn)?;
+        for (id, key) in providers {
+            let context = crate::auth::oidc::providers::secret_context(&id);
+            match keys
+                .rewrap(&key, &context)
+                .map_err(|e| anyhow!("identity provider {id}: {e}"))?
+            {
+                Some(new) => {
+                    diesel::update(identity_providers::table.find(&id))
+                        .set(identity_providers::client_secret_key.eq(new))
                         .execute(conn)?;
                     rewrapped += 1;
                 }
@@ -218,7 +241,13 @@ fn spawn_audit_sealer(state: AppState) {
     });
 }
 
-pub async fn serve(config: Config, demo: bool, migrate_on_start: bool) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config, demo: bool, migrate_on_start: bool) -> anyhow::Result<()> {
+    if demo {
+        // A local demo may sign in through an identity provider on this machine over plain
+        // HTTP (tests/oidc, as the README shows); production issuers stay https:// and public.
+        config.oidc_allow_http_issuers = true;
+        config.oidc_allow_private_addresses = true;
+    }
     let secret = config.resolve_secret(demo)?;
     let seal_keys = config.resolve_seal_keys(demo)?;
     let url = config.database_url.clone();

@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod authenticate;
 pub mod hashing;
+pub mod oidc;
 pub mod password;
 pub mod queries;
 pub mod rate_limit;

@@ -4,8 +4,9 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::accounts::UserRow;
-use crate::db::schema::{refresh_tokens, users};
+use crate::db::schema::{districts, refresh_tokens, users};
 use crate::db::{self, DbConnection};
+use crate::error::ApiError;
 
 pub fn user_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<UserRow>> {
     users::table
@@ -302,4 +303,40 @@ pub fn claim_code(
     .set(activation_codes::used_at.eq(now))
     .execute(conn)?;
     Ok(claimed == 1)
+}
+
+/// Whether the district lets its students sign in with a password.
+pub fn student_passwords(conn: &mut DbConnection, district_id: &str) -> Result<bool, ApiError> {
+    Ok(districts::table
+        .find(district_id)
+        .select(districts::student_passwords)
+        .first::<bool>(conn)
+        .optional()?
+        .unwrap_or(true))
+}
+
+/// Whether `user` may sign in with a password: always for staff; for a student, unless the
+/// district turned student passwords off.
+pub fn password_sign_in_allowed(conn: &mut DbConnection, user: &UserRow) -> Result<bool, ApiError> {
+    if user.role != crate::accounts::Role::Student {
+        return Ok(true);
+    }
+    student_passwords(conn, &user.district_id)
+}
+
+/// Signs every student of the district out (their refresh tokens revoked): when the district
+/// turns student passwords off, sessions begun with a password end too.
+pub fn revoke_student_sessions(conn: &mut DbConnection, district_id: &str) -> Result<(), ApiError> {
+    let students = users::table
+        .filter(users::district_id.eq(district_id))
+        .filter(users::role.eq(crate::accounts::Role::Student))
+        .select(users::id);
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq_any(students))
+            .filter(refresh_tokens::revoked.eq(false)),
+    )
+    .set(refresh_tokens::revoked.eq(true))
+    .execute(conn)?;
+    Ok(())
 }

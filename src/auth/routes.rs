@@ -58,6 +58,10 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
+/// The refusal of a student's password (or activation code) where the district turned them off.
+pub(crate) const STUDENT_PASSWORDS_OFF: &str =
+    "students of this district sign in with their school account, not a password";
+
 /// The address login throttling counts against.
 pub(crate) fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     let info = req.connection_info();
@@ -70,7 +74,7 @@ pub(crate) fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String 
 }
 
 /// Issues an access token and a refresh token in `family`, storing only the refresh token's hash.
-fn issue_pair(
+pub(crate) fn issue_pair(
     auth: &AuthState,
     config: &Config,
     conn: &mut db::DbConnection,
@@ -110,6 +114,7 @@ fn issue_pair(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong username or password"),
+        (status = 403, description = "The right password of a student whose district turned student passwords off"),
         (status = 429, description = "Too many attempts",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The server is checking as many passwords as it can",
@@ -205,6 +210,20 @@ pub async fn login(
                     )
                 })?;
                 return Err(ApiError::Unauthorized("invalid username or password"));
+            }
+            if !queries::password_sign_in_allowed(conn, &user)? {
+                // Checked only after the password matched: a wrong password is answered as any
+                // other, so the refusal tells nothing to someone who does not know it.
+                write_transaction(conn, |c| {
+                    queries::record_success(c, &user.id)?;
+                    crate::audit::record_in_transaction(
+                        c,
+                        &user,
+                        "auth.login_refused",
+                        serde_json::json!({"reason": "student_passwords_off"}),
+                    )
+                })?;
+                return Err(ApiError::Forbidden(STUDENT_PASSWORDS_OFF.to_owned()));
             }
             write_transaction(conn, |c| {
                 queries::record_success(c, &user.id)?;

@@ -14,8 +14,12 @@ pub struct AuthState {
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: Arc<IpLimiter>,
     pub activation_limiter: Arc<IpLimiter>,
+    /// Sign-in starts and returns through identity providers (`OIDC_RATE_PER_IP`).
+    pub oidc_limiter: Arc<IpLimiter>,
     /// Where passwords are hashed: one thread per core, a bounded queue (`auth::hashing`).
     pub hashes: HashPool,
+    /// Identity providers' discovery documents and keys, cached (`oidc::relying_party`).
+    pub oidc: Arc<super::oidc::RelyingParty>,
 }
 
 impl AuthState {
@@ -27,10 +31,12 @@ impl AuthState {
             )),
             login_limiter: Arc::new(IpLimiter::new(config.login_rate_per_ip)),
             activation_limiter: Arc::new(IpLimiter::new(config.activation_rate_per_ip)),
+            oidc_limiter: Arc::new(IpLimiter::new(config.oidc_rate_per_ip)),
             hashes: HashPool::per_core(
                 config.password_hash_queue,
                 Duration::from_millis(config.password_hash_max_wait_ms),
             ),
+            oidc: Arc::new(super::oidc::RelyingParty::new(config)),
         }
     }
 }

@@ -7,6 +7,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         source_id -> Nullable<Text>,
+        student_passwords -> Bool,
     }
 }
 
@@ -564,6 +565,46 @@ diesel::table! {
 }
 
 diesel::table! {
+    identity_providers (id) {
+        id -> Text,
+        district_id -> Text,
+        name -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret_key -> Text,
+        client_secret_sealed -> Text,
+        account_match -> Text,
+        claim_name -> Text,
+        require_verified_email -> Bool,
+        redirect_uris -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_sign_ins (state_hash) {
+        state_hash -> Text,
+        provider_id -> Text,
+        pkce_verifier -> Text,
+        nonce -> Text,
+        redirect_uri -> Text,
+        client_state -> Nullable<Text>,
+        client_challenge -> Text,
+        browser_hash -> Text,
+        started_at -> Timestamp,
+        expires_at -> Timestamp,
+        returned_at -> Nullable<Timestamp>,
+        replayed_at -> Nullable<Timestamp>,
+        user_id -> Nullable<Text>,
+        handoff_hash -> Nullable<Text>,
+        handoff_expires_at -> Nullable<Timestamp>,
+        handoff_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     goals (id) {
         id -> Text,
         district_id -> Text,
@@ -671,6 +712,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     help_requests,
     goals,
     goal_versions,
+    identity_providers,
+    oidc_sign_ins,
     goal_reviews,
     student_goal_progress,
     help_request_notes,

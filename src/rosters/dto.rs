@@ -44,6 +44,9 @@ fn validate_ids(ids: &[String]) -> Result<(), ValidationError> {
 pub struct DistrictPatch {
     #[validate(length(min = 1, max = 200), custom(function = "validate_not_blank"))]
     pub name: Option<String>,
+    /// Let students sign in with a password (true) or only with the district's identity
+    /// providers (false).
+    pub student_passwords: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

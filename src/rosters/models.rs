@@ -12,6 +12,10 @@ use crate::db::schema::{classes, districts, schools, terms};
 pub struct District {
     pub id: String,
     pub name: String,
+    /// Whether students may sign in with a password (and set one with an activation code).
+    /// When false, students sign in only through the district's identity providers; staff
+    /// passwords keep working.
+    pub student_passwords: bool,
     #[serde(serialize_with = "crate::dates::utc")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::dates::utc")]

@@ -38,13 +38,15 @@ pub async fn get_district(
     Ok(web::Json(district.into_inner()))
 }
 
-/// Rename the district (district administrators).
+/// Rename the district, or turn password sign-in for its students off or on (district
+/// administrators). A change of `student_passwords` is in the audit trail.
 #[utoipa::path(
     tag = "rosters", security(("bearer" = [])), params(IdPath), request_body = DistrictPatch,
     responses(
         (status = 200, body = District),
         Forbidden,
         NotFound,
+        (status = 409, description = "Student passwords turned off while no identity provider is enabled"),
     )
 )]
 #[patch("/districts/{id}")]
@@ -64,8 +66,37 @@ pub async fn update_district(
             if let Some(name) = patch.name {
                 changed.name = name.trim().to_owned();
             }
+            if let Some(allowed) = patch.student_passwords {
+                let enabled_providers = crate::auth::oidc::queries::providers_of(conn, &district.id)?
+                    .iter()
+                    .filter(|p| p.enabled)
+                    .count();
+                if !allowed && district.student_passwords && enabled_providers == 0 {
+                    return Err(ApiError::conflict(
+                        Some("student_passwords"),
+                        "students could not sign in at all: register and enable an identity provider first",
+                    ));
+                }
+                changed.student_passwords = allowed;
+            }
             changed.updated_at = db::now();
             queries::update_district(conn, &district, &changed)?;
+            if changed.student_passwords != district.student_passwords {
+                // Off: sessions students began with a password end now (they sign in again
+                // with the district's provider).
+                if !changed.student_passwords {
+                    crate::auth::queries::revoke_student_sessions(conn, &district.id)?;
+                }
+                crate::audit::record_in_transaction(
+                    conn,
+                    &caller.caller,
+                    "district.student_passwords_changed",
+                    serde_json::json!({
+                        "district_id": district.id,
+                        "student_passwords": changed.student_passwords,
+                    }),
+                )?;
+            }
             Ok(changed)
         })
         .await?;

@@ -41,6 +41,7 @@ pub fn update_district(
     diesel::update(districts::table.find(&district.id))
         .set((
             districts::name.eq(&changed.name),
+            districts::student_passwords.eq(changed.student_passwords),
             districts::updated_at.eq(changed.updated_at),
         ))
         .execute(conn)?;

@@ -19,6 +19,7 @@ mod lessons;
 mod limits;
 mod logs;
 mod mentoring;
+mod oidc;
 mod oneroster;
 mod openapi;
 mod operations;

@@ -42,6 +42,8 @@ WORK="$ROOT/$OUT/readme"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 ln -s "$ROOT/seed" "$WORK/seed"
+# The sign-in section starts the test identity provider from tests/oidc.
+ln -s "$ROOT/tests" "$WORK/tests"
 SCRIPT="$OUT/readme-blocks.sh"
 LOG="$OUT/readme-blocks.log"
 SERVER_LOG="$OUT/readme-server.log"
@@ -99,7 +101,12 @@ print(f"echo; echo \"===== {len(blocks)} blocks run, {len(skipped)} skipped (lin
 PY
 
 export DATABASE_URL="$WORK/securebase.db"
-trap stop_server EXIT
+# A provider a failed block left running (the sign-in section stops its own).
+stop_all() {
+    stop_server
+    pkill -f 'node tests/oidc/provider.mjs' 2>/dev/null || true
+}
+trap stop_all EXIT
 start=$(date +%s)
 start_server "$PORT" "$SERVER_LOG"
 

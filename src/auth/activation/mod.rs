@@ -55,6 +55,7 @@ const INVALID_CODE: &str =
     request_body = ActivateRequest,
     responses(
         (status = 200, description = "Password set", body = Activated),
+        (status = 403, description = "A student's code where the district turned student passwords off"),
         (status = 422, description = "Unknown, used or expired code, or a password that is too short"),
         (status = 429, description = "Too many attempts",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -77,9 +78,19 @@ pub async fn activate(
     let lookup = code_hash.clone();
     state
         .db
-        .run(move |conn| queries::usable_code(conn, &lookup, db::now()).map_err(ApiError::from))
-        .await?
-        .ok_or_else(|| ApiError::invalid("code", INVALID_CODE))?;
+        .run(move |conn| {
+            let account = queries::usable_code(conn, &lookup, db::now())?
+                .ok_or_else(|| ApiError::invalid("code", INVALID_CODE))?;
+            // A valid code of a student whose district signs students in only with its
+            // identity provider sets no password.
+            if !queries::password_sign_in_allowed(conn, &account)? {
+                return Err(ApiError::Forbidden(
+                    super::routes::STUDENT_PASSWORDS_OFF.to_owned(),
+                ));
+            }
+            Ok(account)
+        })
+        .await?;
     let password_hash = auth.hashes.run(move || password::hash(&password)).await??;
     let account = state
         .db

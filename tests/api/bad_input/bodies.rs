@@ -85,6 +85,10 @@ fn every_base_body_of_the_tables_is_accepted() {
         ("POST /api/v1/auth/activate", 422),
         ("POST /api/v1/schools/{id}/activation-codes", 201),
         ("POST /api/v1/users/{id}/activation-code", 201),
+        ("POST /api/v1/districts/{id}/identity-providers", 201),
+        ("PATCH /api/v1/identity-providers/{id}", 200),
+        // A well-formed but unknown one-time code.
+        ("POST /api/v1/auth/oidc/token", 401),
         ("PUT /api/v1/districts/{id}/retention", 200),
         ("PUT /api/v1/me/check-ins", 200),
         ("POST /api/v1/help-requests", 201),

@@ -54,6 +54,8 @@ pub(super) struct Fx {
     pub(super) other_teacher: String,
     pub(super) other_school_counselor: String,
     pub(super) goals: GoalsFx,
+    /// An identity provider of the district (the PATCH /identity-providers/{id} target).
+    pub(super) identity_provider: String,
 }
 
 /// Goals: the spring window (a baseline), Riverbend's demo belonging goal (owned by its
@@ -92,6 +94,39 @@ fn goals_fixtures(conn: &mut DbConnection, riverbend: &str) -> GoalsFx {
             .unwrap(),
         andre,
     }
+}
+
+/// An identity provider of the district, made directly (as `POST
+/// /districts/{id}/identity-providers` would, its secret sealed under the demo key).
+fn identity_provider_fixture(conn: &mut DbConnection, district: &str) -> String {
+    use securebase::auth::oidc::{
+        models::ProviderRow, providers::seal_secret, queries, vocab::AccountMatch,
+    };
+    let id = securebase::db::new_id();
+    let (key, sealed) =
+        seal_secret(&securebase::seal::SealKeys::demo(), &id, "fixture-secret").unwrap();
+    let now = securebase::db::now();
+    queries::insert_provider(
+        conn,
+        &ProviderRow {
+            id: id.clone(),
+            district_id: district.to_owned(),
+            name: "Maple Valley sign-in".to_owned(),
+            issuer: "https://idp.maplevalley.example".to_owned(),
+            client_id: "securebase".to_owned(),
+            client_secret_key: key,
+            client_secret_sealed: sealed,
+            account_match: AccountMatch::Email,
+            claim_name: "email".to_owned(),
+            require_verified_email: true,
+            redirect_uris: r#"["https://sel.maplevalley.example/signed-in"]"#.to_owned(),
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .unwrap();
+    id
 }
 
 /// A new help request of the student's, made directly (as `POST /help-requests` would).
@@ -393,6 +428,7 @@ pub(super) fn fixtures(conn: &mut DbConnection) -> Fx {
         other_teacher: id_of_user(conn, "hannah.lindqvist"),
         other_school_counselor: id_of_user(conn, "kenji.watanabe"),
         goals: goals_fixtures(conn, &riverbend),
+        identity_provider: identity_provider_fixture(conn, &district),
         yes_no_item,
         student: id_of_user(conn, "amaraa251"),
         samuel: id_of_user(conn, "samuel.ortega"),

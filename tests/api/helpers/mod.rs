@@ -8,6 +8,7 @@
 
 pub mod lookups;
 pub mod matrix;
+pub mod oidc;
 pub mod oneroster;
 pub mod snapshot;
 
@@ -352,6 +353,12 @@ impl TestApp {
         let db = TestDb::create();
         let mut config = Config::for_database(db.url());
         config.pool_size = 4;
+        // Bound first, so the server knows its own address (the OpenID Connect callback).
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        config.public_url = Some(format!("http://{}", listener.local_addr().unwrap()));
+        // The test identity provider (tests/oidc) runs on this machine over plain HTTP.
+        config.oidc_allow_http_issuers = true;
+        config.oidc_allow_private_addresses = true;
         adjust(&mut config);
         let head_timeout = std::time::Duration::from_secs(config.request_head_timeout_secs);
         let keys = config.resolve_seal_keys(true).expect("seal keys");
@@ -365,8 +372,8 @@ impl TestApp {
                     .client_request_timeout(head_timeout)
                     .disable_signals()
                     .shutdown_timeout(1)
-                    .bind(("127.0.0.1", 0))
-                    .expect("bind");
+                    .listen(listener)
+                    .expect("listen");
                 let addr = server.addrs()[0];
                 let server = server.run();
                 tx.send((addr, server.handle())).unwrap();

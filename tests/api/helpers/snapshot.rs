@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use securebase::accounts::UserRow;
+use securebase::auth::oidc::models::{ProviderRow, SignInRow};
 use securebase::db::schema::{
     assignments, check_ins, class_teachers, classes, district_support_settings, districts,
     enrollments, goal_reviews, goal_versions, goals, help_request_notes, help_requests,
@@ -15,6 +16,7 @@ use securebase::db::schema::{
     survey_items, survey_opt_outs, survey_participation, survey_window_schools, survey_windows,
     terms, users,
 };
+use securebase::db::schema::{identity_providers, oidc_sign_ins};
 use securebase::db::DbConnection;
 use securebase::goals::models::{
     GoalRow, ProgressRow as GoalProgressRow, ReviewRow as GoalReviewRow,
@@ -362,6 +364,24 @@ impl Snapshot {
                     student_goal_progress::table
                         .order(student_goal_progress::id)
                         .select(GoalProgressRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "identity_providers",
+                rows(
+                    identity_providers::table
+                        .order(identity_providers::id)
+                        .select(ProviderRow::as_select())
+                        .load(conn),
+                ),
+            ),
+            (
+                "oidc_sign_ins",
+                rows(
+                    oidc_sign_ins::table
+                        .order(oidc_sign_ins::state_hash)
+                        .select(SignInRow::as_select())
                         .load(conn),
                 ),
             ),
