@@ -305,6 +305,30 @@ pub fn claim_code(
     Ok(claimed == 1)
 }
 
+/// The lock of a district's sign-in settings (its student-password switch and its identity
+/// providers' enabled flags), taken inside a write transaction: exclusively by a change of
+/// them, shared by each student sign-in. A sign-in that read the switch on then commits before
+/// the switch's revocation runs; a change cannot pass a guard another change is invalidating.
+fn sign_in_settings_key(district_id: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("sign-in-settings:{district_id}").as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().unwrap_or([0; 8]))
+}
+
+pub fn lock_sign_in_settings(conn: &mut DbConnection, district_id: &str) -> Result<(), ApiError> {
+    Ok(db::exclusive_transaction_lock(
+        conn,
+        sign_in_settings_key(district_id),
+    )?)
+}
+
+pub fn share_sign_in_settings(conn: &mut DbConnection, district_id: &str) -> Result<(), ApiError> {
+    Ok(db::shared_transaction_lock(
+        conn,
+        sign_in_settings_key(district_id),
+    )?)
+}
+
 /// Whether the district lets its students sign in with a password.
 pub fn student_passwords(conn: &mut DbConnection, district_id: &str) -> Result<bool, ApiError> {
     Ok(districts::table
@@ -316,11 +340,13 @@ pub fn student_passwords(conn: &mut DbConnection, district_id: &str) -> Result<b
 }
 
 /// Whether `user` may sign in with a password: always for staff; for a student, unless the
-/// district turned student passwords off.
+/// district turned student passwords off. Inside a write transaction, it holds the district's
+/// sign-in settings (shared) until the transaction ends.
 pub fn password_sign_in_allowed(conn: &mut DbConnection, user: &UserRow) -> Result<bool, ApiError> {
     if user.role != crate::accounts::Role::Student {
         return Ok(true);
     }
+    share_sign_in_settings(conn, &user.district_id)?;
     student_passwords(conn, &user.district_id)
 }
 

@@ -58,7 +58,7 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// The refusal of a student's password (or activation code) where the district turned them off.
+/// The refusal of a student's activation code where the district turned student passwords off.
 pub(crate) const STUDENT_PASSWORDS_OFF: &str =
     "students of this district sign in with their school account, not a password";
 
@@ -114,7 +114,6 @@ pub(crate) fn issue_pair(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong username or password"),
-        (status = 403, description = "The right password of a student whose district turned student passwords off"),
         (status = 429, description = "Too many attempts",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The server is checking as many passwords as it can",
@@ -211,27 +210,27 @@ pub async fn login(
                 })?;
                 return Err(ApiError::Unauthorized("invalid username or password"));
             }
-            if !queries::password_sign_in_allowed(conn, &user)? {
-                // Checked only after the password matched: a wrong password is answered as any
-                // other, so the refusal tells nothing to someone who does not know it.
-                write_transaction(conn, |c| {
-                    queries::record_success(c, &user.id)?;
+            write_transaction(conn, |c| {
+                // Checked in the transaction that issues the tokens (under the district's
+                // sign-in settings lock): a switch turned off meanwhile cannot miss them. The
+                // answer is the wrong password's, and the attempt counts as a failed one, so
+                // that guessing a student's password learns nothing while passwords are off;
+                // the audit trail keeps the reason.
+                if !queries::password_sign_in_allowed(c, &user)? {
                     crate::audit::record_in_transaction(
                         c,
                         &user,
                         "auth.login_refused",
                         serde_json::json!({"reason": "student_passwords_off"}),
-                    )
-                })?;
-                return Err(ApiError::Forbidden(STUDENT_PASSWORDS_OFF.to_owned()));
-            }
-            write_transaction(conn, |c| {
+                    )?;
+                    return Ok(Err(ApiError::Unauthorized("invalid username or password")));
+                }
                 queries::record_success(c, &user.id)?;
                 crate::audit::record_in_transaction(c, &user, "auth.login", serde_json::json!({}))?;
-                issue_pair(&au, &st.config, c, &user, &db::new_id())
+                issue_pair(&au, &st.config, c, &user, &db::new_id()).map(Ok)
             })
         })
-        .await?;
+        .await??;
     Ok(web::Json(outcome))
 }
 

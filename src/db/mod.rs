@@ -295,6 +295,17 @@ pub fn exclusive_transaction_lock(conn: &mut DbConnection, key: i64) -> QueryRes
     Ok(())
 }
 
+/// Like [`exclusive_transaction_lock`], shared: holders of the shared lock of `key` do not
+/// wait for each other, only for (and block) the exclusive one.
+pub fn shared_transaction_lock(conn: &mut DbConnection, key: i64) -> QueryResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Rows per INSERT, keeping every statement under SQLite's 32,766 bound parameters.
 const BATCH_PARAMETERS: usize = 30_000;
 

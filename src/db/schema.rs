@@ -597,6 +597,7 @@ diesel::table! {
         expires_at -> Timestamp,
         returned_at -> Nullable<Timestamp>,
         replayed_at -> Nullable<Timestamp>,
+        foreign_browser_at -> Nullable<Timestamp>,
         user_id -> Nullable<Text>,
         handoff_hash -> Nullable<Text>,
         handoff_expires_at -> Nullable<Timestamp>,

@@ -67,6 +67,7 @@ pub async fn update_district(
                 changed.name = name.trim().to_owned();
             }
             if let Some(allowed) = patch.student_passwords {
+                crate::auth::queries::lock_sign_in_settings(conn, &district.id)?;
                 let enabled_providers = crate::auth::oidc::queries::providers_of(conn, &district.id)?
                     .iter()
                     .filter(|p| p.enabled)

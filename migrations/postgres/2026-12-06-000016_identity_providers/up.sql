@@ -45,8 +45,10 @@ CREATE TABLE oidc_sign_ins (
     expires_at TIMESTAMP NOT NULL,
     -- Set when the provider sends the browser back: a state is honoured once.
     returned_at TIMESTAMP,
-    -- The first replay of the return (recorded once in the audit trail).
+    -- The first replay of the return, and the first return from another browser (each
+    -- recorded once in the audit trail).
     replayed_at TIMESTAMP,
+    foreign_browser_at TIMESTAMP,
     -- After a successful return: the account, and the hash of the one-time code for it.
     user_id TEXT,
     handoff_hash TEXT UNIQUE,

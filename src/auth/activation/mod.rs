@@ -98,6 +98,13 @@ pub async fn activate(
             let now = db::now();
             let account = queries::usable_code(conn, &code_hash, now)?
                 .ok_or_else(|| ApiError::invalid("code", INVALID_CODE))?;
+            // Again here, under the district's sign-in settings: the switch may have been
+            // turned off while the password was hashed.
+            if !queries::password_sign_in_allowed(conn, &account)? {
+                return Err(ApiError::Forbidden(
+                    super::routes::STUDENT_PASSWORDS_OFF.to_owned(),
+                ));
+            }
             // Claimed with a condition, so two concurrent uses cannot both succeed.
             if !queries::claim_code(conn, &code_hash, now)? {
                 return Err(ApiError::invalid("code", INVALID_CODE));

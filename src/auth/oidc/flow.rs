@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::dto::{CallbackQuery, OidcTokenRequest, StartQuery};
 use super::models::{ProviderRow, SignInRow};
 use super::providers::{callback_url, open_secret};
-use super::queries;
+use super::queries::{self, Suspicious};
 use super::relying_party::Refusal;
 use crate::accounts::UserRow;
 use crate::auth::routes::{client_ip, issue_pair, TokenResponse};
@@ -50,13 +50,15 @@ fn browser_cookie_name(state_hash: &str) -> String {
     format!("securebase_sign_in_{}", &state_hash[..12])
 }
 
-fn browser_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> String {
-    let secure = state
-        .config
-        .public_base_url()
-        .is_some_and(|u| u.starts_with("https://"));
+/// The cookie goes back only to the callback, under whatever path `PUBLIC_URL` has, and only
+/// over HTTPS when the server is reached by HTTPS.
+fn browser_cookie(callback: &str, name: &str, value: &str, max_age: i64) -> String {
+    let (path, secure) = match Url::parse(callback) {
+        Ok(url) => (url.path().to_owned(), url.scheme() == "https"),
+        Err(_) => ("/api/v1/auth/oidc/callback".to_owned(), false),
+    };
     format!(
-        "{name}={value}; Path=/api/v1/auth/oidc/callback; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }
     )
 }
@@ -171,7 +173,7 @@ pub async fn oidc_start(
     let browser = tokens::new_refresh_token();
     let state_hash = hash(&authorization.state);
     let cookie = browser_cookie(
-        &state,
+        &callback,
         &browser_cookie_name(&state_hash),
         &browser,
         SIGN_IN_MINUTES * 60,
@@ -189,6 +191,7 @@ pub async fn oidc_start(
         expires_at: now + TimeDelta::minutes(SIGN_IN_MINUTES),
         returned_at: None,
         replayed_at: None,
+        foreign_browser_at: None,
         user_id: None,
         handoff_hash: None,
         handoff_expires_at: None,
@@ -350,7 +353,7 @@ async fn claim_return(
                 // Not the browser that started: a link someone else made (login CSRF), a leaked
                 // return, or a sign-in begun on another device. Nothing is claimed; recorded
                 // once per sign-in.
-                if queries::mark_replayed(conn, &state_hash, now)? {
+                if queries::mark_suspicious(conn, &state_hash, Suspicious::ForeignBrowser, now)? {
                     record_refusal(conn, &provider, None, "another_browser")?;
                 }
                 return Ok(Err(refused_state(
@@ -364,7 +367,7 @@ async fn claim_return(
                 return Ok(Err(refused_state("this sign-in has expired; start again")));
             }
             // The same return twice: a replayed URL (from history, a log, a proxy).
-            if queries::mark_replayed(conn, &state_hash, now)? {
+            if queries::mark_suspicious(conn, &state_hash, Suspicious::Replayed, now)? {
                 record_refusal(conn, &provider, None, "state_replayed")?;
             }
             Ok(Err(refused_state(
@@ -459,19 +462,36 @@ async fn provider_return(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Unknown, used or expired code, or the wrong verifier"),
+        (status = 429, description = "Too many attempts",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/oidc/token")]
 pub async fn oidc_token(
     state: web::Data<AppState>,
     auth: web::Data<AuthState>,
+    req: HttpRequest,
     body: ValidJson<OidcTokenRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
+    let ip = client_ip(&req, state.config.trust_forwarded_for);
+    auth.oidc_limiter
+        .check(&ip)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let OidcTokenRequest {
         code,
         code_verifier,
     } = body.0;
     let handoff_hash = hash(&code);
+    let lookup = handoff_hash.clone();
+    let live = state
+        .db
+        .run(move |conn| queries::handoff_is_live(conn, &lookup, db::now()))
+        .await?;
+    if !live {
+        return Err(ApiError::Unauthorized(
+            "this sign-in code is unknown, used or expired",
+        ));
+    }
     let (st, au) = (state.clone(), auth.clone());
     let pair = state
         .db
@@ -490,6 +510,12 @@ pub async fn oidc_token(
                         record_refusal(c, &provider, None, "client_verifier_mismatch")?;
                     }
                     return Ok(Err(refused));
+                }
+                // The provider may have been turned off since it vouched for the person.
+                if !queries::provider(c, &sign_in.provider_id)?.is_some_and(|p| p.enabled) {
+                    return Ok(Err(ApiError::Unauthorized(
+                        "this sign-in option has been turned off",
+                    )));
                 }
                 let user = sign_in
                     .user_id

@@ -47,6 +47,7 @@ pub struct SignInRow {
     pub expires_at: NaiveDateTime,
     pub returned_at: Option<NaiveDateTime>,
     pub replayed_at: Option<NaiveDateTime>,
+    pub foreign_browser_at: Option<NaiveDateTime>,
     pub user_id: Option<String>,
     pub handoff_hash: Option<String>,
     pub handoff_expires_at: Option<NaiveDateTime>,

@@ -60,6 +60,7 @@ fn students_would_be_locked_out(
     conn: &mut crate::db::DbConnection,
     row: &ProviderRow,
 ) -> Result<bool, ApiError> {
+    crate::auth::queries::lock_sign_in_settings(conn, &row.district_id)?;
     if crate::auth::queries::student_passwords(conn, &row.district_id)? {
         return Ok(false);
     }

@@ -124,21 +124,47 @@ pub fn claim_return(
     Ok(n == 1)
 }
 
-/// Marks the first replay of a returned state: true only the first time, so a replayed URL is
-/// recorded once however often it is sent.
-pub fn mark_replayed(
+/// What a suspicious return of a state is: sent again, or from another browser.
+#[derive(Debug, Clone, Copy)]
+pub enum Suspicious {
+    Replayed,
+    ForeignBrowser,
+}
+
+/// Marks the first suspicious return of each kind for a sign-in: true only the first time, so
+/// it is recorded once however often it is sent.
+pub fn mark_suspicious(
     conn: &mut DbConnection,
     state_hash: &str,
+    kind: Suspicious,
     now: NaiveDateTime,
 ) -> Result<bool, ApiError> {
-    let n = diesel::update(
-        oidc_sign_ins::table
-            .filter(oidc_sign_ins::state_hash.eq(state_hash))
-            .filter(oidc_sign_ins::replayed_at.is_null()),
-    )
-    .set(oidc_sign_ins::replayed_at.eq(now))
-    .execute(conn)?;
+    let target = oidc_sign_ins::table.filter(oidc_sign_ins::state_hash.eq(state_hash));
+    let n = match kind {
+        Suspicious::Replayed => diesel::update(target.filter(oidc_sign_ins::replayed_at.is_null()))
+            .set(oidc_sign_ins::replayed_at.eq(now))
+            .execute(conn)?,
+        Suspicious::ForeignBrowser => {
+            diesel::update(target.filter(oidc_sign_ins::foreign_browser_at.is_null()))
+                .set(oidc_sign_ins::foreign_browser_at.eq(now))
+                .execute(conn)?
+        }
+    };
     Ok(n == 1)
+}
+
+/// Whether a one-time code is live (unused and unexpired): a read before the claiming write,
+/// so guesses take no write lock.
+pub fn handoff_is_live(
+    conn: &mut DbConnection,
+    handoff_hash: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let query = oidc_sign_ins::table
+        .filter(oidc_sign_ins::handoff_hash.eq(handoff_hash))
+        .filter(oidc_sign_ins::handoff_used_at.is_null())
+        .filter(oidc_sign_ins::handoff_expires_at.gt(now));
+    Ok(diesel::select(diesel::dsl::exists(query)).get_result(conn)?)
 }
 
 pub fn set_handoff(

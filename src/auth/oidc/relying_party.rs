@@ -15,9 +15,8 @@ use openidconnect::core::{
 use openidconnect::url::{Host, Url};
 use openidconnect::{
     reqwest, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, IdToken, IdTokenClaims, IssuerUrl, Nonce, OAuth2TokenResponse as _,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
-    TokenResponse as _,
+    CsrfToken, IdToken, IdTokenClaims, Nonce, OAuth2TokenResponse as _, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse as _,
 };
 use serde::{Deserialize, Serialize};
 
@@ -200,12 +199,13 @@ pub struct RelyingParty {
 const FAILURE_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Whether an address is on the public internet: not loopback, private (RFC 1918, unique
-/// local), link-local (cloud metadata services live there), shared (carrier NAT),
-/// unspecified, broadcast or multicast.
+/// local, site-local), link-local (cloud metadata services live there), shared (carrier NAT),
+/// benchmarking, reserved, unspecified, broadcast or multicast; and for IPv6 forms that carry
+/// an IPv4 address (mapped, compatible, NAT64, 6to4), that address judged the same way.
 fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -214,18 +214,41 @@ fn is_public(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_documentation()
                 || a == 0
-                || (a == 100 && (64..128).contains(&b)))
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && c == 0))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                IpAddr::V4(std::net::Ipv4Addr::from(
+                    (u32::from(hi) << 16) | u32::from(lo),
+                ))
+            };
+            if let Some(v4) = v6.to_ipv4() {
+                // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible).
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            if s[0] == 0x64 && s[1] == 0xff9b {
+                // NAT64 (64:ff9b::/96 and 64:ff9b:1::/48): the IPv4 address is the last 32 bits.
+                return is_public(embedded(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                // 6to4: the IPv4 address follows the prefix.
+                return is_public(embedded(s[1], s[2]));
+            }
+            if s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0xffff && s[5] == 0 {
+                // ::ffff:0:a.b.c.d (IPv4-translated).
+                return is_public(embedded(s[6], s[7]));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0x0db8))
         }
     }
 }
@@ -255,6 +278,9 @@ impl RelyingParty {
         let mut http = reqwest::ClientBuilder::new()
             // Following redirects would let a provider send the server anywhere (SSRF).
             .redirect(reqwest::redirect::Policy::none())
+            // Not through a proxy from the environment: it would resolve names itself, past
+            // the public-address check.
+            .no_proxy()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10));
         if !config.oidc_allow_private_addresses {
@@ -338,28 +364,60 @@ impl RelyingParty {
         }
     }
 
+    /// The discovery document, read and checked here rather than by `discover_async`, which
+    /// fetches the keys from whatever `jwks_uri` the document names before anything could
+    /// check it: every endpoint is checked first, then the keys are fetched.
     async fn discover(&self, issuer: &str) -> Result<CoreProviderMetadata, String> {
-        if !self.reachable(issuer) {
+        const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        if !self.reachable(&url) {
             return Err("the issuer is not an address the server may fetch from".to_owned());
         }
-        let issuer_url = IssuerUrl::new(issuer.to_owned()).map_err(|e| e.to_string())?;
-        let metadata = CoreProviderMetadata::discover_async(issuer_url, &self.http)
+        let mut response = self
+            .http
+            .get(&url)
+            .header("accept", "application/json")
+            .send()
             .await
             .map_err(|e| e.to_string())?;
-        let endpoints = [
-            Some(metadata.authorization_endpoint().as_str()),
-            metadata.token_endpoint().map(|u| u.as_str()),
-            Some(metadata.jwks_uri().as_str()),
-        ];
-        if metadata.token_endpoint().is_none() {
-            return Err("the discovery document names no token endpoint".to_owned());
+        if !response.status().is_success() {
+            return Err(format!("discovery answered {}", response.status()));
         }
-        if let Some(bad) = endpoints.into_iter().flatten().find(|u| !self.reachable(u)) {
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err("the discovery document is too large".to_owned());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let metadata: CoreProviderMetadata =
+            serde_json::from_slice(&body).map_err(|e| format!("discovery document: {e}"))?;
+        if metadata.issuer().as_str() != issuer {
+            return Err(format!(
+                "the discovery document names another issuer: {}",
+                metadata.issuer().as_str()
+            ));
+        }
+        let Some(token_endpoint) = metadata.token_endpoint() else {
+            return Err("the discovery document names no token endpoint".to_owned());
+        };
+        let endpoints = [
+            metadata.authorization_endpoint().as_str(),
+            token_endpoint.as_str(),
+            metadata.jwks_uri().as_str(),
+        ];
+        if let Some(bad) = endpoints.into_iter().find(|u| !self.reachable(u)) {
             return Err(format!(
                 "an endpoint is not an address the server may fetch from: {bad}"
             ));
         }
-        Ok(metadata)
+        let keys = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(metadata.set_jwks(keys))
     }
 
     /// The keys read again, unless they were read less than `OIDC_KEY_REFETCH_SECS` ago.
@@ -540,7 +598,13 @@ mod tests {
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["8.8.8.8", "142.250.72.14", "2001:4860:4860::8888"] {
+        for public in [
+            "8.8.8.8",
+            "142.250.72.14",
+            "2001:4860:4860::8888",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
