@@ -578,7 +578,18 @@ fn account_value(claims: &ProviderClaims, provider: &ProviderRow) -> Result<Stri
 
 #[cfg(test)]
 mod tests {
-    use super::is_public;
+    use super::{is_public, PublicAddressesOnly};
+    use openidconnect::reqwest::dns::Resolve;
+
+    #[test]
+    fn names_of_internal_addresses_do_not_resolve() {
+        let resolved = actix_web::rt::System::new().block_on(async {
+            let name = "localhost".parse().expect("a host name");
+            PublicAddressesOnly.resolve(name).await.map(|a| a.count())
+        });
+        let error = resolved.expect_err("localhost is refused");
+        assert!(error.to_string().contains("no public address"), "{error}");
+    }
 
     #[test]
     fn only_public_addresses_are_public() {
