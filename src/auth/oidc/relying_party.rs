@@ -15,8 +15,8 @@ use openidconnect::core::{
 use openidconnect::url::{Host, Url};
 use openidconnect::{
     reqwest, AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, IdToken, IdTokenClaims, Nonce, OAuth2TokenResponse as _, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse as _,
+    CsrfToken, IdToken, IdTokenClaims, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    Scope, SignatureVerificationError, TokenResponse as _,
 };
 use serde::{Deserialize, Serialize};
 
@@ -506,7 +506,6 @@ impl RelyingParty {
                 return Ok(Err(Refusal::CodeRejected));
             }
         };
-        let _ = response.access_token();
         let Some(raw) = response.id_token().map(|t| t.to_string()) else {
             return Ok(Err(Refusal::NoIdToken));
         };
