@@ -30,6 +30,8 @@ COPY src ./src
 COPY benches ./benches
 COPY migrations ./migrations
 COPY seed ./seed
+COPY templates ./templates
+COPY static ./static
 RUN cargo build --release --locked --bin securebase && strip target/release/securebase
 
 FROM ${RUNTIME_IMAGE}

@@ -62,8 +62,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-async fn unknown_route() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound("route"))
+/// No such route: a problem document for API clients, a page for browsers.
+async fn unknown_route(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    if crate::web::is_page(req.path()) {
+        crate::web::page::WebError::Api(ApiError::NotFound("page")).error_response()
+    } else {
+        ApiError::NotFound("route").error_response()
+    }
 }
 
 /// `/docs` without its slash: a permanent redirect to Swagger UI at `/docs/`.
@@ -73,7 +79,15 @@ async fn docs_without_slash() -> actix_web::HttpResponse {
         .finish()
 }
 
-/// `/`: where to go from here (not part of the API contract).
+/// `/` asked for JSON (not a browser): where to go from here (not part of the API contract).
+/// Browsers get the pages' start page (`web::pages::home`).
+fn wants_json(req: &actix_web::dev::RequestHead) -> bool {
+    req.headers
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
 async fn root() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().json(serde_json::json!({
         "name": "securebase",
@@ -84,21 +98,35 @@ async fn root() -> actix_web::HttpResponse {
     }))
 }
 
-/// Headers on every response: no content sniffing, no referrer, no framing; and API answers
-/// (tokens, rosters, reports) are never stored by a browser or proxy cache.
-fn secure_headers(headers: &mut actix_web::http::header::HeaderMap, is_api: bool) {
+/// Headers on every response: no content sniffing, no referrer, no framing; API answers
+/// (tokens, rosters, reports) and pages (a child's answers in a form) are never stored by a
+/// browser or proxy cache (the pages' stylesheet and icon may be); pages get a strict
+/// Content-Security-Policy.
+fn secure_headers(headers: &mut actix_web::http::header::HeaderMap, is_api: bool, is_page: bool) {
     use actix_web::http::header;
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Pages send their origin with their own forms (the CSRF check reads it; under
+    // `no-referrer` a browser sends `Origin: null`), and never a referrer to another site.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(if is_page {
+            "same-origin"
+        } else {
+            "no-referrer"
+        }),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if is_api && !headers.contains_key(header::CACHE_CONTROL) {
+    if (is_api || is_page) && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if is_page {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::web::CONTENT_SECURITY_POLICY),
+        );
     }
 }
 
@@ -253,13 +281,20 @@ pub fn build_app(
     SecurityAndErrors.modify(&mut doc);
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .route("/docs", web::get().to(docs_without_slash))
-        .route("/", web::get().to(root))
+        .route(
+            "/",
+            web::get()
+                .guard(actix_web::guard::fn_guard(|ctx| wants_json(ctx.head())))
+                .to(root),
+        )
+        .configure(crate::web::routes)
         .default_service(web::to(unknown_route))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
             let is_api = req.path().starts_with("/api/");
+            let is_page = crate::web::is_page(req.path());
             let fut = srv.call(req);
             async move {
                 let mut res = fut.await?;
@@ -267,7 +302,7 @@ pub fn build_app(
                 if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                     headers.insert(HeaderName::from_static("x-request-id"), id);
                 }
-                secure_headers(headers, is_api);
+                secure_headers(headers, is_api, is_page);
                 Ok(res)
             }
         })

@@ -192,6 +192,11 @@ pub struct Config {
     /// id, so that forged tokens cannot make the server hammer the provider.
     #[arg(long, env = "OIDC_KEY_REFETCH_SECS", default_value_t = 10)]
     pub oidc_key_refetch_secs: u64,
+
+    /// Web pages: minutes of inactivity after which a signed-in browser must sign in again (a
+    /// school Chromebook is shared). A session never outlives the refresh-token lifetime.
+    #[arg(long, env = "WEB_SESSION_IDLE_MINS", default_value_t = 30)]
+    pub web_session_idle_mins: u64,
 }
 
 impl Config {
@@ -237,6 +242,7 @@ impl Config {
             oidc_rate_per_ip: 600,
             oidc_metadata_ttl_secs: 3600,
             oidc_key_refetch_secs: 10,
+            web_session_idle_mins: 30,
         }
     }
 
@@ -277,6 +283,10 @@ impl Config {
 
     pub fn access_ttl(&self) -> Duration {
         Duration::from_secs(self.access_token_ttl_secs)
+    }
+
+    pub fn web_session_idle(&self) -> Duration {
+        Duration::from_secs(self.web_session_idle_mins.max(1) * 60)
     }
 
     pub fn refresh_ttl(&self) -> Duration {

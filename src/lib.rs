@@ -8,7 +8,8 @@
 //! - services: `auth` (sign-in), `authz` (scope proofs), `audit` (the audit trail);
 //! - domains: `rosters`, `lessons`, `surveys`, `mentoring`, `reports`, `oneroster`, `retention`,
 //!   `support`, `goals`;
-//! - app: `app` (routes and middleware), `openapi`, `ops` (subcommands), `seed`, `health`.
+//! - app: `app` (routes and middleware), `web` (the pages), `openapi`, `ops` (subcommands),
+//!   `seed`, `health`.
 
 pub mod accounts;
 pub mod app;
@@ -39,3 +40,4 @@ pub mod state;
 pub mod support;
 pub mod surveys;
 pub mod vocab;
+pub mod web;

@@ -161,6 +161,9 @@ struct OnerosterArgs {
     max_uncompressed_bytes: u64,
 }
 
+// Parsed once at start: the size of the server's configuration beside the other commands'
+// arguments costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (applies pending migrations first).

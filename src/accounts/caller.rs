@@ -68,6 +68,16 @@ pub struct Authorized<R: RoleSet> {
     _roles: PhantomData<R>,
 }
 
+// The proof is as good in a clone: it says who the caller is, not how many times.
+impl<R: RoleSet> Clone for Authorized<R> {
+    fn clone(&self) -> Self {
+        Authorized {
+            caller: self.caller.clone(),
+            _roles: PhantomData,
+        }
+    }
+}
+
 impl<R: RoleSet> std::ops::Deref for Authorized<R> {
     type Target = Caller;
     fn deref(&self) -> &Caller {
@@ -122,6 +132,14 @@ role_set!(
 role_set!(
     /// Every adult role.
     Staff, "staff", [DistrictAdmin, SchoolAdmin, Counselor, Teacher]
+);
+role_set!(
+    /// Everyone signed in.
+    Anyone, "signed-in users", [DistrictAdmin, SchoolAdmin, Counselor, Teacher, Student]
+);
+role_set!(
+    /// Teachers only.
+    Teachers, "teachers", [Teacher]
 );
 role_set!(
     /// Students only.

@@ -7,8 +7,8 @@ pub mod role;
 pub mod user;
 
 pub use caller::{
-    Authorized, Caller, DistrictAdmins, Resolved, RoleSet, RosterAdmins, SchoolStaff, Staff,
-    Students,
+    Anyone, Authorized, Caller, DistrictAdmins, Resolved, RoleSet, RosterAdmins, SchoolStaff,
+    Staff, Students, Teachers,
 };
 pub use role::Role;
 pub use user::{User, UserRow};

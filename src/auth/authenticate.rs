@@ -16,7 +16,17 @@ use crate::db::schema::users;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The cookie of a web session (`crate::web`): `__Host-` makes browsers refuse it unless it is
+/// `Secure`, for the whole site (`Path=/`) and set by this host alone (no `Domain`).
+pub const SESSION_COOKIE: &str = "__Host-securebase-session";
+
+/// The secret of the request's web session, left on the request for the pages' CSRF checks.
+#[derive(Clone)]
+pub struct SessionSecret(pub String);
+
 /// Middleware: verifies the bearer token (if any) and loads the account, once per request.
+/// Outside `/api/`, a web session's cookie does the same for the pages; the API never reads
+/// cookies, so a page on another site cannot make a browser call it with a session.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -27,8 +37,41 @@ pub async fn authenticate(
             Err(e) => Err(e),
         };
         req.extensions_mut().insert(Resolved(resolved));
+    } else if !req.path().starts_with("/api/") {
+        if let Some(secret) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) {
+            let resolved = session_caller(req.request(), &secret).await;
+            if resolved.is_ok() {
+                req.extensions_mut().insert(SessionSecret(secret));
+            }
+            req.extensions_mut().insert(Resolved(resolved));
+        }
     }
     next.call(req).await
+}
+
+/// The account of a live web session (an ended one is removed and refused).
+async fn session_caller(req: &HttpRequest, secret: &str) -> Result<Caller, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?
+        .clone();
+    let lifetimes = super::sessions::Lifetimes::of(&state.config);
+    let secret = secret.to_owned();
+    let user_id = state
+        .db
+        .run(move |conn| {
+            Ok(super::sessions::resume(
+                conn,
+                &secret,
+                crate::db::now(),
+                lifetimes,
+            )?)
+        })
+        .await?
+        .ok_or(ApiError::Unauthorized(
+            "your session has ended; sign in again",
+        ))?;
+    load_caller(&state, user_id, None).await
 }
 
 fn verify_token(req: &HttpRequest) -> Result<(web::Data<AppState>, Claims), ApiError> {
@@ -63,7 +106,15 @@ type AccountState = (String, String, Role, Option<String>, Option<i32>, bool);
 /// so deactivating an account or changing its role takes effect on its very next request,
 /// not when its access token expires.
 async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiError> {
-    let user_id = claims.sub;
+    load_caller(state, claims.sub, Some(claims.did)).await
+}
+
+/// The account as it is now; `district`, when given, must still be the account's.
+async fn load_caller(
+    state: &AppState,
+    user_id: String,
+    district: Option<String>,
+) -> Result<Caller, ApiError> {
     let row: Option<AccountState> = state
         .db
         .run(move |conn| {
@@ -86,7 +137,7 @@ async fn current_caller(state: &AppState, claims: Claims) -> Result<Caller, ApiE
     if !active {
         return Err(ApiError::Unauthorized("account is deactivated"));
     }
-    if claims.did != district_id || role.is_school_bound() != school_id.is_some() {
+    if district.is_some_and(|d| d != district_id) || role.is_school_bound() != school_id.is_some() {
         return Err(ApiError::Unauthorized("invalid access token"));
     }
     Ok(Caller {

@@ -9,6 +9,8 @@ pub mod password;
 pub mod queries;
 pub mod rate_limit;
 pub mod routes;
+pub mod sessions;
+pub mod sign_in;
 pub mod state;
 pub mod tokens;
 

@@ -174,7 +174,9 @@ pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> QueryResult<us
         .execute(conn)
 }
 
+/// Ends every session of the account: its refresh tokens are revoked and its web sessions closed.
 pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    super::sessions::close_all_for_user(conn, user_id)?;
     diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
         .set(refresh_tokens::revoked.eq(true))
         .execute(conn)
@@ -364,5 +366,6 @@ pub fn revoke_student_sessions(conn: &mut DbConnection, district_id: &str) -> Re
     )
     .set(refresh_tokens::revoked.eq(true))
     .execute(conn)?;
+    super::sessions::close_students(conn, district_id)?;
     Ok(())
 }

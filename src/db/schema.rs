@@ -673,6 +673,18 @@ diesel::joinable!(goal_versions -> goals (goal_id));
 diesel::joinable!(goal_reviews -> goals (goal_id));
 diesel::joinable!(student_goal_progress -> goals (goal_id));
 
+diesel::table! {
+    web_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(web_sessions -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     schools,
@@ -719,4 +731,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     student_goal_progress,
     help_request_notes,
     support_figures,
+    web_sessions,
 );

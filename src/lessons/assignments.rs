@@ -18,10 +18,10 @@ use super::queries;
 use super::scope;
 use crate::accounts::{Authorized, Caller, Role, SchoolStaff, Students};
 use crate::dates::today;
-use crate::db;
+use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::{IdPath, ValidJson, ValidQuery};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{Page, PageParams, PageQuery};
 use crate::rosters;
 use crate::rosters::models::Term;
 use crate::state::AppState;
@@ -62,6 +62,22 @@ fn check_dates(
     Ok(())
 }
 
+/// The lessons assigned to a class the caller can see (students: not cancelled ones, no notes).
+pub fn class_assignments(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    paging: PageParams,
+) -> Result<Page<Assignment>, ApiError> {
+    let class = rosters::scope::class(conn, caller, id)?;
+    let mut page =
+        queries::list_class_assignments(conn, &class, caller.role != Role::Student, paging)?;
+    if caller.role == Role::Student {
+        page.items.iter_mut().for_each(|a| a.teacher_note = None);
+    }
+    Ok(page)
+}
+
 /// Lessons assigned to a class (students do not see cancelled ones).
 #[utoipa::path(
     tag = "lessons", security(("bearer" = [])), params(IdPath, PageQuery),
@@ -81,21 +97,60 @@ pub async fn list_class_assignments(
     let paging = filter.0.paging();
     let page = state
         .db
-        .run(move |conn| {
-            let class = rosters::scope::class(conn, &caller, &id)?;
-            let mut page = queries::list_class_assignments(
-                conn,
-                &class,
-                caller.role != Role::Student,
-                paging,
-            )?;
-            if caller.role == Role::Student {
-                page.items.iter_mut().for_each(|a| a.teacher_note = None);
-            }
-            Ok(page)
-        })
+        .run(move |conn| class_assignments(conn, &caller, &id, paging))
         .await?;
     Ok(web::Json(page))
+}
+
+/// Assigns a published plan to one of the caller's classes (its newest version pinned).
+pub fn assign(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    new: NewAssignment,
+) -> Result<Assignment, ApiError> {
+    let class = scope::teaching_class(conn, caller, id)?;
+    let (plan, _) = scope::lesson_plan(conn, caller, &new.plan_id).map_err(|e| match e {
+        ApiError::NotFound(_) => {
+            ApiError::invalid("plan_id", "no such lesson plan in your library")
+        }
+        other => other,
+    })?;
+    if plan.archived {
+        return Err(ApiError::conflict(
+            Some("plan_id"),
+            "the plan is archived; unarchive it or choose another",
+        ));
+    }
+    let (published, _) = queries::plan_versions(conn, &plan)?;
+    let version = published.ok_or_else(|| {
+        ApiError::conflict(
+            Some("plan_id"),
+            "the plan has no published version; publish it first",
+        )
+    })?;
+    check_dates(
+        &queries::term_of_class(conn, &class.id)?,
+        new.scheduled_on,
+        new.due_on,
+    )?;
+    let now = db::now();
+    let row = AssignmentRow {
+        id: db::new_id(),
+        class_id: class.id.clone(),
+        plan_id: plan.id.clone(),
+        plan_version_id: version.id.clone(),
+        assigned_by: caller.user_id.clone(),
+        scheduled_on: new.scheduled_on,
+        due_on: new.due_on,
+        status: AssignmentStatus::Scheduled,
+        delivered_on: None,
+        teacher_note: None,
+        created_at: now,
+        updated_at: now,
+    };
+    queries::insert_assignment(conn, &row)?;
+    Ok(queries::assignment_with_version(conn, &row)?.0)
 }
 
 /// Assign a published lesson plan to one of your classes; its newest version is pinned.
@@ -119,53 +174,30 @@ pub async fn create_assignment(
     let new = body.0;
     let assignment = state
         .db
-        .write(move |conn| {
-            let class = scope::teaching_class(conn, &caller, &id)?;
-            let (plan, _) =
-                scope::lesson_plan(conn, &caller, &new.plan_id).map_err(|e| match e {
-                    ApiError::NotFound(_) => {
-                        ApiError::invalid("plan_id", "no such lesson plan in your library")
-                    }
-                    other => other,
-                })?;
-            if plan.archived {
-                return Err(ApiError::conflict(
-                    Some("plan_id"),
-                    "the plan is archived; unarchive it or choose another",
-                ));
-            }
-            let (published, _) = queries::plan_versions(conn, &plan)?;
-            let version = published.ok_or_else(|| {
-                ApiError::conflict(
-                    Some("plan_id"),
-                    "the plan has no published version; publish it first",
-                )
-            })?;
-            check_dates(
-                &queries::term_of_class(conn, &class.id)?,
-                new.scheduled_on,
-                new.due_on,
-            )?;
-            let now = db::now();
-            let row = AssignmentRow {
-                id: db::new_id(),
-                class_id: class.id.clone(),
-                plan_id: plan.id.clone(),
-                plan_version_id: version.id.clone(),
-                assigned_by: caller.user_id.clone(),
-                scheduled_on: new.scheduled_on,
-                due_on: new.due_on,
-                status: AssignmentStatus::Scheduled,
-                delivered_on: None,
-                teacher_note: None,
-                created_at: now,
-                updated_at: now,
-            };
-            queries::insert_assignment(conn, &row)?;
-            Ok(queries::assignment_with_version(conn, &row)?.0)
-        })
+        .write(move |conn| assign(conn, &caller, &id, new))
         .await?;
     Ok(HttpResponse::Created().json(assignment))
+}
+
+/// An assignment with its lesson; a student's own completion with it.
+pub fn detail(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<AssignmentDetail, ApiError> {
+    let a = scope::assignment(conn, caller, id)?;
+    let (mut assignment, lesson) = queries::assignment_with_version(conn, &a)?;
+    let my_completion = if caller.role == Role::Student {
+        assignment.teacher_note = None;
+        queries::completion_of(conn, &a.id, &caller.user_id)?.map(Completion::from)
+    } else {
+        None
+    };
+    Ok(AssignmentDetail {
+        assignment,
+        lesson,
+        my_completion,
+    })
 }
 
 /// An assignment with the full lesson it pins; students also get their own completion.
@@ -183,25 +215,72 @@ pub async fn get_assignment(
     path: web::Path<IdPath>,
 ) -> Result<web::Json<AssignmentDetail>, ApiError> {
     let id = path.into_inner().id;
-    let detail = state
-        .db
-        .run(move |conn| {
-            let a = scope::assignment(conn, &caller, &id)?;
-            let (mut assignment, lesson) = queries::assignment_with_version(conn, &a)?;
-            let my_completion = if caller.role == Role::Student {
-                assignment.teacher_note = None;
-                queries::completion_of(conn, &a.id, &caller.user_id)?.map(Completion::from)
-            } else {
-                None
-            };
-            Ok(AssignmentDetail {
-                assignment,
-                lesson,
-                my_completion,
-            })
-        })
-        .await?;
+    let detail = state.db.run(move |conn| detail(conn, &caller, &id)).await?;
     Ok(web::Json(detail))
+}
+
+/// Reschedules, cancels, reinstates or records the delivery of an assignment.
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    patch: AssignmentPatch,
+) -> Result<Assignment, ApiError> {
+    let a = scope::teaching_assignment(conn, caller, id)?;
+    let mut changed = (*a).clone();
+    changed.scheduled_on = patch.scheduled_on.unwrap_or(changed.scheduled_on);
+    changed.due_on = patch.due_on.or(changed.due_on);
+    if let Some(note) = patch.teacher_note {
+        changed.teacher_note = Some(note.trim().to_owned());
+    }
+    match (patch.status, a.status) {
+        (Some(AssignmentStatusChange::Cancelled), AssignmentStatus::Delivered) => {
+            return Err(ApiError::conflict(
+                Some("status"),
+                "a delivered lesson cannot be cancelled",
+            ));
+        }
+        (Some(AssignmentStatusChange::Cancelled), _) => {
+            changed.status = AssignmentStatus::Cancelled
+        }
+        (Some(AssignmentStatusChange::Scheduled), AssignmentStatus::Cancelled) => {
+            changed.status = AssignmentStatus::Scheduled
+        }
+        _ => {}
+    }
+    if let Some(day) = patch.delivered_on {
+        if day > today() {
+            return Err(ApiError::invalid(
+                "delivered_on",
+                "must not be in the future",
+            ));
+        }
+        if changed.status == AssignmentStatus::Cancelled {
+            return Err(ApiError::conflict(
+                Some("delivered_on"),
+                "reinstate the cancelled lesson first",
+            ));
+        }
+        changed.delivered_on = Some(day);
+        changed.status = AssignmentStatus::Delivered;
+    }
+    let term = queries::term_of_class(conn, &a.class_id)?;
+    check_dates(&term, changed.scheduled_on, changed.due_on)?;
+    if let Some(day) = changed
+        .delivered_on
+        .filter(|d| !(term.starts_on..=term.ends_on).contains(d))
+    {
+        return Err(ApiError::invalid(
+            "delivered_on",
+            format!(
+                "{day} is outside the class's term ({} to {})",
+                term.starts_on, term.ends_on
+            ),
+        ));
+    }
+    changed.updated_at = db::now();
+    queries::update_assignment(conn, &a, &changed)?;
+    Ok(queries::assignment_with_version(conn, &changed)?.0)
 }
 
 /// Reschedule, cancel or reinstate an assignment, or record its delivery (the class's teachers).
@@ -225,65 +304,33 @@ pub async fn update_assignment(
     let patch = body.0;
     let assignment = state
         .db
-        .write(move |conn| {
-            let a = scope::teaching_assignment(conn, &caller, &id)?;
-            let mut changed = (*a).clone();
-            changed.scheduled_on = patch.scheduled_on.unwrap_or(changed.scheduled_on);
-            changed.due_on = patch.due_on.or(changed.due_on);
-            if let Some(note) = patch.teacher_note {
-                changed.teacher_note = Some(note.trim().to_owned());
-            }
-            match (patch.status, a.status) {
-                (Some(AssignmentStatusChange::Cancelled), AssignmentStatus::Delivered) => {
-                    return Err(ApiError::conflict(
-                        Some("status"),
-                        "a delivered lesson cannot be cancelled",
-                    ));
-                }
-                (Some(AssignmentStatusChange::Cancelled), _) => {
-                    changed.status = AssignmentStatus::Cancelled
-                }
-                (Some(AssignmentStatusChange::Scheduled), AssignmentStatus::Cancelled) => {
-                    changed.status = AssignmentStatus::Scheduled
-                }
-                _ => {}
-            }
-            if let Some(day) = patch.delivered_on {
-                if day > today() {
-                    return Err(ApiError::invalid(
-                        "delivered_on",
-                        "must not be in the future",
-                    ));
-                }
-                if changed.status == AssignmentStatus::Cancelled {
-                    return Err(ApiError::conflict(
-                        Some("delivered_on"),
-                        "reinstate the cancelled lesson first",
-                    ));
-                }
-                changed.delivered_on = Some(day);
-                changed.status = AssignmentStatus::Delivered;
-            }
-            let term = queries::term_of_class(conn, &a.class_id)?;
-            check_dates(&term, changed.scheduled_on, changed.due_on)?;
-            if let Some(day) = changed
-                .delivered_on
-                .filter(|d| !(term.starts_on..=term.ends_on).contains(d))
-            {
-                return Err(ApiError::invalid(
-                    "delivered_on",
-                    format!(
-                        "{day} is outside the class's term ({} to {})",
-                        term.starts_on, term.ends_on
-                    ),
-                ));
-            }
-            changed.updated_at = db::now();
-            queries::update_assignment(conn, &a, &changed)?;
-            Ok(queries::assignment_with_version(conn, &changed)?.0)
-        })
+        .write(move |conn| update(conn, &caller, &id, patch))
         .await?;
     Ok(web::Json(assignment))
+}
+
+/// Records (or updates) the caller's completion of an assignment; true when it is new.
+pub fn complete(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    request: CompletionRequest,
+) -> Result<(bool, Completion), ApiError> {
+    let a = scope::enrolled_assignment(conn, caller, id)?;
+    let reflection = request
+        .reflection
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    let created = queries::upsert_completion(
+        conn,
+        &a,
+        &caller.user_id,
+        request.emotion,
+        reflection.as_deref(),
+    )?;
+    let row = queries::completion_of(conn, &a.id, &caller.user_id)?
+        .ok_or_else(|| ApiError::internal("completion vanished"))?;
+    Ok((created, Completion::from(row)))
 }
 
 /// Mark the lesson complete, with an optional reflection. Calling again updates it.
@@ -307,29 +354,32 @@ pub async fn complete_assignment(
     let request = body.0;
     let (created, completion) = state
         .db
-        .write(move |conn| {
-            let a = scope::enrolled_assignment(conn, &caller, &id)?;
-            let reflection = request
-                .reflection
-                .map(|r| r.trim().to_owned())
-                .filter(|r| !r.is_empty());
-            let created = queries::upsert_completion(
-                conn,
-                &a,
-                &caller.user_id,
-                request.emotion,
-                reflection.as_deref(),
-            )?;
-            let row = queries::completion_of(conn, &a.id, &caller.user_id)?
-                .ok_or_else(|| ApiError::internal("completion vanished"))?;
-            Ok((created, Completion::from(row)))
-        })
+        .write(move |conn| complete(conn, &caller, &id, request))
         .await?;
     Ok(if created {
         HttpResponse::Created().json(completion)
     } else {
         HttpResponse::Ok().json(completion)
     })
+}
+
+/// The completions of an assignment, for its class's teachers; each read is audited.
+pub fn completions(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    paging: PageParams,
+) -> Result<Page<StudentCompletion>, ApiError> {
+    let a = scope::teaching_assignment(conn, caller, id)?;
+    let page = queries::list_completions(conn, &a, paging)?;
+    // Reflections are a child's own words: every read by staff is on the record.
+    crate::audit::record(
+        conn,
+        caller,
+        "lessons.reflections_read",
+        serde_json::json!({"assignment_id": id}),
+    )?;
+    Ok(page)
 }
 
 /// Who completed the lesson and their reflections: for the class's teachers only.
@@ -352,20 +402,19 @@ pub async fn list_completions(
     let paging = filter.0.paging();
     let page = state
         .db
-        .run(move |conn| {
-            let a = scope::teaching_assignment(conn, &caller, &id)?;
-            let page = queries::list_completions(conn, &a, paging)?;
-            // Reflections are a child's own words: every read by staff is on the record.
-            crate::audit::record(
-                conn,
-                &caller,
-                "lessons.reflections_read",
-                serde_json::json!({"assignment_id": id}),
-            )?;
-            Ok(page)
-        })
+        .run(move |conn| completions(conn, &caller, &id, paging))
         .await?;
     Ok(web::Json(page))
+}
+
+/// The progress of an assignment, for staff who see its class.
+pub fn progress_of(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<AssignmentProgress, ApiError> {
+    let a = scope::assignment_for_staff(conn, caller, id)?;
+    progress::assignment_progress(conn, &a)
 }
 
 /// Enrolled, completed, completion rate and emotion-label counts of an assignment (staff).
@@ -386,10 +435,7 @@ pub async fn assignment_progress(
     let id = path.into_inner().id;
     let progress = state
         .db
-        .run(move |conn| {
-            let a = scope::assignment_for_staff(conn, &caller, &id)?;
-            progress::assignment_progress(conn, &a)
-        })
+        .run(move |conn| progress_of(conn, &caller, &id))
         .await?;
     Ok(web::Json(progress))
 }
@@ -418,17 +464,26 @@ pub async fn my_assignments(
     caller: Authorized<Students>,
     filter: ValidQuery<MyAssignmentsFilter>,
 ) -> Result<web::Json<Page<MyAssignment>>, ApiError> {
-    use super::dto::MyAssignmentState;
     let filter = filter.0;
-    let paging = filter.paging();
-    let today = today();
+    let (paging, today) = (filter.paging(), today());
     let page = state
         .db
-        .run(move |conn| {
-            queries::my_assignments(conn, &caller.user_id, filter.state, today, paging)
-        })
+        .run(move |conn| student_assignments(conn, &caller, filter.state, paging, today))
         .await?;
-    Ok(web::Json(Page {
+    Ok(web::Json(page))
+}
+
+/// A student's lessons across their classes, each `done`, `due` or `upcoming` on `today`.
+pub fn student_assignments(
+    conn: &mut DbConnection,
+    student: &Authorized<Students>,
+    state: Option<super::dto::MyAssignmentState>,
+    paging: PageParams,
+    today: NaiveDate,
+) -> Result<Page<MyAssignment>, ApiError> {
+    use super::dto::MyAssignmentState;
+    let page = queries::my_assignments(conn, &student.user_id, state, today, paging)?;
+    Ok(Page {
         items: page
             .items
             .into_iter()
@@ -450,7 +505,7 @@ pub async fn my_assignments(
         page: page.page,
         limit: page.limit,
         total: page.total,
-    }))
+    })
 }
 
 /// Lessons assigned and delivered in a class, and its completion rate (staff who see the class).

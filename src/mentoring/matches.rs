@@ -71,6 +71,29 @@ pub fn match_views(
         .collect())
 }
 
+/// The matches of a program the caller can see, newest first.
+pub fn program_matches(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    filter: MatchFilter,
+) -> Result<Page<Match>, ApiError> {
+    let program = scope::program(conn, caller, id)?;
+    let paging = filter.paging();
+    let (rows, total) = queries::matches_of_programs(
+        conn,
+        std::slice::from_ref(&program.id),
+        filter.status,
+        Some(paging),
+    )?;
+    let viewer = if caller.role == crate::accounts::Role::DistrictAdmin {
+        MatchViewer::District
+    } else {
+        MatchViewer::Manager
+    };
+    Ok(paging.wrap(match_views(conn, rows, viewer)?, total))
+}
+
 /// Matches of a program, newest first.
 #[utoipa::path(
     tag = "mentoring", security(("bearer" = [])), params(IdPath, MatchFilter),
@@ -90,22 +113,7 @@ pub async fn list_matches(
     let filter = filter.0;
     let page = state
         .db
-        .run(move |conn| {
-            let program = scope::program(conn, &caller, &id)?;
-            let paging = filter.paging();
-            let (rows, total) = queries::matches_of_programs(
-                conn,
-                std::slice::from_ref(&program.id),
-                filter.status,
-                Some(paging),
-            )?;
-            let viewer = if caller.role == crate::accounts::Role::DistrictAdmin {
-                MatchViewer::District
-            } else {
-                MatchViewer::Manager
-            };
-            Ok(paging.wrap(match_views(conn, rows, viewer)?, total))
-        })
+        .run(move |conn| program_matches(conn, &caller, &id, filter))
         .await?;
     Ok(web::Json(page))
 }
@@ -134,17 +142,24 @@ pub async fn create_matches(
     path: web::Path<IdPath>,
     body: ValidJson<NewMatches>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner().id;
-    let new = body.0;
+    let (id, new) = (path.into_inner().id, body.0);
     let created = state
         .db
-        .write(move |conn| {
-            let program = scope::manage_program(conn, &caller, &id)?;
-            let rows = lifecycle::create(conn, &caller, &program, new)?;
-            match_views(conn, rows, MatchViewer::Manager)
-        })
+        .write(move |conn| accept(conn, &caller, &id, new))
         .await?;
     Ok(HttpResponse::Created().json(CreatedMatches { items: created }))
+}
+
+/// Writes the pairs (suggested or by hand) of a program the caller manages: all, or none.
+pub fn accept(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    program_id: &str,
+    new: NewMatches,
+) -> Result<Vec<Match>, ApiError> {
+    let program = scope::manage_program(conn, caller, program_id)?;
+    let rows = lifecycle::create(conn, caller, &program, new)?;
+    match_views(conn, rows, MatchViewer::Manager)
 }
 
 /// A match. Its mentor and mentee see it with each other's name and grade only.

@@ -37,21 +37,28 @@ pub async fn list_programs(
     let paging = query.0.paging();
     let page = state
         .db
-        .run(move |conn| {
-            let scope = match caller.school() {
-                Some(school) if caller.role != Role::DistrictAdmin => ProgramScope::School(school),
-                _ => ProgramScope::District(&caller.district_id),
-            };
-            let page = queries::list_programs(conn, scope, paging)?;
-            Ok(Page {
-                items: page.items.iter().map(ProgramRow::view).collect(),
-                page: page.page,
-                limit: page.limit,
-                total: page.total,
-            })
-        })
+        .run(move |conn| programs_of(conn, &caller, paging))
         .await?;
     Ok(web::Json(page))
+}
+
+/// The programs of the caller's school (district staff: of the district).
+pub fn programs_of(
+    conn: &mut DbConnection,
+    caller: &Authorized<SchoolStaff>,
+    paging: crate::pagination::PageParams,
+) -> Result<Page<Program>, ApiError> {
+    let scope = match caller.school() {
+        Some(school) if caller.role != Role::DistrictAdmin => ProgramScope::School(school),
+        _ => ProgramScope::District(&caller.district_id),
+    };
+    let page = queries::list_programs(conn, scope, paging)?;
+    Ok(Page {
+        items: page.items.iter().map(ProgramRow::view).collect(),
+        page: page.page,
+        limit: page.limit,
+        total: page.total,
+    })
 }
 
 /// Start a program in your school (counselors and school administrators).
@@ -133,6 +140,27 @@ pub struct ProgramDetail {
     pub numbers: MentoringNumbers,
 }
 
+/// A program the caller can see, with its participant counts and numbers.
+pub fn program_detail(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<ProgramDetail, ApiError> {
+    let program = scope::program(conn, caller, id)?;
+    let everyone = queries::all_participants(conn, &program.id)?;
+    let mentors = everyone
+        .iter()
+        .filter(|p| p.role == ParticipantRole::Mentor)
+        .count() as i64;
+    let numbers = numbers::program_numbers(conn, &program, dates::today())?;
+    Ok(ProgramDetail {
+        program: program.view(),
+        mentors,
+        mentees: everyone.len() as i64 - mentors,
+        numbers,
+    })
+}
+
 /// A program, its participant counts and its numbers (active matches, students served, share
 /// on cadence, meetings per match-month).
 #[utoipa::path(
@@ -151,21 +179,7 @@ pub async fn get_program(
     let id = path.into_inner().id;
     let detail = state
         .db
-        .run(move |conn| {
-            let program = scope::program(conn, &caller, &id)?;
-            let everyone = queries::all_participants(conn, &program.id)?;
-            let mentors = everyone
-                .iter()
-                .filter(|p| p.role == ParticipantRole::Mentor)
-                .count() as i64;
-            let numbers = numbers::program_numbers(conn, &program, dates::today())?;
-            Ok(ProgramDetail {
-                program: program.view(),
-                mentors,
-                mentees: everyone.len() as i64 - mentors,
-                numbers,
-            })
-        })
+        .run(move |conn| program_detail(conn, &caller, &id))
         .await?;
     Ok(web::Json(detail))
 }

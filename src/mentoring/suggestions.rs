@@ -170,6 +170,16 @@ pub fn suggestions(
     })
 }
 
+/// The suggested pairs of a program the caller can see.
+pub fn suggestions_for(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<SuggestionSet, ApiError> {
+    let program = scope::program(conn, caller, id)?;
+    suggestions(conn, &program)
+}
+
 /// Suggested pairs for the program's unmatched mentees: the assignment that serves the most
 /// mentees and, among those, has the highest total compatibility, under the hard constraints
 /// (same school, eligible grades and gap, mentor capacity, do-not-match, not already matched).
@@ -190,10 +200,7 @@ pub async fn get_suggestions(
     let id = path.into_inner().id;
     let set = state
         .db
-        .run(move |conn| {
-            let program = scope::program(conn, &caller, &id)?;
-            suggestions(conn, &program)
-        })
+        .run(move |conn| suggestions_for(conn, &caller, &id))
         .await?;
     Ok(web::Json(set))
 }

@@ -155,15 +155,14 @@ where
         .await
 }
 
-/// Serves a report in the format asked for.
-async fn serve<F>(
+/// A report in the format asked for: JSON, CSV or an SVG chart.
+async fn render<F>(
     state: &AppState,
     caller: Caller,
     format: Format,
     indicator: Option<Indicator>,
     checks: F,
-    name: &str,
-) -> Result<HttpResponse, ApiError>
+) -> Result<String, ApiError>
 where
     F: Fn(&mut DbConnection, &Caller) -> Result<(Visible<WindowRow>, Scope, Value), ApiError>
         + Send
@@ -172,13 +171,18 @@ where
         + 'static,
 {
     if format == Format::Svg {
-        return Ok(pictures::svg(
-            picture(state, caller, indicator, checks).await?,
-        ));
+        return picture(state, caller, indicator, checks).await;
     }
-    let csv = format == Format::Csv;
-    let body = read(state, caller, csv, checks).await?;
-    Ok(respond(csv, body, name))
+    read(state, caller, format == Format::Csv, checks).await
+}
+
+/// Answers with a rendered report: a chart, a CSV attachment named `name`, or JSON.
+fn respond_as(format: Format, body: String, name: &str) -> HttpResponse {
+    match format {
+        Format::Svg => pictures::svg(body),
+        Format::Csv => respond(true, body, name),
+        Format::Json => respond(false, body, name),
+    }
 }
 
 fn respond(csv: bool, body: String, name: &str) -> HttpResponse {
@@ -232,9 +236,19 @@ pub async fn school_climate(
     query: ValidQuery<ClimateQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let school_id = path.into_inner().id;
-    let query = query.0;
-    let format = negotiate(&req, query.format);
+    let format = negotiate(&req, query.0.format);
+    let body = school_report(&state, &caller, path.into_inner().id, query.0, format).await?;
+    Ok(respond_as(format, body, "school-climate"))
+}
+
+/// A school's climate report of a closed window, in `format`, read on the record (API and web).
+pub async fn school_report(
+    state: &AppState,
+    caller: &Authorized<SchoolStaff>,
+    school_id: String,
+    query: ClimateQuery,
+    format: Format,
+) -> Result<String, ApiError> {
     let indicator = query.indicator;
     let checks = move |conn: &mut DbConnection, caller: &Caller| {
         let school = rosters::scope::school(conn, caller, &school_id)?;
@@ -249,15 +263,7 @@ pub async fn school_climate(
                              "window_id": window.id, "format": format});
         Ok((window, Scope::School(school.id.clone()), audited))
     };
-    serve(
-        &state,
-        (*caller).clone(),
-        format,
-        indicator,
-        checks,
-        "school-climate",
-    )
-    .await
+    render(state, (**caller).clone(), format, indicator, checks).await
 }
 
 /// Climate results of a closed window for the district: the district and each grade (and with
@@ -281,9 +287,20 @@ pub async fn district_climate(
     query: ValidQuery<DistrictClimateQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let district_id = path.into_inner().id;
-    let query = query.0;
-    let format = negotiate(&req, query.format);
+    let format = negotiate(&req, query.0.format);
+    let body = district_report(&state, &caller, path.into_inner().id, query.0, format).await?;
+    Ok(respond_as(format, body, "district-climate"))
+}
+
+/// The district's climate report of a closed window, in `format`, read on the record (API and
+/// web).
+pub async fn district_report(
+    state: &AppState,
+    caller: &Authorized<DistrictAdmins>,
+    district_id: String,
+    query: DistrictClimateQuery,
+    format: Format,
+) -> Result<String, ApiError> {
     let indicator = query.indicator;
     let checks = move |conn: &mut DbConnection, caller: &Caller| {
         rosters::scope::own_district(caller, &district_id)?;
@@ -293,13 +310,5 @@ pub async fn district_climate(
                              "window_id": window.id, "format": format, "schools": schools});
         Ok((window, Scope::District { schools }, audited))
     };
-    serve(
-        &state,
-        (*caller).clone(),
-        format,
-        indicator,
-        checks,
-        "district-climate",
-    )
-    .await
+    render(state, (**caller).clone(), format, indicator, checks).await
 }

@@ -241,6 +241,7 @@ fn anonymize(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
         ))
         .execute(conn)?;
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(id))).execute(conn)?;
+    crate::auth::sessions::close_all_for_user(conn, id)?;
     diesel::delete(activation_codes::table.filter(activation_codes::user_id.eq(id)))
         .execute(conn)?;
     diesel::update(lesson_completions::table.filter(lesson_completions::student_id.eq(id)))

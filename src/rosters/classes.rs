@@ -60,6 +60,16 @@ fn check_class_fields(
     Ok(())
 }
 
+/// Classes in the caller's scope, filtered.
+pub fn visible_classes(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &ClassFilter,
+) -> Result<Page<Class>, ApiError> {
+    let scope = authz::list_scope(caller);
+    queries::list_classes(conn, &scope, &caller.district_id, filter)
+}
+
 /// Classes in the caller's scope: the district's, the school's, the ones a teacher teaches,
 /// or the ones a student is enrolled in.
 #[utoipa::path(
@@ -74,10 +84,7 @@ pub async fn list_classes(
 ) -> Result<web::Json<Page<Class>>, ApiError> {
     let page = state
         .db
-        .run(move |conn| {
-            let scope = authz::list_scope(&caller);
-            queries::list_classes(conn, &scope, &caller.district_id, &filter.0)
-        })
+        .run(move |conn| visible_classes(conn, &caller, &filter.0))
         .await?;
     Ok(web::Json(page))
 }
@@ -134,6 +141,12 @@ pub async fn create_class(
     Ok(HttpResponse::Created().json(class))
 }
 
+/// A class the caller can see.
+pub fn class_of(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Class, ApiError> {
+    let class = scope::class(conn, caller, id)?;
+    queries::class_detail(conn, class)
+}
+
 #[utoipa::path(
     tag = "rosters", security(("bearer" = [])), params(IdPath),
     responses(
@@ -150,10 +163,7 @@ pub async fn get_class(
     let id = path.into_inner().id;
     let class = state
         .db
-        .run(move |conn| {
-            let class = scope::class(conn, &caller, &id)?;
-            queries::class_detail(conn, class)
-        })
+        .run(move |conn| class_of(conn, &caller, &id))
         .await?;
     Ok(web::Json(class))
 }
@@ -205,6 +215,17 @@ pub async fn update_class(
     Ok(web::Json(class))
 }
 
+/// The enrollments of a class whose roster the caller may read.
+pub fn roster_of(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    filter: &EnrollmentFilter,
+) -> Result<Page<Enrollment>, ApiError> {
+    let class = scope::class_roster(conn, caller, id)?;
+    queries::list_enrollments(conn, &class, filter)
+}
+
 /// Students of a class (staff with access to the class; students get 403).
 #[utoipa::path(
     tag = "rosters", security(("bearer" = [])), params(IdPath, EnrollmentFilter),
@@ -225,10 +246,7 @@ pub async fn list_enrollments(
     let filter = filter.0;
     let page = state
         .db
-        .run(move |conn| {
-            let class = scope::class_roster(conn, &caller, &id)?;
-            queries::list_enrollments(conn, &class, &filter)
-        })
+        .run(move |conn| roster_of(conn, &caller, &id, &filter))
         .await?;
     Ok(web::Json(page))
 }

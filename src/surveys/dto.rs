@@ -134,7 +134,7 @@ pub struct NewOptOut {
     pub student_id: String,
 }
 
-#[derive(Debug, Deserialize, serde::Serialize, Validate, ToSchema)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     #[validate(length(min = 1, max = 64))]

@@ -290,6 +290,14 @@ pub fn open_windows_for_student(
         .load(conn)?)
 }
 
+/// Whether the student took the window (only ever asked by the student themself).
+pub fn has_taken(conn: &mut DbConnection, window_id: &str, student_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        participation::table.find((window_id, student_id)),
+    ))
+    .get_result(conn)
+}
+
 pub enum Recorded {
     New,
     /// A retry carrying the idempotency key of the recorded submission.

@@ -37,6 +37,30 @@ pub struct MySurveys {
     pub items: Vec<Window>,
 }
 
+/// The open windows offered to the student that they have not taken yet (the API's
+/// `GET /me/surveys` and the web's Today page).
+pub async fn open_for_student(
+    state: &AppState,
+    student: &Authorized<Students>,
+) -> Result<Vec<Window>, ApiError> {
+    let student = (**student).clone();
+    let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
+    state
+        .db
+        .run(move |conn| {
+            student_placement(&student)?;
+            // Windows that opened since the job last ran are frozen first (each in its own
+            // transaction): who may take a window is decided by its roster.
+            roster::freeze_due(conn, &keys, settle, Some(&student.district_id))?;
+            let now = db::now();
+            queries::open_windows_for_student(conn, &student.user_id, now)?
+                .iter()
+                .map(|w| queries::window_view(conn, w, now))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+}
+
 /// The surveys you can take now.
 #[utoipa::path(
     tag = "surveys", security(("bearer" = [])),
@@ -50,40 +74,17 @@ pub async fn my_surveys(
     state: web::Data<AppState>,
     caller: Authorized<Students>,
 ) -> Result<web::Json<MySurveys>, ApiError> {
-    let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
-    let items = state
-        .db
-        .run(move |conn| {
-            student_placement(&caller)?;
-            // Windows that opened since the job last ran are frozen first (each in its own
-            // transaction): who may take a window is decided by its roster.
-            roster::freeze_due(conn, &keys, settle, Some(&caller.district_id))?;
-            let now = db::now();
-            queries::open_windows_for_student(conn, &caller.user_id, now)?
-                .iter()
-                .map(|w| queries::window_view(conn, w, now))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let items = open_for_student(&state, &caller).await?;
     Ok(web::Json(MySurveys { items }))
 }
 
-/// The questions of a window, each with its `id` and answer `options` (`value`, `label`).
-#[utoipa::path(
-    tag = "surveys", security(("bearer" = [])), params(IdPath),
-    responses(
-        (status = 200, body = Questionnaire),
-        NotFound,
-    )
-)]
-#[get("/survey-windows/{id}/questionnaire")]
-pub async fn questionnaire(
-    state: web::Data<AppState>,
+/// The questions of a window the caller can see, by section.
+pub async fn questionnaire_of(
+    state: &AppState,
     caller: Caller,
-    path: web::Path<IdPath>,
-) -> Result<web::Json<Questionnaire>, ApiError> {
-    let id = path.into_inner().id;
-    let questionnaire = state
+    id: String,
+) -> Result<Questionnaire, ApiError> {
+    state
         .db
         .run(move |conn| {
             let window = scope::window(conn, &caller, &id)?;
@@ -111,7 +112,24 @@ pub async fn questionnaire(
                 sections,
             })
         })
-        .await?;
+        .await
+}
+
+/// The questions of a window, each with its `id` and answer `options` (`value`, `label`).
+#[utoipa::path(
+    tag = "surveys", security(("bearer" = [])), params(IdPath),
+    responses(
+        (status = 200, body = Questionnaire),
+        NotFound,
+    )
+)]
+#[get("/survey-windows/{id}/questionnaire")]
+pub async fn questionnaire(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<IdPath>,
+) -> Result<web::Json<Questionnaire>, ApiError> {
+    let questionnaire = questionnaire_of(&state, caller, path.into_inner().id).await?;
     Ok(web::Json(questionnaire))
 }
 
@@ -167,7 +185,32 @@ pub async fn submit(
             ))
         }
     };
-    let answers = std::sync::Arc::new(body.0.answers);
+    submit_answers(
+        &state,
+        &published_items,
+        caller,
+        id,
+        body.0.answers,
+        key_hash,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(SubmissionReceipt {
+        message: "Thank you. Your answers were recorded anonymously.".to_owned(),
+    }))
+}
+
+/// Records a student's answers to a window, once: the API's submission and the web's survey
+/// form. `key_hash` makes a retry with the same idempotency key succeed as the first did; a
+/// second submission otherwise is a 409.
+pub async fn submit_answers(
+    state: &AppState,
+    published_items: &web::Data<PublishedItems>,
+    caller: Caller,
+    id: String,
+    answers: Vec<Answer>,
+    key_hash: Option<String>,
+) -> Result<(), ApiError> {
+    let answers = std::sync::Arc::new(answers);
     let attempt = || {
         let (caller, id, answers, key_hash) = (
             caller.clone(),
@@ -218,9 +261,7 @@ pub async fn submit(
         crate::metrics::global().submission_accepted();
     }
     match outcome.0 {
-        Recorded::New | Recorded::Replayed => Ok(HttpResponse::Created().json(SubmissionReceipt {
-            message: "Thank you. Your answers were recorded anonymously.".to_owned(),
-        })),
+        Recorded::New | Recorded::Replayed => Ok(()),
         Recorded::AlreadyTaken => Err(ApiError::conflict(
             None,
             "you have already taken this survey",

@@ -42,7 +42,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "app",
-        &["app", "health", "lib", "main", "openapi", "ops", "seed"],
+        &[
+            "app", "health", "lib", "main", "openapi", "ops", "seed", "web",
+        ],
     ),
 ];
 

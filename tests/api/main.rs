@@ -30,3 +30,4 @@ mod spreadsheets;
 mod support;
 mod survey_scope;
 mod surveys;
+mod web;

@@ -301,13 +301,17 @@ fn docs_without_its_slash_redirects_and_the_root_points_to_the_docs() {
     let docs = agent.get(&format!("{}/docs", app.base)).call().unwrap();
     assert_eq!(docs.status(), 308);
     assert_eq!(docs.header("location"), Some("/docs/"));
-    let root = app.get("/", None);
+    // A client asking for JSON gets the pointer; a browser gets the pages (sign-in first).
+    let root = app.request("GET", "/", None, &[("Accept", "application/json")], None);
     assert_eq!(root.status, 200);
     let pointer = root.json();
     assert_eq!(pointer["docs"], "/docs/");
     assert_eq!(pointer["openapi"], "/openapi.json");
     assert_eq!(app.get("/docs/", None).status, 200);
     assert_eq!(app.get("/nowhere", None).status, 404);
+    let page = agent.get(&format!("{}/", app.base)).call().unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.header("location"), Some("/sign-in?next=%2F"));
 }
 
 /// 32 bytes, base64: a seal key for commands run here.

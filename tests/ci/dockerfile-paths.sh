@@ -51,6 +51,9 @@ done < <(grep -rhoE --include='*.rs' -H 'include_(str|bytes)!\("[^"]+"\)' src \
 while IFS= read -r p; do needed+=("$p"); done < <(
     grep -rhoE --include='*.rs' 'embed_migrations!\("[^"]+"\)' src | sed -E 's/.*\("([^"]+)"\)/\1/')
 
+# askama compiles the pages' templates from templates/ (its default directory) into the binary.
+if grep -qE '^askama[[:space:]]*=' Cargo.toml; then needed+=(templates); fi
+
 # Sources of COPY/ADD in the Dockerfile, except COPY --from (those come from another stage).
 copied=()
 while IFS= read -r line; do

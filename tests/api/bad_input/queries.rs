@@ -349,7 +349,7 @@ fn unknown_routes_are_404_problem_documents() {
         ("GET",    "/api/v1".into()),
         ("GET",    "/api/v1/".into()),
         ("GET",    "/api/v2/users".into()),
-        ("GET",    "/nope".into()),
+        // (Outside /api/ an unknown path is a page's 404: tests/api/web.rs.)
         ("GET",    format!("/api/v1/users/{}/extra", fx.student)),
         ("GET",    format!("/api/v1/classes/{}/enrollments/{}/x", fx.class, fx.newcomer)),
         ("POST",   "/api/v1/nope".into()),

@@ -10,6 +10,7 @@ pub mod lookups;
 pub mod matrix;
 pub mod oidc;
 pub mod oneroster;
+pub mod pages;
 pub mod snapshot;
 
 pub use lookups::*;
