@@ -340,6 +340,51 @@ pub struct MyMentoring {
     pub items: Vec<MyParticipation>,
 }
 
+/// A student's programs and matches, each partner named by name and grade only.
+pub fn mine(
+    conn: &mut crate::db::DbConnection,
+    caller: &Authorized<Students>,
+) -> Result<MyMentoring, ApiError> {
+    let participations = queries::participations_of_student(conn, &caller.user_id)?;
+    let matches = queries::matches_of_student(conn, &caller.user_id)?;
+    let mut by_program: HashMap<String, Vec<super::models::MatchRow>> = HashMap::new();
+    for m in matches {
+        by_program.entry(m.program_id.clone()).or_default().push(m);
+    }
+    let mut items = Vec::new();
+    for (participant, program) in participations {
+        let rows = by_program.remove(&program.id).unwrap_or_default();
+        let role = participant.role;
+        let viewer = match role {
+            ParticipantRole::Mentor => MatchViewer::Mentor,
+            ParticipantRole::Mentee => MatchViewer::Mentee,
+        };
+        let views: Vec<Match> = match_views(conn, rows, viewer)?;
+        items.push(MyParticipation {
+            program: program.view(),
+            role,
+            interests: participant.interests(),
+            availability: participant.availability(),
+            matches: views
+                .into_iter()
+                .map(|v| MyMatch {
+                    partner: if role == ParticipantRole::Mentor {
+                        v.mentee
+                    } else {
+                        v.mentor
+                    },
+                    id: v.id,
+                    status: v.status,
+                    started_on: v.started_on,
+                    closed_on: v.closed_on,
+                    cadence: v.cadence,
+                })
+                .collect(),
+        });
+    }
+    Ok(MyMentoring { items })
+}
+
 /// Your mentoring programs and matches (students).
 #[utoipa::path(
     tag = "mentoring", security(("bearer" = [])),
@@ -353,48 +398,6 @@ pub async fn my_mentoring(
     state: web::Data<AppState>,
     caller: Authorized<Students>,
 ) -> Result<web::Json<MyMentoring>, ApiError> {
-    let mine = state
-        .db
-        .run(move |conn| {
-            let participations = queries::participations_of_student(conn, &caller.user_id)?;
-            let matches = queries::matches_of_student(conn, &caller.user_id)?;
-            let mut by_program: HashMap<String, Vec<super::models::MatchRow>> = HashMap::new();
-            for m in matches {
-                by_program.entry(m.program_id.clone()).or_default().push(m);
-            }
-            let mut items = Vec::new();
-            for (participant, program) in participations {
-                let rows = by_program.remove(&program.id).unwrap_or_default();
-                let role = participant.role;
-                let viewer = match role {
-                    ParticipantRole::Mentor => MatchViewer::Mentor,
-                    ParticipantRole::Mentee => MatchViewer::Mentee,
-                };
-                let views: Vec<Match> = match_views(conn, rows, viewer)?;
-                items.push(MyParticipation {
-                    program: program.view(),
-                    role,
-                    interests: participant.interests(),
-                    availability: participant.availability(),
-                    matches: views
-                        .into_iter()
-                        .map(|v| MyMatch {
-                            partner: if role == ParticipantRole::Mentor {
-                                v.mentee
-                            } else {
-                                v.mentor
-                            },
-                            id: v.id,
-                            status: v.status,
-                            started_on: v.started_on,
-                            closed_on: v.closed_on,
-                            cadence: v.cadence,
-                        })
-                        .collect(),
-                });
-            }
-            Ok(MyMentoring { items })
-        })
-        .await?;
+    let mine = state.db.run(move |conn| mine(conn, &caller)).await?;
     Ok(web::Json(mine))
 }

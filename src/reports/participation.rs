@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::disclosure::{protect_with_public, Grid, Suppression};
 use crate::accounts::{Authorized, Role, Staff};
-use crate::db;
+use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::IdPath;
 use crate::state::AppState;
@@ -108,6 +108,157 @@ fn rate(responded: Option<i64>, eligible: i64) -> Option<f64> {
         .map(|r| (r as f64 * 1000.0 / eligible as f64).round() / 10.0)
 }
 
+/// Participation counts of a window as the caller may see them (see `Participation`).
+pub fn participation_of(
+    conn: &mut DbConnection,
+    caller: &Authorized<Staff>,
+    id: &str,
+    keys: &crate::seal::SealKeys,
+    settle: chrono::TimeDelta,
+) -> Result<Participation, ApiError> {
+    let window = surveys::scope::window(conn, caller, id)?;
+    roster::ensure_frozen(conn, &window, keys, settle)?;
+    let view = queries::window_view(conn, &window, db::now())?;
+    let k = window.min_cell_size.max(1);
+    let round = view.state == WindowState::Open;
+    let mut out = Participation {
+        window_id: window.id.clone(),
+        state: view.state,
+        min_cell_size: window.min_cell_size,
+        rounded: round,
+        schools: Vec::new(),
+        classes: Vec::new(),
+    };
+    let mine: Option<&str> = match caller.role {
+        Role::DistrictAdmin => None,
+        _ => caller.school(),
+    };
+    if view.state == WindowState::Closed {
+        // Who answered is forgotten once the box is opened: a closed window's counts are
+        // its reports' (teachers read none).
+        if caller.role != Role::Teacher {
+            let closed = super::aggregates::closed(&window, db::now())?;
+            let cells = super::aggregates::cells_of(conn, &closed, keys)?;
+            let shown = super::climate::shown_respondents(cells, k);
+            for (school_id, (eligible, responded, suppressed), grades) in shown.schools {
+                if mine.is_some_and(|m| m != school_id) {
+                    continue;
+                }
+                out.schools.push(SchoolParticipation {
+                    school_id,
+                    eligible,
+                    responded,
+                    response_percent: rate(responded, eligible),
+                    response_rate: rate(responded, eligible),
+                    suppressed,
+                    grades: grades
+                        .into_iter()
+                        .map(
+                            |(grade, (eligible, responded, suppressed))| ParticipationCell {
+                                grade,
+                                eligible,
+                                responded,
+                                response_percent: rate(responded, eligible),
+                                response_rate: rate(responded, eligible),
+                                suppressed,
+                            },
+                        )
+                        .collect(),
+                });
+            }
+        }
+        return Ok(out);
+    }
+    if caller.role == Role::Teacher {
+        for (class_id, class_name, enrolled, responded) in
+            queries::participation_by_class(conn, &window, &caller.user_id)?
+        {
+            let suppressed = (responded < i64::from(k)).then_some(Suppression::SmallCell);
+            let responded = shown(responded, suppressed, round);
+            out.classes.push(ClassParticipation {
+                class_id,
+                class_name,
+                enrolled,
+                responded,
+                response_percent: rate(responded, enrolled),
+                response_rate: rate(responded, enrolled),
+                suppressed,
+            });
+        }
+        return Ok(out);
+    }
+    // One pattern over the whole window, whoever asks: a district administrator and a
+    // school administrator comparing notes see numbers cut from the same table.
+    let cells = queries::roster_cells(conn, &window, &view.school_ids)?;
+    let grades = window.grades();
+    let grid = Grid {
+        cells: view
+            .school_ids
+            .iter()
+            .map(|s| {
+                grades
+                    .iter()
+                    .map(|g| {
+                        cells
+                            .get(&(s.clone(), *g))
+                            .map_or(0, |c| c.responded as u64)
+                    })
+                    .collect()
+            })
+            .collect(),
+    };
+    let count = |r: usize, c: usize| {
+        cells
+            .get(&(view.school_ids[r].clone(), grades[c]))
+            .copied()
+            .unwrap_or_default()
+    };
+    let pattern = protect_with_public(
+        &grid,
+        |r, c| {
+            let cell = count(r, c);
+            cell.eligible == 0 && cell.responded == 0
+        },
+        k as u64,
+    );
+    for (r, school_id) in view.school_ids.iter().enumerate() {
+        if mine.is_some_and(|m| m != school_id) {
+            continue;
+        }
+        let grades: Vec<ParticipationCell> = grades
+            .iter()
+            .enumerate()
+            .map(|(c, grade)| {
+                let cell = count(r, c);
+                let suppressed = pattern.cells[r][c];
+                let responded = shown(cell.responded, suppressed, round);
+                ParticipationCell {
+                    grade: *grade,
+                    eligible: cell.eligible,
+                    responded,
+                    response_percent: rate(responded, cell.eligible),
+                    response_rate: rate(responded, cell.eligible),
+                    suppressed,
+                }
+            })
+            .collect();
+        let eligible = grades.iter().map(|g| g.eligible).sum();
+        let total = (0..grades.len()).map(|c| count(r, c).responded).sum();
+        let suppressed = pattern.rows[r];
+        let responded = shown(total, suppressed, round);
+        out.schools.push(SchoolParticipation {
+            school_id: school_id.clone(),
+            eligible,
+            responded,
+            response_percent: rate(responded, eligible),
+            response_rate: rate(responded, eligible),
+            suppressed,
+            grades,
+        });
+    }
+    Ok(out)
+}
+
 /// Participation counts and response rates: per school and grade for administrators and
 /// counselors, per own class for teachers (see `Participation` for what is withheld).
 #[utoipa::path(
@@ -128,149 +279,7 @@ pub async fn participation(
     let (keys, settle) = (state.seal_keys.clone(), state.config.settle_period());
     let participation = state
         .db
-        .run(move |conn| {
-            let window = surveys::scope::window(conn, &caller, &id)?;
-            roster::ensure_frozen(conn, &window, &keys, settle)?;
-            let view = queries::window_view(conn, &window, db::now())?;
-            let k = window.min_cell_size.max(1);
-            let round = view.state == WindowState::Open;
-            let mut out = Participation {
-                window_id: window.id.clone(),
-                state: view.state,
-                min_cell_size: window.min_cell_size,
-                rounded: round,
-                schools: Vec::new(),
-                classes: Vec::new(),
-            };
-            let mine: Option<&str> = match caller.role {
-                Role::DistrictAdmin => None,
-                _ => caller.school(),
-            };
-            if view.state == WindowState::Closed {
-                // Who answered is forgotten once the box is opened: a closed window's counts are
-                // its reports' (teachers read none).
-                if caller.role != Role::Teacher {
-                    let closed = super::aggregates::closed(&window, db::now())?;
-                    let cells = super::aggregates::cells_of(conn, &closed, &keys)?;
-                    let shown = super::climate::shown_respondents(cells, k);
-                    for (school_id, (eligible, responded, suppressed), grades) in shown.schools {
-                        if mine.is_some_and(|m| m != school_id) {
-                            continue;
-                        }
-                        out.schools.push(SchoolParticipation {
-                            school_id,
-                            eligible,
-                            responded,
-                            response_percent: rate(responded, eligible),
-                            response_rate: rate(responded, eligible),
-                            suppressed,
-                            grades: grades
-                                .into_iter()
-                                .map(|(grade, (eligible, responded, suppressed))| {
-                                    ParticipationCell {
-                                        grade,
-                                        eligible,
-                                        responded,
-                                        response_percent: rate(responded, eligible),
-                                        response_rate: rate(responded, eligible),
-                                        suppressed,
-                                    }
-                                })
-                                .collect(),
-                        });
-                    }
-                }
-                return Ok(out);
-            }
-            if caller.role == Role::Teacher {
-                for (class_id, class_name, enrolled, responded) in
-                    queries::participation_by_class(conn, &window, &caller.user_id)?
-                {
-                    let suppressed = (responded < i64::from(k)).then_some(Suppression::SmallCell);
-                    let responded = shown(responded, suppressed, round);
-                    out.classes.push(ClassParticipation {
-                        class_id,
-                        class_name,
-                        enrolled,
-                        responded,
-                        response_percent: rate(responded, enrolled),
-                        response_rate: rate(responded, enrolled),
-                        suppressed,
-                    });
-                }
-                return Ok(out);
-            }
-            // One pattern over the whole window, whoever asks: a district administrator and a
-            // school administrator comparing notes see numbers cut from the same table.
-            let cells = queries::roster_cells(conn, &window, &view.school_ids)?;
-            let grades = window.grades();
-            let grid = Grid {
-                cells: view
-                    .school_ids
-                    .iter()
-                    .map(|s| {
-                        grades
-                            .iter()
-                            .map(|g| {
-                                cells
-                                    .get(&(s.clone(), *g))
-                                    .map_or(0, |c| c.responded as u64)
-                            })
-                            .collect()
-                    })
-                    .collect(),
-            };
-            let count = |r: usize, c: usize| {
-                cells
-                    .get(&(view.school_ids[r].clone(), grades[c]))
-                    .copied()
-                    .unwrap_or_default()
-            };
-            let pattern = protect_with_public(
-                &grid,
-                |r, c| {
-                    let cell = count(r, c);
-                    cell.eligible == 0 && cell.responded == 0
-                },
-                k as u64,
-            );
-            for (r, school_id) in view.school_ids.iter().enumerate() {
-                if mine.is_some_and(|m| m != school_id) {
-                    continue;
-                }
-                let grades: Vec<ParticipationCell> = grades
-                    .iter()
-                    .enumerate()
-                    .map(|(c, grade)| {
-                        let cell = count(r, c);
-                        let suppressed = pattern.cells[r][c];
-                        let responded = shown(cell.responded, suppressed, round);
-                        ParticipationCell {
-                            grade: *grade,
-                            eligible: cell.eligible,
-                            responded,
-                            response_percent: rate(responded, cell.eligible),
-                            response_rate: rate(responded, cell.eligible),
-                            suppressed,
-                        }
-                    })
-                    .collect();
-                let eligible = grades.iter().map(|g| g.eligible).sum();
-                let total = (0..grades.len()).map(|c| count(r, c).responded).sum();
-                let suppressed = pattern.rows[r];
-                let responded = shown(total, suppressed, round);
-                out.schools.push(SchoolParticipation {
-                    school_id: school_id.clone(),
-                    eligible,
-                    responded,
-                    response_percent: rate(responded, eligible),
-                    response_rate: rate(responded, eligible),
-                    suppressed,
-                    grades,
-                });
-            }
-            Ok(out)
-        })
+        .run(move |conn| participation_of(conn, &caller, &id, &keys, settle))
         .await?;
     Ok(web::Json(participation))
 }

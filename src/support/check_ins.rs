@@ -95,6 +95,23 @@ fn by_week(rows: Vec<CheckInRow>, first: NaiveDate, today: NaiveDate) -> Vec<Che
     weeks
 }
 
+/// A student's own check-ins of the last `weeks` weeks, who can read them, and the crisis line.
+pub fn mine(
+    conn: &mut db::DbConnection,
+    caller: &Authorized<Students>,
+    weeks: i64,
+) -> Result<MyCheckIns, ApiError> {
+    let settings = queries::settings(conn, &caller.district_id)?;
+    let today = settings.clock().local_day(db::now());
+    let first = first_day(today, weeks);
+    let rows = queries::check_ins_of(conn, &caller.user_id, first, today)?;
+    Ok(MyCheckIns {
+        who_can_read: who_can_read(&settings),
+        weeks: by_week(rows, first, today),
+        crisis_message: settings.crisis_message,
+    })
+}
+
 /// Your own check-ins by week, newest first, with who can read them.
 #[utoipa::path(
     tag = "support", security(("bearer" = [])), params(WeeksQuery),
@@ -110,20 +127,7 @@ pub async fn my_check_ins(
     query: ValidQuery<WeeksQuery>,
 ) -> Result<web::Json<MyCheckIns>, ApiError> {
     let weeks = query.0.weeks.unwrap_or(DEFAULT_WEEKS);
-    let mine = state
-        .db
-        .run(move |conn| {
-            let settings = queries::settings(conn, &caller.district_id)?;
-            let today = settings.clock().local_day(db::now());
-            let first = first_day(today, weeks);
-            let rows = queries::check_ins_of(conn, &caller.user_id, first, today)?;
-            Ok(MyCheckIns {
-                who_can_read: who_can_read(&settings),
-                weeks: by_week(rows, first, today),
-                crisis_message: settings.crisis_message,
-            })
-        })
-        .await?;
+    let mine = state.db.run(move |conn| mine(conn, &caller, weeks)).await?;
     Ok(web::Json(mine))
 }
 
@@ -145,7 +149,6 @@ pub async fn record_check_in(
     body: ValidJson<CheckInInput>,
 ) -> Result<web::Json<CheckInReceipt>, ApiError> {
     let input = body.0;
-    let caller = caller.caller;
     let receipt = state
         .db
         .write(move |conn| record(conn, &caller, &input))
@@ -153,11 +156,13 @@ pub async fn record_check_in(
     Ok(web::Json(receipt))
 }
 
-fn record(
+/// Records a student's check-in (replacing the same day's), opening a help request when asked.
+pub fn record(
     conn: &mut db::DbConnection,
-    caller: &Caller,
+    student: &Authorized<Students>,
     input: &CheckInInput,
 ) -> Result<CheckInReceipt, ApiError> {
+    let caller: &Caller = student;
     let settings = queries::settings(conn, &caller.district_id)?;
     let now = db::now();
     let today = settings.clock().local_day(now);

@@ -218,6 +218,28 @@ fn staff_views(
     Ok(out)
 }
 
+/// The adults a student may ask for help, and the crisis line.
+pub fn trusted_adults_of(
+    conn: &mut DbConnection,
+    caller: &Authorized<Students>,
+) -> Result<TrustedAdults, ApiError> {
+    let settings = queries::settings(conn, &caller.district_id)?;
+    let today = settings.clock().local_day(db::now());
+    let adults = queries::trusted_adults(conn, caller, today)?;
+    Ok(TrustedAdults {
+        items: adults
+            .into_iter()
+            .map(|(p, role)| TrustedAdult {
+                id: p.id,
+                given_name: p.given_name,
+                family_name: p.family_name,
+                role: role.as_str().to_owned(),
+            })
+            .collect(),
+        crisis_message: settings.crisis_message,
+    })
+}
+
 /// The adults you may ask for help: the teachers of your current classes and your school's
 /// counselors.
 #[utoipa::path(
@@ -234,23 +256,7 @@ pub async fn trusted_adults(
 ) -> Result<web::Json<TrustedAdults>, ApiError> {
     let list = state
         .db
-        .run(move |conn| {
-            let settings = queries::settings(conn, &caller.district_id)?;
-            let today = settings.clock().local_day(db::now());
-            let adults = queries::trusted_adults(conn, &caller, today)?;
-            Ok(TrustedAdults {
-                items: adults
-                    .into_iter()
-                    .map(|(p, role)| TrustedAdult {
-                        id: p.id,
-                        given_name: p.given_name,
-                        family_name: p.family_name,
-                        role: role.as_str().to_owned(),
-                    })
-                    .collect(),
-                crisis_message: settings.crisis_message,
-            })
-        })
+        .run(move |conn| trusted_adults_of(conn, &caller))
         .await?;
     Ok(web::Json(list))
 }
@@ -273,26 +279,29 @@ pub async fn create_help_request(
     body: ValidJson<NewHelpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0;
-    let caller = caller.caller;
-    let created = state
-        .db
-        .write(move |conn| {
-            let settings = queries::settings(conn, &caller.district_id)?;
-            let row = open_request(
-                conn,
-                &caller,
-                &settings,
-                new.to.as_deref(),
-                new.topic,
-                new.urgency,
-                new.message.clone(),
-                None,
-                db::now(),
-            )?;
-            student_view(conn, row, &settings)
-        })
-        .await?;
+    let created = state.db.write(move |conn| ask(conn, &caller, new)).await?;
     Ok(HttpResponse::Created().json(created))
+}
+
+/// Opens a student's help request, to a trusted adult or the school's counselors.
+pub fn ask(
+    conn: &mut DbConnection,
+    student: &Authorized<Students>,
+    new: NewHelpRequest,
+) -> Result<HelpRequest, ApiError> {
+    let settings = queries::settings(conn, &student.district_id)?;
+    let row = open_request(
+        conn,
+        student,
+        &settings,
+        new.to.as_deref(),
+        new.topic,
+        new.urgency,
+        new.message.clone(),
+        None,
+        db::now(),
+    )?;
+    student_view(conn, row, &settings)
 }
 
 fn audience(caller: &Caller) -> Result<HelpAudience<'_>, ApiError> {
@@ -309,7 +318,8 @@ fn audience(caller: &Caller) -> Result<HelpAudience<'_>, ApiError> {
     }
 }
 
-fn list(
+/// The help requests the caller may see (students: their own), newest first.
+pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
     state: Option<HelpState>,

@@ -35,7 +35,7 @@ pub fn is_page(path: &str) -> bool {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use pages::{home, mentoring, reports, sign_in, student, teacher};
+    use pages::{home, mentoring, reports, sign_in, student, support, teacher};
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(assets::stylesheet))
         .route("/favicon.ico", web::get().to(assets::icon))
@@ -48,6 +48,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/surveys/{id}/thanks",
             web::get().to(student::survey_thanks),
         )
+        .route("/check-in", web::get().to(support::check_in_form))
+        .route("/check-in", web::post().to(support::check_in))
+        .route("/help", web::get().to(support::help_form))
+        .route("/help", web::post().to(support::ask_for_help))
         .route("/lessons/{id}", web::get().to(student::lesson))
         .route("/lessons/{id}", web::post().to(student::finish_lesson))
         .route("/classes/{id}", web::get().to(teacher::class_page))

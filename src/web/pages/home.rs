@@ -5,7 +5,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 
 use super::{student, teacher};
-use crate::accounts::{Anyone, Role, Students, Teachers};
+use crate::accounts::{Anyone, Role, Staff, Students};
 use crate::state::AppState;
 use crate::web::page::{see_other, Viewer, WebError};
 
@@ -17,10 +17,13 @@ pub async fn home(
     match viewer.role {
         Role::Student => {
             let student = Viewer::<Students>::from_request(&req, &mut Payload::None).await?;
-            student::today_page(state, student).await
+            let query = web::Query::<student::TodayQuery>::from_query(req.query_string())
+                .map(web::Query::into_inner)
+                .unwrap_or_default();
+            student::today_page(state, student, query).await
         }
         Role::Teacher => {
-            let teacher = Viewer::<Teachers>::from_request(&req, &mut Payload::None).await?;
+            let teacher = Viewer::<Staff>::from_request(&req, &mut Payload::None).await?;
             teacher::classes(state, teacher).await
         }
         Role::Counselor | Role::SchoolAdmin => Ok(see_other("/mentoring")),

@@ -5,4 +5,5 @@ pub mod mentoring;
 pub mod reports;
 pub mod sign_in;
 pub mod student;
+pub mod support;
 pub mod teacher;

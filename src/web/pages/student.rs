@@ -21,8 +21,11 @@ use crate::lessons::assignments as lessons;
 use crate::lessons::dto::{CompletionRequest, MyAssignmentState};
 use crate::lessons::models::AssignmentDetail;
 use crate::lessons::vocab::Emotion;
+use crate::mentoring::vocab::ParticipantRole;
 use crate::pagination::PageParams;
 use crate::state::AppState;
+use crate::support::dto::{CheckIn, HelpRequest};
+use crate::support::vocab::HelpState;
 use crate::surveys::dto::Answer;
 use crate::surveys::models::{Questionnaire, Window};
 use crate::surveys::queries::{self as survey_queries, PublishedItems};
@@ -39,35 +42,93 @@ pub struct LessonLink {
     pub due_on: Option<NaiveDate>,
 }
 
+/// A mentoring partner on the Today page: "You mentor …" or "Your mentor …".
+pub struct Partner {
+    pub program: String,
+    pub label: &'static str,
+    pub names: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "student/today.html")]
 struct Today {
     frame: Frame,
+    notice: Option<&'static str>,
+    check_in: Option<CheckIn>,
+    mentoring: Vec<Partner>,
+    requests: Vec<HelpRequest>,
     surveys: Vec<Window>,
     due: Vec<LessonLink>,
     upcoming: Vec<LessonLink>,
     done: Vec<LessonLink>,
 }
 
-/// Today: the surveys to take and the lessons, due first.
+#[derive(serde::Deserialize, Default)]
+pub struct TodayQuery {
+    checked_in: Option<String>,
+    asked: Option<String>,
+}
+
+/// Today: how the student is, the surveys to take, the lessons (due first), mentoring and
+/// requests for help.
 pub async fn today_page(
     state: web::Data<AppState>,
     viewer: Viewer<Students>,
+    query: TodayQuery,
 ) -> Result<HttpResponse, WebError> {
+    let t = crate::web::page::text();
     let surveys = responses::open_for_student(&state, &viewer).await?;
     let (day, student) = (today(), viewer.who.clone());
-    let lessons = state
+    let (lessons, (check_in, _, _), mentoring, requests) = state
         .db
         .run(move |conn| {
             let paging = PageParams {
                 page: Some(1),
                 limit: Some(100),
             };
-            lessons::student_assignments(conn, &student, None, paging, day)
+            let lessons = lessons::student_assignments(conn, &student, None, paging, day)?;
+            let check_in = super::support::today_of(conn, &student)?;
+            let mentoring = crate::mentoring::meetings::mine(conn, &student)?;
+            let open = PageParams {
+                page: Some(1),
+                limit: Some(10),
+            };
+            let requests = crate::support::help_requests::list(conn, &student, None, false, open)?;
+            Ok((lessons, check_in, mentoring, requests.items))
         })
         .await?;
+    let mentoring = mentoring
+        .items
+        .into_iter()
+        .map(|p| Partner {
+            program: p.program.name,
+            label: match p.role {
+                ParticipantRole::Mentor => t.mentoring_you_mentor,
+                ParticipantRole::Mentee => t.mentoring_your_mentor,
+            },
+            names: p
+                .matches
+                .iter()
+                .map(|m| format!("{} {}", m.partner.given_name, m.partner.family_name))
+                .collect(),
+        })
+        .collect();
+    let notice = if query.checked_in.is_some() {
+        Some(t.checkin_saved)
+    } else if query.asked.is_some() {
+        Some(t.help_sent)
+    } else {
+        None
+    };
     let mut today_page = Today {
-        frame: Frame::new(&viewer, crate::web::page::text().today_title, "/"),
+        frame: Frame::new(&viewer, t.today_title, "/"),
+        notice,
+        check_in,
+        mentoring,
+        requests: requests
+            .into_iter()
+            .filter(|r| !matches!(r.state, HelpState::Closed | HelpState::Withdrawn))
+            .collect(),
         surveys,
         due: Vec::new(),
         upcoming: Vec::new(),

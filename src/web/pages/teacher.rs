@@ -18,26 +18,69 @@ use crate::lessons::models::{Assignment, AssignmentDetail, PlanSummary, StudentC
 use crate::lessons::progress::AssignmentProgress;
 use crate::lessons::vocab::{Competency, GradeBand};
 use crate::pagination::PageParams;
+use crate::reports::participation::{participation_of, Participation};
 use crate::rosters::classes as rosters;
 use crate::rosters::dto::{ClassFilter, EnrollmentFilter};
 use crate::rosters::models::{Class, Enrollment};
 use crate::state::AppState;
+use crate::surveys::models::WindowState;
 use crate::web::forms::FormFields;
 use crate::web::page::{field_errors, render, see_other, text, Frame, Viewer, WebError};
+
+/// An open survey and how many of each of the teacher's classes took part so far.
+pub struct OpenSurvey {
+    pub title: String,
+    pub closes_on: String,
+    pub participation: Participation,
+}
 
 #[derive(Template)]
 #[template(path = "teacher/classes.html")]
 struct ClassesPage {
     frame: Frame,
     classes: Vec<Class>,
+    surveys: Vec<OpenSurvey>,
 }
 
-/// The teacher's classes of the current term (or of the term that ended last).
+/// The teacher's classes of the current term (or of the term that ended last), and the
+/// participation of those classes in open surveys (counts only, as the API gives them).
 pub async fn classes(
     state: web::Data<AppState>,
-    viewer: Viewer<Teachers>,
+    viewer: Viewer<Staff>,
 ) -> Result<HttpResponse, WebError> {
     let caller = (**viewer).clone();
+    let (who, keys, settle) = (
+        viewer.who.clone(),
+        state.seal_keys.clone(),
+        state.config.settle_period(),
+    );
+    let surveys = state
+        .db
+        .run(move |conn| {
+            let paging = PageParams {
+                page: Some(1),
+                limit: Some(20),
+            };
+            let now = crate::db::now();
+            let open = crate::surveys::queries::list_windows(
+                conn,
+                &who,
+                Some(WindowState::Open),
+                paging,
+                now,
+            )?;
+            open.items
+                .into_iter()
+                .map(|w| {
+                    Ok(OpenSurvey {
+                        participation: participation_of(conn, &who, &w.id, &keys, settle)?,
+                        closes_on: w.closes_at.format("%Y-%m-%d").to_string(),
+                        title: w.title,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
     let classes = state
         .db
         .run(move |conn| {
@@ -61,6 +104,7 @@ pub async fn classes(
         &ClassesPage {
             frame: Frame::new(&viewer, text().classes_title, "/"),
             classes: classes.items,
+            surveys,
         },
     )
 }
