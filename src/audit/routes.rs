@@ -59,6 +59,40 @@ pub struct AuditFilter {
 
 paged!(AuditFilter);
 
+/// The district's audit trail, newest first (pending events sealed first).
+pub fn events_of(
+    conn: &mut crate::db::DbConnection,
+    caller: &Authorized<DistrictAdmins>,
+    filter: AuditFilter,
+) -> Result<Page<AuditEvent>, ApiError> {
+    let paging = filter.paging();
+    super::seal_pending(conn)?;
+    let selected = EventFilter {
+        district_id: caller.district_id.clone(),
+        action: filter.action,
+        actor_id: filter.actor_id,
+        since: filter.since.map(|t| t.naive_utc()),
+        until: filter.until.map(|t| t.naive_utc()),
+    };
+    let total = queries::count_events(conn, &selected)?;
+    let rows = queries::events(conn, &selected, paging.limit(), paging.offset())?;
+    let items = rows
+        .into_iter()
+        .map(
+            |(id, actor_id, actor_role, action, scope, occurred_at, seq)| AuditEvent {
+                id,
+                actor_id,
+                actor_role,
+                action,
+                scope: serde_json::from_str(&scope).unwrap_or(serde_json::Value::Null),
+                occurred_at,
+                seq,
+            },
+        )
+        .collect();
+    Ok(paging.wrap(items, total))
+}
+
 /// The district's audit trail, newest first (district administrators). Events recorded a moment
 /// ago are chained first, so the list is complete up to the request.
 #[utoipa::path(
@@ -75,36 +109,9 @@ pub async fn list_audit_events(
     filter: ValidQuery<AuditFilter>,
 ) -> Result<web::Json<Page<AuditEvent>>, ApiError> {
     let filter = filter.0;
-    let paging = filter.paging();
     let page = state
         .db
-        .run(move |conn| {
-            super::seal_pending(conn)?;
-            let selected = EventFilter {
-                district_id: caller.district_id.clone(),
-                action: filter.action,
-                actor_id: filter.actor_id,
-                since: filter.since.map(|t| t.naive_utc()),
-                until: filter.until.map(|t| t.naive_utc()),
-            };
-            let total = queries::count_events(conn, &selected)?;
-            let rows = queries::events(conn, &selected, paging.limit(), paging.offset())?;
-            let items = rows
-                .into_iter()
-                .map(
-                    |(id, actor_id, actor_role, action, scope, occurred_at, seq)| AuditEvent {
-                        id,
-                        actor_id,
-                        actor_role,
-                        action,
-                        scope: serde_json::from_str(&scope).unwrap_or(serde_json::Value::Null),
-                        occurred_at,
-                        seq,
-                    },
-                )
-                .collect();
-            Ok(paging.wrap(items, total))
-        })
+        .run(move |conn| events_of(conn, &caller, filter))
         .await?;
     Ok(web::Json(page))
 }

@@ -186,6 +186,28 @@ pub struct AttentionList {
 
 const CLOSED_EARLY_WINDOW_DAYS: i64 = 60;
 
+/// The attention list of the programs the caller runs (district staff: any school's, or all).
+pub fn attention_of(
+    conn: &mut crate::db::DbConnection,
+    caller: &Authorized<SchoolStaff>,
+    filter: &AttentionFilter,
+) -> Result<AttentionList, ApiError> {
+    let program_ids = match (caller.role, &filter.school_id) {
+        (Role::DistrictAdmin, Some(school)) => {
+            scope::district_school(conn, caller, school)?;
+            queries::program_ids(conn, ProgramScope::School(school))?
+        }
+        (Role::DistrictAdmin, None) => {
+            queries::program_ids(conn, ProgramScope::District(&caller.district_id))?
+        }
+        (_, requested) => {
+            let own = scope::program_school(caller, requested.as_deref())?;
+            queries::program_ids(conn, ProgramScope::School(&own))?
+        }
+    };
+    attention_list(conn, &program_ids, today())
+}
+
 /// Matches that need a counselor: behind the cadence, no meeting in 30 days, or closed early.
 /// Sorted by urgency: safety-concern closures first, then active matches by days without
 /// contact, then other early closures, newest first.
@@ -206,22 +228,7 @@ pub async fn attention(
     let filter = filter.0;
     let list = state
         .db
-        .run(move |conn| {
-            let program_ids = match (caller.role, &filter.school_id) {
-                (Role::DistrictAdmin, Some(school)) => {
-                    scope::district_school(conn, &caller, school)?;
-                    queries::program_ids(conn, ProgramScope::School(school))?
-                }
-                (Role::DistrictAdmin, None) => {
-                    queries::program_ids(conn, ProgramScope::District(&caller.district_id))?
-                }
-                (_, requested) => {
-                    let own = scope::program_school(&caller, requested.as_deref())?;
-                    queries::program_ids(conn, ProgramScope::School(&own))?
-                }
-            };
-            attention_list(conn, &program_ids, today())
-        })
+        .run(move |conn| attention_of(conn, &caller, &filter))
         .await?;
     Ok(web::Json(list))
 }

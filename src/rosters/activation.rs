@@ -233,6 +233,36 @@ fn login_cards_csv(codes: &[IssuedCode]) -> Result<String, ApiError> {
     out.finish()
 }
 
+/// Issues activation codes for a school's accounts (a class, a grade, or chosen accounts),
+/// on the record; the codes are shown once, to print as login cards.
+pub fn issue_for(
+    conn: &mut DbConnection,
+    caller: &Authorized<RosterAdmins>,
+    school_id: &str,
+    body: &IssueCodes,
+) -> Result<Vec<IssuedCode>, ApiError> {
+    let school = scope::roster_school(conn, caller, school_id)?;
+    let accounts = accounts_for(conn, caller, &school.id, body)?;
+    let codes = issue(
+        conn,
+        caller,
+        accounts,
+        body.expires_in_days.unwrap_or(DEFAULT_DAYS),
+    )?;
+    crate::audit::record_in_transaction(
+        conn,
+        &**caller,
+        "activation_codes.issue",
+        serde_json::json!({
+            "school_id": school.id,
+            "class_id": body.class_id,
+            "grade": body.grade,
+            "accounts": codes.len(),
+        }),
+    )?;
+    Ok(codes)
+}
+
 /// Issue activation codes for a class, a grade or chosen accounts of a school.
 ///
 /// For school and district administrators. Each account gets a new one-time code (any unused
@@ -261,33 +291,10 @@ pub async fn issue_for_school(
     query: ValidQuery<CodesQuery>,
     body: ValidJson<IssueCodes>,
 ) -> Result<HttpResponse, ApiError> {
-    let school_id = path.into_inner();
-    let body = body.0;
-    let caller = caller.caller;
+    let (school_id, body) = (path.into_inner(), body.0);
     let codes = state
         .db
-        .write(move |conn| {
-            let school = scope::roster_school(conn, &caller, &school_id)?;
-            let accounts = accounts_for(conn, &caller, &school.id, &body)?;
-            let codes = issue(
-                conn,
-                &caller,
-                accounts,
-                body.expires_in_days.unwrap_or(DEFAULT_DAYS),
-            )?;
-            crate::audit::record_in_transaction(
-                conn,
-                &caller,
-                "activation_codes.issue",
-                serde_json::json!({
-                    "school_id": school.id,
-                    "class_id": body.class_id,
-                    "grade": body.grade,
-                    "accounts": codes.len(),
-                }),
-            )?;
-            Ok(codes)
-        })
+        .write(move |conn| issue_for(conn, &caller, &school_id, &body))
         .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::CACHE_CONTROL, "no-store"));

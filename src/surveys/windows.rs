@@ -10,7 +10,7 @@ use super::roster;
 use super::scope;
 use crate::accounts::{Authorized, DistrictAdmins, Role, SchoolStaff, Staff};
 use crate::authz;
-use crate::db;
+use crate::db::{self, DbConnection};
 use crate::error::{ApiError, Forbidden, NotFound};
 use crate::extract::{IdPath, ValidJson, ValidQuery};
 use crate::pagination::Page;
@@ -164,6 +164,51 @@ pub async fn get_window(
     Ok(web::Json(window))
 }
 
+/// Records a guardian's opt-out of a student from an open or upcoming window (true when new).
+pub fn opt_out(
+    conn: &mut DbConnection,
+    caller: &Authorized<SchoolStaff>,
+    id: &str,
+    student_id: &str,
+) -> Result<bool, ApiError> {
+    let window = scope::window(conn, caller, id)?;
+    if window.state_at(db::now()) == WindowState::Closed {
+        return Err(ApiError::conflict(
+            None,
+            "this window has closed; opt-outs apply to open and upcoming windows",
+        ));
+    }
+    let student = authz::user(conn, caller, student_id)
+        .map_err(|_| ApiError::invalid("student_id", "no such student in your scope"))?;
+    // Once frozen, the window is offered to its roster; before, to the current placement.
+    let offered = student.role == Role::Student
+        && if window.frozen_at.is_some() {
+            roster::is_on_roster(conn, &window.id, &student.id)?
+        } else {
+            student.grade.is_some_and(|g| window.grades().contains(&g))
+                && match &student.school_id {
+                    Some(school) => queries::window_includes_school(conn, &window.id, school)?,
+                    None => false,
+                }
+        };
+    if !offered {
+        return Err(ApiError::invalid(
+            "student_id",
+            "the student is not offered this survey",
+        ));
+    }
+    let created = queries::record_opt_out(conn, &window, &student.id, &caller.user_id)?;
+    if created {
+        crate::audit::record_in_transaction(
+            conn,
+            &**caller,
+            "survey.opt_out",
+            serde_json::json!({"window_id": window.id, "student_id": student.id}),
+        )?;
+    }
+    Ok(created)
+}
+
 /// Record a guardian's opt-out (PPRA) for a student of your school: the student is not offered
 /// the survey from now on. Idempotent. Answered alike whether or not the student has already
 /// answered (the opt-out then applies to what is left: nothing), so that this route tells
@@ -190,46 +235,7 @@ pub async fn create_opt_out(
     let student_id = body.0.student_id;
     let created = state
         .db
-        .write(move |conn| {
-            let window = scope::window(conn, &caller, &id)?;
-            if window.state_at(db::now()) == WindowState::Closed {
-                return Err(ApiError::conflict(
-                    None,
-                    "this window has closed; opt-outs apply to open and upcoming windows",
-                ));
-            }
-            let student = authz::user(conn, &caller, &student_id)
-                .map_err(|_| ApiError::invalid("student_id", "no such student in your scope"))?;
-            // Once frozen, the window is offered to its roster; before, to the current placement.
-            let offered = student.role == Role::Student
-                && if window.frozen_at.is_some() {
-                    roster::is_on_roster(conn, &window.id, &student.id)?
-                } else {
-                    student.grade.is_some_and(|g| window.grades().contains(&g))
-                        && match &student.school_id {
-                            Some(school) => {
-                                queries::window_includes_school(conn, &window.id, school)?
-                            }
-                            None => false,
-                        }
-                };
-            if !offered {
-                return Err(ApiError::invalid(
-                    "student_id",
-                    "the student is not offered this survey",
-                ));
-            }
-            let created = queries::record_opt_out(conn, &window, &student.id, &caller.user_id)?;
-            if created {
-                crate::audit::record_in_transaction(
-                    conn,
-                    &caller,
-                    "survey.opt_out",
-                    serde_json::json!({"window_id": window.id, "student_id": student.id}),
-                )?;
-            }
-            Ok(created)
-        })
+        .write(move |conn| opt_out(conn, &caller, &id, &student_id))
         .await?;
     Ok(if created {
         HttpResponse::Created().finish()

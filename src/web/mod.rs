@@ -35,13 +35,18 @@ pub fn is_page(path: &str) -> bool {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    use pages::{home, mentoring, reports, sign_in, student, support, teacher};
+    use pages::{
+        activate, audit, cards, home, mentoring, opt_outs, reports, sign_in, student, support,
+        teacher,
+    };
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(assets::stylesheet))
         .route("/favicon.ico", web::get().to(assets::icon))
         .route("/sign-in", web::get().to(sign_in::form))
         .route("/sign-in", web::post().to(sign_in::submit))
         .route("/sign-out", web::post().to(sign_in::sign_out))
+        .route("/activate", web::get().to(activate::form))
+        .route("/activate", web::post().to(activate::submit))
         .route("/surveys/{id}", web::get().to(student::survey_intro))
         .route("/surveys/{id}", web::post().to(student::survey_step))
         .route(
@@ -72,6 +77,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/mentoring/programs/{id}/accept",
             web::post().to(mentoring::accept),
         )
+        .route("/login-cards", web::get().to(cards::form))
+        .route("/login-cards", web::post().to(cards::issue))
+        .route("/opt-outs", web::get().to(opt_outs::page))
+        .route("/opt-outs", web::post().to(opt_outs::record))
+        .route("/audit", web::get().to(audit::trail))
         .route("/reports", web::get().to(reports::index))
         .route("/reports/windows/{id}", web::get().to(reports::report))
         .route(

@@ -111,12 +111,24 @@ impl Frame {
         let items: &[(&'static str, &'static str)] = match role {
             Role::Student => &[("/", t.nav_today)],
             Role::Teacher => &[("/", t.nav_classes), ("/library", t.nav_library)],
-            Role::Counselor | Role::SchoolAdmin => &[
-                ("/", t.nav_mentoring),
+            Role::Counselor => &[
+                ("/mentoring", t.nav_mentoring),
                 ("/reports", t.nav_reports),
+                ("/opt-outs", t.nav_opt_outs),
                 ("/library", t.nav_library),
             ],
-            Role::DistrictAdmin => &[("/", t.nav_reports), ("/library", t.nav_library)],
+            Role::SchoolAdmin => &[
+                ("/mentoring", t.nav_mentoring),
+                ("/reports", t.nav_reports),
+                ("/opt-outs", t.nav_opt_outs),
+                ("/login-cards", t.nav_cards),
+                ("/library", t.nav_library),
+            ],
+            Role::DistrictAdmin => &[
+                ("/reports", t.nav_reports),
+                ("/audit", t.nav_audit),
+                ("/library", t.nav_library),
+            ],
         };
         Frame {
             t,

@@ -562,3 +562,277 @@ fn pages_are_never_cached_and_allow_no_script() {
     let api = app.get("/api/v1/nowhere", None);
     assert_eq!(api.header("content-type"), Some("application/problem+json"));
 }
+
+/// The first login card's code on a page of cards.
+fn first_code(body: &str) -> String {
+    let at = body.find("class=\"code\">").expect("a code on the cards") + 13;
+    body[at..].split('<').next().unwrap().to_owned()
+}
+
+#[test]
+fn login_cards_are_issued_once_on_the_record_and_a_code_sets_the_password_on_the_activation_page() {
+    let app = TestApp::spawn();
+    let class = class_id(&mut app.conn(), "Health & Wellness 7");
+    let mut counselor = Pages::new(&app);
+    counselor.sign_in("daniel.kim");
+    assert_eq!(
+        counselor.get("/login-cards").status,
+        403,
+        "roster administrators only"
+    );
+    let mut admin = Pages::new(&app);
+    admin.sign_in("gregory.tan");
+    let form = admin.get("/login-cards");
+    assert_eq!(form.status, 200);
+    let csrf = form.csrf();
+    // Neither or both of class and grade: named, nothing issued.
+    let neither = admin.post("/login-cards", &[("csrf", &csrf)]);
+    assert_eq!(neither.status, 422);
+    let both = admin.post(
+        "/login-cards",
+        &[("csrf", &csrf), ("class_id", &class), ("grade", "7")],
+    );
+    assert_eq!(both.status, 422);
+    let cards = admin.post(
+        "/login-cards",
+        &[
+            ("csrf", &csrf),
+            ("class_id", &class),
+            ("include_activated", "yes"),
+        ],
+    );
+    assert_eq!(cards.status, 200, "{}", cards.body);
+    assert_eq!(cards.header("cache-control"), Some("no-store"));
+    assert!(cards.body.contains("andreg197"));
+    let card_start = cards.body.find("andreg197").unwrap();
+    let code = first_code(&cards.body[card_start..]);
+    app.seal_audit();
+    let issued: i64 = audit_events::table
+        .filter(audit_events::action.eq("activation_codes.issue"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(issued, 1);
+
+    // The student uses the code on the activation page (no session, no token needed).
+    let mut student = Pages::new(&app);
+    let page = student.get("/activate");
+    assert_eq!(page.status, 200);
+    let differ = student.post(
+        "/activate",
+        &[
+            ("code", &code),
+            ("password", "Sunflower-2027"),
+            ("password_again", "Sunflower-2028"),
+        ],
+    );
+    assert_eq!(differ.status, 422);
+    assert!(differ.body.contains("id=\"password_again-error\""));
+    let wrong = student.post(
+        "/activate",
+        &[
+            ("code", "AAAA-BBBB-CCCC"),
+            ("password", "Sunflower-2027"),
+            ("password_again", "Sunflower-2027"),
+        ],
+    );
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("id=\"code-error\""));
+    student.origin = Some("https://evil.example".into());
+    let forged = student.post(
+        "/activate",
+        &[
+            ("code", &code),
+            ("password", "Sunflower-2027"),
+            ("password_again", "Sunflower-2027"),
+        ],
+    );
+    assert_eq!(forged.status, 403);
+    student.origin = Some(app.base.clone());
+    let done = student.post(
+        "/activate",
+        &[
+            ("code", &code),
+            ("password", "Sunflower-2027"),
+            ("password_again", "Sunflower-2027"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/sign-in?activated=andreg197")
+    );
+    let signed_in = student.try_sign_in("andreg197", "Sunflower-2027", "/");
+    assert_eq!(signed_in.status, 303);
+    let again = student.post(
+        "/activate",
+        &[
+            ("code", &code),
+            ("password", "Sunflower-2029"),
+            ("password_again", "Sunflower-2029"),
+        ],
+    );
+    assert_eq!(again.status, 422, "a code works once");
+}
+
+#[test]
+fn a_check_in_and_a_request_for_help_go_through_the_support_rules() {
+    use securebase::db::schema::{check_ins, help_requests};
+    let app = TestApp::spawn();
+    let mut student = Pages::new(&app);
+    student.sign_in("andreg197");
+    let form = student.get("/check-in");
+    assert_eq!(form.status, 200);
+    let csrf = form.csrf();
+    let missing = student.post("/check-in", &[("csrf", &csrf), ("intensity", "3")]);
+    assert_eq!(missing.status, 422);
+    assert!(missing.body.contains("id=\"emotion-error\""));
+    let too_long = "x".repeat(501);
+    let long = student.post(
+        "/check-in",
+        &[
+            ("csrf", &csrf),
+            ("emotion", "calm"),
+            ("intensity", "3"),
+            ("note", &too_long),
+        ],
+    );
+    assert_eq!(long.status, 422, "{}", long.body);
+    assert!(long.body.contains(&too_long), "what was typed is kept");
+    let id = user_id(&mut app.conn(), "andreg197");
+    let before: i64 = check_ins::table
+        .filter(check_ins::student_id.eq(&id))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    let done = student.post(
+        "/check-in",
+        &[
+            ("csrf", &csrf),
+            ("emotion", "calm"),
+            ("intensity", "2"),
+            ("note", "ok"),
+            ("wants_to_talk", "yes"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after: i64 = check_ins::table
+        .filter(check_ins::student_id.eq(&id))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert!(
+        after == before + 1 || after == before,
+        "today's check-in recorded or replaced"
+    );
+    let today = student.get("/?checked_in=1");
+    assert!(today.body.contains("Thank you for checking in"));
+    assert!(today.body.contains("Calm"));
+    // "I would like to talk" opened a request; another through the help form.
+    let requests = |app: &TestApp| -> i64 {
+        help_requests::table
+            .filter(help_requests::student_id.eq(&id))
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap()
+    };
+    let opened = requests(&app);
+    assert!(opened >= 1);
+    let help = student.get("/help");
+    assert_eq!(help.status, 200);
+    let bad = student.post(
+        "/help",
+        &[
+            ("csrf", &csrf),
+            ("topic", "not-a-topic"),
+            ("urgency", "today"),
+        ],
+    );
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("id=\"topic-error\""));
+    let sent = student.post(
+        "/help",
+        &[
+            ("csrf", &csrf),
+            ("topic", "friends"),
+            ("urgency", "today"),
+            ("to", ""),
+        ],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(requests(&app), opened + 1);
+    let mut teacher = Pages::new(&app);
+    teacher.sign_in("samuel.ortega");
+    assert_eq!(teacher.get("/check-in").status, 403);
+}
+
+#[test]
+fn opt_outs_and_the_audit_trail_through_the_pages() {
+    use securebase::db::schema::survey_opt_outs;
+    let app = TestApp::spawn();
+    let mut counselor = Pages::new(&app);
+    counselor.sign_in("daniel.kim");
+    let page = counselor.get("/opt-outs");
+    assert_eq!(page.status, 200);
+    let at = page.body.find("<option value=\"").unwrap();
+    let window = page.body[at..]
+        .split("<option value=\"")
+        .map(|p| p.split('"').next().unwrap())
+        .find(|v| !v.is_empty())
+        .expect("an open or upcoming window")
+        .to_owned();
+    let csrf = page.csrf();
+    let unknown = counselor.post(
+        "/opt-outs",
+        &[
+            ("csrf", &csrf),
+            ("window_id", &window),
+            ("student", "nobody-here"),
+        ],
+    );
+    assert_eq!(unknown.status, 422);
+    assert!(unknown.body.contains("id=\"student-error\""));
+    assert!(unknown.body.contains("value=\"nobody-here\""));
+    let elsewhere = counselor.post(
+        "/opt-outs",
+        &[
+            ("csrf", &csrf),
+            ("window_id", &window),
+            ("student", "adityah171"),
+        ],
+    );
+    assert_eq!(
+        elsewhere.status, 422,
+        "another school's student is not found"
+    );
+    let done = counselor.post(
+        "/opt-outs",
+        &[
+            ("csrf", &csrf),
+            ("window_id", &window),
+            ("student", "amaraa251"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let id = user_id(&mut app.conn(), "amaraa251");
+    let stored: i64 = survey_opt_outs::table
+        .filter(survey_opt_outs::student_id.eq(&id))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(stored, 1);
+
+    assert_eq!(counselor.get("/audit").status, 403, "district staff only");
+    let mut district = Pages::new(&app);
+    district.sign_in("denise.whitfield");
+    let trail = district.get("/audit?action=survey.opt_out");
+    assert_eq!(trail.status, 200);
+    assert!(trail.body.contains("survey.opt_out"));
+    assert!(
+        trail.body.contains(&id),
+        "the opt-out's scope names the student"
+    );
+    let bad_day = district.get("/audit?on=2026-13-40");
+    assert_eq!(bad_day.status, 422);
+    assert!(bad_day.body.contains("id=\"on-error\""));
+}

@@ -49,6 +49,8 @@ const ROLES = [
     ['district_admin', DISTRICT_ADMIN],
 ];
 const CLASS_NAME = 'Health & Wellness 7';
+// A Riverbend grade 7 student whose survey no journey takes.
+const STUDENT_OPTED_OUT = 'amaraa251';
 
 // --- small helpers ---------------------------------------------------------------------------
 
@@ -379,6 +381,61 @@ journey('g', 'bad input on "Assign a lesson": errors next to the fields, 422', a
         `"Lesson" names no error message (aria-describedby on the fieldset or its radios → an id ending in -error)`,
     );
     await check(page, 'teacher-assign-lesson-errors');
+});
+
+journey('i', 'student checks in and asks an adult for help', async (browser) => {
+    const page = await newPage(browser);
+    await signIn(page, BASE, STUDENT);
+    await follow(page, page.getByRole('link', { name: /^(Check in|Change my check-in)$/ }).first());
+    await expectH1(page, 'How are you today?');
+    // Sent without a feeling: the error is named beside the question, nothing is saved.
+    let status = await follow(page, page.getByRole('button', { name: 'Save my check-in' }));
+    assert(status === 422, `a check-in without a feeling answered ${status}`);
+    await check(page, 'student-check-in-errors');
+    await page.getByRole('group', { name: 'How do you feel?' }).getByRole('radio').first().check();
+    await page.getByRole('group', { name: 'How strong is the feeling?' }).getByRole('radio').nth(2).check();
+    await page.getByLabel('Anything you want to say? (optional)').fill('A good day.');
+    status = await follow(page, page.getByRole('button', { name: 'Save my check-in' }));
+    assert(status < 400, `the check-in answered ${status}`);
+    assert((await page.getByRole('status').filter({ hasText: 'Thank you for checking in' }).count()) > 0, 'no thanks for the check-in');
+    await check(page, 'student-checked-in');
+    await follow(page, page.getByRole('link', { name: 'Ask an adult for help' }));
+    await page.getByRole('group', { name: 'What is it about?' }).getByRole('radio', { name: 'Friends' }).check();
+    status = await follow(page, page.getByRole('button', { name: 'Send my request' }));
+    assert(status < 400, `the request for help answered ${status}`);
+    assert((await page.getByRole('status').filter({ hasText: 'Your request was sent' }).count()) > 0, 'no word that the request was sent');
+    assert((await page.getByRole('heading', { name: 'Your requests' }).count()) > 0, 'the request is not listed');
+    await check(page, 'student-asked-for-help');
+});
+
+journey('j', 'school admin prints login cards; counselor records an opt-out', async (browser) => {
+    const admin = await newPage(browser);
+    await signIn(admin, BASE, SCHOOL_ADMIN);
+    await follow(admin, admin.getByRole('link', { name: 'Login cards', exact: true }));
+    await admin.getByLabel('A class').selectOption({ label: CLASS_NAME });
+    await admin.getByLabel('Also for students who already have a password').check();
+    const status = await follow(admin, admin.getByRole('button', { name: 'Make the cards' }));
+    assert(status === 200, `making cards answered ${status}`);
+    const cards = admin.locator('.login-card');
+    assert((await cards.count()) > 0, 'no login card printed');
+    await check(admin, 'school_admin-login-cards');
+
+    const counselor = await newPage(browser);
+    await signIn(counselor, BASE, COUNSELOR);
+    await follow(counselor, counselor.getByRole('link', { name: 'Survey opt-outs', exact: true }));
+    const survey = counselor.getByLabel('Survey');
+    const options = await survey.locator('option').count();
+    assert(options > 1, 'no open or upcoming survey to opt a student out of');
+    await survey.selectOption({ index: 1 });
+    await counselor.getByLabel("Student's username").fill('no-such-student');
+    let answered = await follow(counselor, counselor.getByRole('button', { name: 'Record the opt-out' }));
+    assert(answered === 422, `an unknown student answered ${answered}`);
+    await check(counselor, 'counselor-opt-out-error');
+    await counselor.getByLabel("Student's username").fill(STUDENT_OPTED_OUT);
+    answered = await follow(counselor, counselor.getByRole('button', { name: 'Record the opt-out' }));
+    assert(answered < 400, `the opt-out answered ${answered}`);
+    assert((await counselor.getByRole('status').filter({ hasText: 'Recorded' }).count()) > 0, 'no word that it was recorded');
+    await check(counselor, 'counselor-opt-out-recorded');
 });
 
 for (const [role, username] of ROLES) {

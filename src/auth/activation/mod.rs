@@ -69,10 +69,25 @@ pub async fn activate(
     body: ValidJson<ActivateRequest>,
 ) -> Result<web::Json<Activated>, ApiError> {
     let ip = super::routes::client_ip(&req, state.config.trust_forwarded_for);
-    auth.activation_limiter
-        .check(&ip)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let ActivateRequest { code, password } = body.0;
+    Ok(web::Json(
+        with_code(&state, &auth, &ip, code, password).await?,
+    ))
+}
+
+/// Sets an account's first password with its one-time code (the API's `POST /auth/activate`
+/// and the pages' activation form): rate-limited per address, the code claimed once, every
+/// earlier session ended, on the record.
+pub async fn with_code(
+    state: &AppState,
+    auth: &crate::auth::AuthState,
+    ip: &str,
+    code: String,
+    password: String,
+) -> Result<Activated, ApiError> {
+    auth.activation_limiter
+        .check(ip)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
     let code_hash = hash_code(&code);
     // A cheap look first, so a wrong code costs no password hashing.
     let lookup = code_hash.clone();
@@ -124,9 +139,9 @@ pub async fn activate(
         })
         .await?;
     tracing::info!(user_id = %account.id, "account activated");
-    Ok(web::Json(Activated {
+    Ok(Activated {
         role: account.role,
         username: account.username,
         given_name: account.given_name,
-    }))
+    })
 }

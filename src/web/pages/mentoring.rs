@@ -7,8 +7,9 @@ use askama::Template;
 
 use crate::accounts::SchoolStaff;
 use crate::error::ApiError;
-use crate::mentoring::dto::{MatchFilter, NewMatches, PairRequest};
+use crate::mentoring::dto::{AttentionFilter, MatchFilter, NewMatches, PairRequest};
 use crate::mentoring::matches;
+use crate::mentoring::meetings::{self, AttentionList, AttentionReason};
 use crate::mentoring::models::{Match, Program};
 use crate::mentoring::programs::{self, ProgramDetail};
 use crate::mentoring::suggestions::{self, SuggestionSet};
@@ -22,6 +23,17 @@ use crate::web::page::{field_errors, render, see_other, text, Frame, Viewer, Web
 struct ProgramsPage {
     frame: Frame,
     programs: Vec<Program>,
+    attention: AttentionList,
+}
+
+/// Why a match is on the attention list, in words.
+fn reason(r: &AttentionReason) -> &'static str {
+    let t = text();
+    match r {
+        AttentionReason::BehindCadence => t.reason_behind,
+        AttentionReason::NoRecentMeeting => t.reason_no_meeting,
+        AttentionReason::ClosedEarly => t.reason_closed_early,
+    }
 }
 
 /// The programs of the school.
@@ -30,14 +42,18 @@ pub async fn programs(
     viewer: Viewer<SchoolStaff>,
 ) -> Result<HttpResponse, WebError> {
     let who = viewer.who.clone();
-    let page = state
+    let (page, attention) = state
         .db
         .run(move |conn| {
             let paging = PageParams {
                 page: Some(1),
                 limit: Some(100),
             };
-            programs::programs_of(conn, &who, paging)
+            let filter = AttentionFilter { school_id: None };
+            Ok((
+                programs::programs_of(conn, &who, paging)?,
+                meetings::attention_of(conn, &who, &filter)?,
+            ))
         })
         .await?;
     render(
@@ -45,6 +61,7 @@ pub async fn programs(
         &ProgramsPage {
             frame: Frame::new(&viewer, text().mentoring_title, "/mentoring"),
             programs: page.items,
+            attention,
         },
     )
 }

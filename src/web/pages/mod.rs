@@ -1,7 +1,11 @@
 //! The pages, one module per audience.
 
+pub mod activate;
+pub mod audit;
+pub mod cards;
 pub mod home;
 pub mod mentoring;
+pub mod opt_outs;
 pub mod reports;
 pub mod sign_in;
 pub mod student;

@@ -37,6 +37,7 @@ struct SignInPage {
 pub struct SignInQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    activated: Option<String>,
 }
 
 fn cookie(name: &str, value: String) -> Cookie<'static> {
@@ -67,7 +68,9 @@ pub async fn form(
     query: web::Query<SignInQuery>,
 ) -> Result<HttpResponse, WebError> {
     let t = text();
-    let notice = if query.signed_out.is_some() {
+    let notice = if query.activated.is_some() {
+        Some(t.activated)
+    } else if query.signed_out.is_some() {
         Some(t.signed_out)
     } else if query.next.is_some() {
         Some(t.session_ended)
