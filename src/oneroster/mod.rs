@@ -11,7 +11,7 @@ mod fields;
 mod orgs;
 mod people;
 mod plan;
-mod report;
+pub mod report;
 pub mod routes;
 mod sections;
 mod slots;

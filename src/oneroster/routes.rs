@@ -69,15 +69,35 @@ pub async fn import_oneroster(
     req: HttpRequest,
     payload: Multipart,
 ) -> Result<web::Json<ImportReport>, ApiError> {
-    let district_id = path.into_inner();
-    rosters::scope::own_district(&caller, &district_id)?;
-    let limit = state.config.import_max_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit) {
+    let (district_id, dry_run) = (path.into_inner(), query.0.dry_run);
+    let report =
+        upload_and_import(&state, &caller, district_id, dry_run, declared, payload).await?;
+    if report.error_count > 0 {
+        return Err(report.rejection());
+    }
+    Ok(web::Json(report))
+}
+
+/// Receives a bundle (the multipart field `file`, under `IMPORT_MAX_BYTES` and within
+/// `UPLOAD_TIMEOUT_SECS`) and imports it into the caller's district, or only checks it with
+/// `dry_run`; the report lists every problem (then nothing was written). For the API's
+/// `POST …/imports/oneroster` and the pages' import form.
+pub async fn upload_and_import(
+    state: &AppState,
+    caller: &Authorized<DistrictAdmins>,
+    district_id: String,
+    dry_run: bool,
+    declared_length: Option<u64>,
+    payload: Multipart,
+) -> Result<ImportReport, ApiError> {
+    rosters::scope::own_district(caller, &district_id)?;
+    let limit = state.config.import_max_bytes;
+    if declared_length.is_some_and(|length| length > limit) {
         return Err(too_large(limit));
     }
     let deadline = std::time::Duration::from_secs(state.config.upload_timeout_secs);
@@ -89,9 +109,8 @@ pub async fn import_oneroster(
     let limits = Limits {
         max_uncompressed_bytes: state.config.import_max_uncompressed_bytes,
     };
-    let dry_run = query.0.dry_run;
     let caller = caller.caller.clone();
-    let report = state
+    state
         .db
         .run(move |conn| {
             super::import(
@@ -103,11 +122,7 @@ pub async fn import_oneroster(
                 Some(&caller),
             )
         })
-        .await?;
-    if report.error_count > 0 {
-        return Err(report.rejection());
-    }
-    Ok(web::Json(report))
+        .await
 }
 
 fn too_large(limit: u64) -> ApiError {

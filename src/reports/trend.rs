@@ -234,27 +234,48 @@ pub async fn district_trend(
     query: ValidQuery<TrendQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner().id;
     let drawn = wants_svg(&req, query.0.format);
     let (lineage, indicator) = (query.0.lineage_id, query.0.indicator);
-    let keys = state.seal_keys.clone();
-    let (out, drawing) = state
+    let (out, drawing) = district_trend_of(
+        &state,
+        &caller,
+        path.into_inner().id,
+        lineage,
+        indicator,
+        drawn,
+    )
+    .await?;
+    Ok(match drawing {
+        Some(svg) => pictures::svg(svg),
+        None => HttpResponse::Ok().json(out),
+    })
+}
+
+/// The district's climate trend over the closed windows of a questionnaire lineage, read on
+/// the record, and when `drawn` its chart (SVG). For the API and the pages.
+pub async fn district_trend_of(
+    state: &AppState,
+    caller: &Authorized<DistrictAdmins>,
+    id: String,
+    lineage: Option<String>,
+    indicator: Option<Indicator>,
+    drawn: bool,
+) -> Result<(ClimateTrend, Option<String>), ApiError> {
+    let (keys, caller) = (state.seal_keys.clone(), caller.clone());
+    state
         .db
         .write(move |conn| {
             let district = rosters::scope::district(conn, &caller, &id)?;
             let t = trend(conn, &caller, None, lineage.as_deref(), &keys)?;
-            audit::record(conn, &caller, "report.read",
+            audit::record(conn, &*caller, "report.read",
                 json!({"report": "district_climate_trend", "district_id": district.id,
                        "lineage_id": t.trend.lineage_id, "format": if drawn { "svg" } else { "json" }}))?;
-            let drawing = drawn.then(|| Drawing {
-                indicator,
-                scope_name: district.name.clone(),
-                min_cell_size: t.min_cell_size,
+            let svg = drawn.then(|| {
+                pictures::trend(&t.trend, indicator, &district.name, t.min_cell_size)
             });
-            Ok((t.trend, drawing))
+            Ok((t.trend, svg))
         })
-        .await?;
-    Ok(respond(out, drawing))
+        .await
 }
 
 #[derive(Debug, Clone, Deserialize, Validate, IntoParams)]

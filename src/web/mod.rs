@@ -36,8 +36,8 @@ pub fn is_page(path: &str) -> bool {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::{
-        activate, audit, cards, home, mentoring, opt_outs, reports, sign_in, student, support,
-        teacher,
+        activate, audit, cards, home, imports, mentoring, opt_outs, reports, sign_in, student,
+        support, teacher, trends,
     };
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(assets::stylesheet))
@@ -82,7 +82,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/opt-outs", web::get().to(opt_outs::page))
         .route("/opt-outs", web::post().to(opt_outs::record))
         .route("/audit", web::get().to(audit::trail))
+        .route("/imports", web::get().to(imports::form))
+        .route("/imports", web::post().to(imports::upload))
         .route("/reports", web::get().to(reports::index))
+        .route("/reports/trend", web::get().to(trends::trend))
+        .route("/reports/trend.svg", web::get().to(trends::chart))
         .route("/reports/windows/{id}", web::get().to(reports::report))
         .route(
             "/reports/windows/{id}/chart.svg",

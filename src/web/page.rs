@@ -127,6 +127,7 @@ impl Frame {
             Role::DistrictAdmin => &[
                 ("/reports", t.nav_reports),
                 ("/audit", t.nav_audit),
+                ("/imports", t.nav_imports),
                 ("/library", t.nav_library),
             ],
         };

@@ -836,3 +836,39 @@ fn opt_outs_and_the_audit_trail_through_the_pages() {
     assert_eq!(bad_day.status, 422);
     assert!(bad_day.body.contains("id=\"on-error\""));
 }
+
+#[test]
+fn a_roster_bundle_is_checked_and_its_problems_listed_on_the_import_page() {
+    use crate::helpers::oneroster::{multipart, Bundle};
+    let app = TestApp::spawn();
+    let mut teacher = Pages::new(&app);
+    teacher.sign_in("samuel.ortega");
+    assert_eq!(teacher.get("/imports").status, 403);
+    let mut district = Pages::new(&app);
+    district.sign_in("denise.whitfield");
+    let form = district.get("/imports");
+    assert_eq!(form.status, 200);
+    let at = form.body.find("action=\"/imports?csrf=").unwrap() + 22;
+    let token = form.body[at..].split('"').next().unwrap().to_owned();
+    let (content_type, body) = multipart(&Bundle::sample().zip());
+    let forged = district.post_raw("/imports?dry_run=1&csrf=forged", &content_type, &body);
+    assert_eq!(forged.status, 403);
+    let checked = district.post_raw(
+        &format!("/imports?csrf={token}&dry_run=1"),
+        &content_type,
+        &body,
+    );
+    assert_eq!(checked.status, 200, "{}", checked.body);
+    assert!(
+        checked.body.contains("The bundle is fine"),
+        "{}",
+        checked.body
+    );
+    let mut broken = Bundle::sample();
+    broken.append("users.csv", "not,a,valid,row\n");
+    let (content_type, body) = multipart(&broken.zip());
+    let refused = district.post_raw(&format!("/imports?csrf={token}"), &content_type, &body);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("nothing was written"));
+    assert!(refused.body.contains("users.csv"));
+}

@@ -110,6 +110,8 @@ struct ReportPage {
     lines: Vec<Line>,
     notes: Vec<String>,
     min_cell_size: i32,
+    /// District staff: the questionnaire's lineage, for its trend.
+    lineage: Option<String>,
 }
 
 fn cell(result: Option<&IndicatorResult>, row_hidden: bool) -> String {
@@ -197,6 +199,8 @@ pub async fn report(
             lines,
             notes: report.meta.notes.clone(),
             min_cell_size: report.meta.min_cell_size,
+            lineage: (viewer.role == Role::DistrictAdmin)
+                .then(|| report.meta.instrument_lineage_id.clone()),
         },
     )
 }

@@ -51,6 +51,21 @@ impl<'a> Pages<'a> {
     }
 
     fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        self.send_body(method, path, form, None)
+    }
+
+    /// POSTs a raw body (a multipart upload) with the session's cookies and the origin.
+    pub fn post_raw(&mut self, path: &str, content_type: &str, body: &[u8]) -> Page {
+        self.send_body("POST", path, None, Some((content_type, body)))
+    }
+
+    fn send_body(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        raw: Option<(&str, &[u8])>,
+    ) -> Page {
         let mut req = self
             .agent
             .request(method, &format!("{}{path}", self.app.base));
@@ -63,12 +78,15 @@ impl<'a> Pages<'a> {
                 .join("; ");
             req = req.set("Cookie", &header);
         }
-        if let (Some(origin), Some(_)) = (&self.origin, form) {
+        if let Some(origin) = self.origin.as_ref().filter(|_| method == "POST") {
             req = req.set("Origin", origin);
         }
-        let result = match form {
-            Some(fields) => req.send_form(fields),
-            None => req.call(),
+        let result = match (form, raw) {
+            (Some(fields), _) => req.send_form(fields),
+            (None, Some((content_type, body))) => {
+                req.set("Content-Type", content_type).send_bytes(body)
+            }
+            (None, None) => req.call(),
         };
         let response = match result {
             Ok(r) => r,
