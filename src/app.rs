@@ -290,6 +290,7 @@ pub fn build_app(
         .configure(crate::web::routes)
         .default_service(web::to(unknown_route))
         .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+        .wrap(actix_web::middleware::from_fn(crate::web::refuse_nul))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());

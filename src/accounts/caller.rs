@@ -40,6 +40,13 @@ impl Caller {
 #[derive(Clone)]
 pub struct Resolved(pub Result<Caller, ApiError>);
 
+/// The outcome of resolving a web session's cookie. Kept apart from [`Resolved`]: the API's
+/// extractors (`Caller`, `Authorized<R>`) read only a bearer token's outcome, so a session
+/// cookie never authenticates an API call, whatever path the request was routed by; only the
+/// pages ask for it ([`Authorized::from_session`]).
+#[derive(Clone)]
+pub struct SessionResolved(pub Result<Caller, ApiError>);
+
 fn resolved_caller(req: &HttpRequest) -> Result<Caller, ApiError> {
     match req.extensions().get::<Resolved>() {
         Some(Resolved(result)) => result.clone(),
@@ -85,24 +92,37 @@ impl<R: RoleSet> std::ops::Deref for Authorized<R> {
     }
 }
 
+impl<R: RoleSet> Authorized<R> {
+    fn check(caller: Caller) -> Result<Self, ApiError> {
+        if R::ROLES.contains(&caller.role) {
+            Ok(Authorized {
+                caller,
+                _roles: PhantomData,
+            })
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this operation is only for {}",
+                R::DESCRIPTION
+            )))
+        }
+    }
+
+    /// The same proof for a request of the web pages, from its session (never a bearer token).
+    pub fn from_session(req: &HttpRequest) -> Result<Self, ApiError> {
+        let resolved = match req.extensions().get::<SessionResolved>() {
+            Some(SessionResolved(result)) => result.clone(),
+            None => Err(ApiError::Unauthorized("not signed in")),
+        };
+        resolved.and_then(Self::check)
+    }
+}
+
 impl<R: RoleSet> FromRequest for Authorized<R> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(resolved_caller(req).and_then(|caller| {
-            if R::ROLES.contains(&caller.role) {
-                Ok(Authorized {
-                    caller,
-                    _roles: PhantomData,
-                })
-            } else {
-                Err(ApiError::forbidden(format!(
-                    "this operation is only for {}",
-                    R::DESCRIPTION
-                )))
-            }
-        }))
+        ready(resolved_caller(req).and_then(Self::check))
     }
 }
 

@@ -8,7 +8,7 @@ pub mod user;
 
 pub use caller::{
     Anyone, Authorized, Caller, DistrictAdmins, Resolved, RoleSet, RosterAdmins, SchoolStaff,
-    Staff, Students, Teachers,
+    SessionResolved, Staff, Students, Teachers,
 };
 pub use role::Role;
 pub use user::{User, UserRow};

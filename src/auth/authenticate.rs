@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use super::tokens::Claims;
 use super::AuthState;
-use crate::accounts::{Caller, Resolved, Role};
+use crate::accounts::{Caller, Resolved, Role, SessionResolved};
 use crate::db::schema::users;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub async fn authenticate(
             if resolved.is_ok() {
                 req.extensions_mut().insert(SessionSecret(secret));
             }
-            req.extensions_mut().insert(Resolved(resolved));
+            req.extensions_mut().insert(SessionResolved(resolved));
         }
     }
     next.call(req).await

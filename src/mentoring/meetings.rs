@@ -79,6 +79,57 @@ pub async fn list_meetings(
     Ok(web::Json(list))
 }
 
+/// Logs a meeting of a started match: by its mentor or the school's counselors and administrators.
+pub fn log_meeting(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    id: &str,
+    new: NewMeeting,
+) -> Result<Meeting, ApiError> {
+    let (m, _, viewer) = scope::mentoring_match(conn, caller, id)?;
+    if !matches!(viewer, MatchViewer::Mentor | MatchViewer::Manager) {
+        return Err(ApiError::forbidden(
+            "meetings are logged by the mentor or the school's counselors",
+        ));
+    }
+    let Some(started) = m.started_on else {
+        return Err(ApiError::conflict(None, "the match has not started yet"));
+    };
+    if new.met_on < started {
+        return Err(ApiError::invalid(
+            "met_on",
+            format!("must not be before the match began ({started})"),
+        ));
+    }
+    if new.met_on > today() {
+        return Err(ApiError::invalid("met_on", "must not be in the future"));
+    }
+    if let Some(closed) = m.closed_on {
+        if new.met_on > closed {
+            return Err(ApiError::invalid(
+                "met_on",
+                format!("must not be after the match closed ({closed})"),
+            ));
+        }
+    }
+    let mut topics = new.topics.clone();
+    topics.sort_unstable();
+    topics.dedup();
+    let row = MeetingRow {
+        id: db::new_id(),
+        match_id: m.id.clone(),
+        met_on: new.met_on,
+        minutes: new.minutes,
+        topics: serde_json::to_string(&topics.iter().map(|t| t.as_str()).collect::<Vec<_>>())
+            .map_err(|e| ApiError::internal(e.to_string()))?,
+        note: new.note.map(|n| n.trim().to_owned()),
+        logged_by: caller.user_id.clone(),
+        created_at: db::now(),
+    };
+    queries::insert_meeting(conn, &row)?;
+    Ok(meeting_view(row, viewer, caller))
+}
+
 /// Log a meeting of a match: its mentor does, or a counselor for them.
 #[utoipa::path(
     tag = "mentoring", security(("bearer" = [])), params(IdPath), request_body = NewMeeting,
@@ -101,52 +152,7 @@ pub async fn create_meeting(
     let new = body.0;
     let meeting = state
         .db
-        .write(move |conn| {
-            let (m, _, viewer) = scope::mentoring_match(conn, &caller, &id)?;
-            if !matches!(viewer, MatchViewer::Mentor | MatchViewer::Manager) {
-                return Err(ApiError::forbidden(
-                    "meetings are logged by the mentor or the school's counselors",
-                ));
-            }
-            let Some(started) = m.started_on else {
-                return Err(ApiError::conflict(None, "the match has not started yet"));
-            };
-            if new.met_on < started {
-                return Err(ApiError::invalid(
-                    "met_on",
-                    format!("must not be before the match began ({started})"),
-                ));
-            }
-            if new.met_on > today() {
-                return Err(ApiError::invalid("met_on", "must not be in the future"));
-            }
-            if let Some(closed) = m.closed_on {
-                if new.met_on > closed {
-                    return Err(ApiError::invalid(
-                        "met_on",
-                        format!("must not be after the match closed ({closed})"),
-                    ));
-                }
-            }
-            let mut topics = new.topics.clone();
-            topics.sort_unstable();
-            topics.dedup();
-            let row = MeetingRow {
-                id: db::new_id(),
-                match_id: m.id.clone(),
-                met_on: new.met_on,
-                minutes: new.minutes,
-                topics: serde_json::to_string(
-                    &topics.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-                )
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-                note: new.note.map(|n| n.trim().to_owned()),
-                logged_by: caller.user_id.clone(),
-                created_at: db::now(),
-            };
-            queries::insert_meeting(conn, &row)?;
-            Ok(meeting_view(row, viewer, &caller))
-        })
+        .write(move |conn| log_meeting(conn, &caller, &id, new))
         .await?;
     Ok(HttpResponse::Created().json(meeting))
 }

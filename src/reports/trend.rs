@@ -298,6 +298,38 @@ pub struct SelActivity {
     pub mentoring: MentoringNumbers,
 }
 
+/// A school's SEL activity in a term (the current one by default), read on the record.
+pub fn sel_activity_of(
+    conn: &mut DbConnection,
+    caller: &Authorized<SchoolStaff>,
+    id: &str,
+    term_id: Option<String>,
+) -> Result<SelActivity, ApiError> {
+    let school = rosters::scope::school(conn, caller, id)?;
+    let today = dates::today();
+    let term = match term_id {
+        Some(t) => rosters::scope::term(conn, caller, &t)
+            .map_err(|_| ApiError::invalid("term_id", "no such term in your district"))?
+            .into_inner(),
+        None => crate::rosters::queries::current_term(conn, &caller.district_id, today)?
+            .ok_or(ApiError::NotFound("term"))?,
+    };
+    let lessons = competency_activity(conn, &school.id, &term.id)?;
+    let mentoring = school_numbers(conn, &school.id, term.starts_on, term.ends_on, today)?;
+    audit::record(
+        conn,
+        &**caller,
+        "report.read",
+        json!({"report": "sel_activity", "school_id": school.id, "term_id": term.id}),
+    )?;
+    Ok(SelActivity {
+        school_id: school.id.clone(),
+        term,
+        lessons,
+        mentoring,
+    })
+}
+
 /// Lessons delivered and completed by competency, and mentoring coverage, for one school and
 /// term: school-level aggregates only.
 #[utoipa::path(
@@ -320,31 +352,7 @@ pub async fn sel_activity(
     let term_id = query.0.term_id;
     let out = state
         .db
-        .write(move |conn| {
-            let school = rosters::scope::school(conn, &caller, &id)?;
-            let today = dates::today();
-            let term = match term_id {
-                Some(t) => rosters::scope::term(conn, &caller, &t)
-                    .map_err(|_| ApiError::invalid("term_id", "no such term in your district"))?
-                    .into_inner(),
-                None => crate::rosters::queries::current_term(conn, &caller.district_id, today)?
-                    .ok_or(ApiError::NotFound("term"))?,
-            };
-            let lessons = competency_activity(conn, &school.id, &term.id)?;
-            let mentoring = school_numbers(conn, &school.id, term.starts_on, term.ends_on, today)?;
-            audit::record(
-                conn,
-                &caller,
-                "report.read",
-                json!({"report": "sel_activity", "school_id": school.id, "term_id": term.id}),
-            )?;
-            Ok(SelActivity {
-                school_id: school.id.clone(),
-                term,
-                lessons,
-                mentoring,
-            })
-        })
+        .write(move |conn| sel_activity_of(conn, &caller, &id, term_id))
         .await?;
     Ok(web::Json(out))
 }

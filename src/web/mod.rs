@@ -17,7 +17,10 @@ pub mod page;
 pub mod pages;
 pub mod text;
 
-use actix_web::web;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, ResponseError};
 
 /// The Content-Security-Policy of every page: our stylesheet and images, no script, no
 /// framing, forms only to ourselves.
@@ -34,10 +37,27 @@ pub fn is_page(path: &str) -> bool {
         || path == "/metrics")
 }
 
+/// Middleware: a page address holding a NUL (`%00`, in the path or the query) is answered
+/// 404 before any page sees it: PostgreSQL cannot compare text with NUL, and no id, search or
+/// filter of ours contains one (the API's extractors refuse it the same way).
+pub async fn refuse_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let raw = req.uri().path_and_query().map_or("", |p| p.as_str());
+    if is_page(req.path()) && raw.to_ascii_lowercase().contains("%00") {
+        let page = page::WebError::Api(crate::error::ApiError::NotFound("page")).error_response();
+        return Ok(req.into_response(page).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use pages::{
-        activate, audit, cards, home, imports, mentoring, opt_outs, reports, sign_in, student,
-        support, teacher, trends,
+        activate, activity, audit, cards, home, imports, meeting, mentoring, opt_outs, reports,
+        sign_in, student, support, teacher, trends,
     };
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(assets::stylesheet))
@@ -70,6 +90,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/mentoring", web::get().to(mentoring::programs))
         .route(
+            "/mentoring/matches/{id}/meeting",
+            web::get().to(meeting::form),
+        )
+        .route(
+            "/mentoring/matches/{id}/meeting",
+            web::post().to(meeting::record),
+        )
+        .route(
             "/mentoring/programs/{id}",
             web::get().to(mentoring::program),
         )
@@ -85,6 +113,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/imports", web::get().to(imports::form))
         .route("/imports", web::post().to(imports::upload))
         .route("/reports", web::get().to(reports::index))
+        .route("/reports/activity", web::get().to(activity::activity))
         .route("/reports/trend", web::get().to(trends::trend))
         .route("/reports/trend.svg", web::get().to(trends::chart))
         .route("/reports/windows/{id}", web::get().to(reports::report))

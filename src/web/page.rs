@@ -40,17 +40,16 @@ impl<R: RoleSet + 'static> FromRequest for Viewer<R> {
     type Error = WebError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let proof = Authorized::<R>::from_request(req, payload);
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let proof = Authorized::<R>::from_session(req);
         let csrf = req
             .extensions()
             .get::<SessionSecret>()
             .map(|s| sessions::csrf_token(&s.0));
         let back_to = back_to(req);
         Box::pin(async move {
-            match (proof.await, csrf) {
+            match (proof, csrf) {
                 (Ok(who), Some(csrf)) => Ok(Viewer { who, csrf }),
-                // Signed in by a bearer token, not a session: pages need the session's forms.
                 (Ok(_), None) | (Err(ApiError::Unauthorized(_)), _) => {
                     Err(WebError::SignIn { back_to })
                 }

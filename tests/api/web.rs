@@ -191,6 +191,37 @@ fn the_api_never_reads_the_session_cookie() {
         None,
     );
     me.problem(401);
+    // Nor by an encoded path the router decodes to the API's (`/%61pi/` is `/api/`).
+    for path in ["/%61pi/v1/me", "/%61pi/v1/classes", "/api%2Fv1/me"] {
+        let sneaked = app.request(
+            "GET",
+            path,
+            None,
+            &[("Cookie", &format!("__Host-securebase-session={secret}"))],
+            None,
+        );
+        assert_ne!(sneaked.status, 200, "{path}: {}", sneaked.text);
+        assert!(!sneaked.text.contains("denise"), "{path}: {}", sneaked.text);
+    }
+}
+
+#[test]
+fn a_nul_in_a_page_address_is_a_404_page_never_a_server_error() {
+    let app = TestApp::spawn();
+    let mut teacher = Pages::new(&app);
+    teacher.sign_in("samuel.ortega");
+    for path in [
+        "/classes/%00",
+        "/assignments/a%00b",
+        "/library?q=%00",
+        "/lessons/x%00",
+    ] {
+        let page = teacher.get(path);
+        assert_eq!(page.status, 404, "{path}: {}", page.body);
+    }
+    let mut district = Pages::new(&app);
+    district.sign_in("denise.whitfield");
+    assert_eq!(district.get("/audit?action=%00").status, 404);
 }
 
 #[test]
@@ -326,6 +357,18 @@ fn a_student_takes_a_survey_part_by_part_once_with_nothing_stored_before_sending
     let again = student.get(&path);
     assert_eq!(again.status, 409);
     assert!(again.body.contains("You have already taken this survey"));
+    // A replayed part (the Back button of a shared computer) draws no answer again.
+    let replay = student.post(
+        &path,
+        &[
+            ("csrf", &again.csrf()),
+            ("part", "1"),
+            ("go", "back"),
+            ("q.anything", "4"),
+        ],
+    );
+    assert_eq!(replay.status, 409);
+    assert!(!replay.body.contains("checked"), "{}", replay.body);
     assert!(!student
         .get("/")
         .body

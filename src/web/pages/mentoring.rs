@@ -24,6 +24,12 @@ struct ProgramsPage {
     frame: Frame,
     programs: Vec<Program>,
     attention: AttentionList,
+    met: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct MetQuery {
+    met: Option<String>,
 }
 
 /// Why a match is on the attention list, in words.
@@ -40,6 +46,7 @@ fn reason(r: &AttentionReason) -> &'static str {
 pub async fn programs(
     state: web::Data<AppState>,
     viewer: Viewer<SchoolStaff>,
+    query: web::Query<MetQuery>,
 ) -> Result<HttpResponse, WebError> {
     let who = viewer.who.clone();
     let (page, attention) = state
@@ -62,6 +69,7 @@ pub async fn programs(
             frame: Frame::new(&viewer, text().mentoring_title, "/mentoring"),
             programs: page.items,
             attention,
+            met: query.met.is_some(),
         },
     )
 }

@@ -276,6 +276,16 @@ pub async fn survey_step(
     let t = crate::web::page::text();
     let id = path.into_inner();
     let questionnaire = responses::questionnaire_of(&state, (**viewer).clone(), id.clone()).await?;
+    // Once sent, a survey's parts are never drawn again, whatever a browser replays (the Back
+    // button of a shared computer re-posts the earlier parts' answers).
+    let (student_id, window_id) = (viewer.user_id.clone(), id.clone());
+    let taken = state
+        .db
+        .run(move |conn| Ok(survey_queries::has_taken(conn, &window_id, &student_id)?))
+        .await?;
+    if taken {
+        return not_open(&state, viewer, id).await;
+    }
     let parts = questionnaire.sections.len().max(1);
     let part = form
         .get("part")
@@ -360,7 +370,12 @@ pub async fn survey_step(
                                     }
                                 }
                             }
-                            part
+                            // Shown on the part that holds the first item with a problem.
+                            questionnaire
+                                .sections
+                                .iter()
+                                .position(|s| s.items.iter().any(|i| errors.contains_key(&i.id)))
+                                .unwrap_or(part)
                         }
                         None => return Err(e.into()),
                     },
