@@ -182,6 +182,18 @@ pub fn field_errors(e: &ApiError) -> Option<Vec<(String, String)>> {
     }
 }
 
+/// The field errors of a refusal as one sentence, for a form that shows them in one place;
+/// None for a refusal that is not about a field.
+pub fn field_message(e: &ApiError) -> Option<String> {
+    field_errors(e).map(|fields| {
+        fields
+            .into_iter()
+            .map(|(_, message)| message)
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
 /// Errors of the pages: a missing session goes to sign-in and back; the rest are pages with
 /// the status the API would answer, and a plain sentence (never a trace).
 #[derive(Debug)]

@@ -15,7 +15,7 @@ use crate::rosters::dto::ClassFilter;
 use crate::rosters::models::Class;
 use crate::state::AppState;
 use crate::web::forms::FormFields;
-use crate::web::page::{field_errors, render, text, Frame, Viewer, WebError};
+use crate::web::page::{field_message, render, text, Frame, Viewer, WebError};
 
 #[derive(Template)]
 #[template(path = "staff/cards_form.html")]
@@ -140,14 +140,9 @@ pub async fn issue(
             )
         }
         Err(e) => {
-            let Some(fields) = field_errors(&e) else {
+            let Some(message) = field_message(&e) else {
                 return Err(e.into());
             };
-            let message = fields
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect::<Vec<_>>()
-                .join(" ");
             let classes = school_classes(&state, &viewer).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -16,7 +16,7 @@ use crate::mentoring::suggestions::{self, SuggestionSet};
 use crate::pagination::PageParams;
 use crate::state::AppState;
 use crate::web::forms::FormFields;
-use crate::web::page::{field_errors, render, see_other, text, Frame, Viewer, WebError};
+use crate::web::page::{field_message, render, see_other, text, Frame, Viewer, WebError};
 
 #[derive(Template)]
 #[template(path = "staff/programs.html")]
@@ -181,14 +181,7 @@ pub async fn accept(
             "/mentoring/programs/{id}?accepted={count}"
         ))),
         Err(e @ (ApiError::Conflict { .. } | ApiError::Validation(_))) => {
-            let message = match field_errors(&e) {
-                Some(fields) => fields
-                    .into_iter()
-                    .map(|(_, m)| m)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                None => e.problem().detail,
-            };
+            let message = field_message(&e).unwrap_or_else(|| e.problem().detail);
             program_view(&state, viewer, id, None, Some(message)).await
         }
         Err(e) => Err(e.into()),

@@ -31,7 +31,7 @@ use crate::surveys::models::{Questionnaire, Window};
 use crate::surveys::queries::{self as survey_queries, PublishedItems};
 use crate::surveys::responses;
 use crate::web::forms::FormFields;
-use crate::web::page::{field_errors, render, see_other, Frame, Viewer, WebError};
+use crate::web::page::{field_errors, field_message, render, see_other, Frame, Viewer, WebError};
 
 /// A lesson on the Today page.
 pub struct LessonLink {
@@ -568,14 +568,9 @@ pub async fn finish_lesson(
     match outcome {
         Ok(_) => Ok(see_other(&format!("/lessons/{id}?done=1"))),
         Err(e) => {
-            let Some(fields) = field_errors(&e) else {
+            let Some(message) = field_message(&e) else {
                 return Err(e.into());
             };
-            let message = fields
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect::<Vec<_>>()
-                .join(" ");
             let caller = (**viewer).clone();
             let detail = state
                 .db

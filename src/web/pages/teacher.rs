@@ -25,7 +25,9 @@ use crate::rosters::models::{Class, Enrollment};
 use crate::state::AppState;
 use crate::surveys::models::WindowState;
 use crate::web::forms::FormFields;
-use crate::web::page::{field_errors, render, see_other, text, Frame, Viewer, WebError};
+use crate::web::page::{
+    field_errors, field_message, render, see_other, text, Frame, Viewer, WebError,
+};
 
 /// An open survey and how many of each of the teacher's classes took part so far.
 pub struct OpenSurvey {
@@ -549,15 +551,8 @@ pub async fn record_delivery(
         .await;
     match outcome {
         Ok(_) => Ok(see_other(&format!("/assignments/{id}?saved=1"))),
-        Err(e) => match field_errors(&e) {
-            Some(fields) => {
-                let message = fields
-                    .into_iter()
-                    .map(|(_, m)| m)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                assignment_view(&state, viewer, id, raw, Some(message), false).await
-            }
+        Err(e) => match field_message(&e) {
+            Some(message) => assignment_view(&state, viewer, id, raw, Some(message), false).await,
             None => Err(e.into()),
         },
     }
